@@ -1,0 +1,30 @@
+# goalrl: make install | run | test | bench. Everything installs into ./.venv with exact pins.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUN_DIR ?= runs/default
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+# Re-installs only when the pins or package metadata change.
+$(STAMP): setup.cfg pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/python -m goalrl.train --config=experiments/dqn.py:minigrid --workdir=$(RUN_DIR)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/sps.py
+	$(BIN)/python benchmarks/replay_bytes.py
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,8 @@
+"""Agents by name. Each module exposes ``make_agent(agent_config, env_spec) -> Agent``."""
+from goalrl.agents import dqn
+
+REGISTRY = {"dqn": dqn.make_agent}
+
+
+def make_agent(cfg, spec):
+  return REGISTRY[cfg.name](cfg, spec)

@@ -1,0 +1,110 @@
+"""Double DQN with n-step returns, a periodically copied target network, epsilon-greedy
+exploration and the Huber loss, as pure ``init / act / observe`` functions (see ``base.py``).
+
+Replay is the frame-deduplicated trajectory buffer of ``goalrl.replay``. An update runs every
+``train_every`` loop iterations (one iteration = one step of all ``num_envs`` envs) once
+``learning_starts`` env steps have been taken; each runs ``updates_per_train`` gradient steps.
+"""
+from __future__ import annotations
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+
+from goalrl import losses, networks, replay
+from goalrl.agents.base import Agent
+from goalrl.envs import EnvSpec
+
+
+@flax.struct.dataclass
+class DQNState:
+  online: dict
+  target: dict
+  opt_state: optax.OptState
+  replay: object  # flashbax TrajectoryBufferState of replay.Row
+  num_updates: jnp.ndarray  # int32 gradient steps so far
+
+
+def make_network(cfg, spec: EnvSpec) -> networks.QNetwork:
+  return networks.QNetwork(torso=networks.make_torso(spec.kind, cfg.hidden),
+                           num_actions=spec.num_actions, head_layers=tuple(cfg.head_layers))
+
+
+def dummy_obs(spec: EnvSpec):
+  """A batch of one zero observation, for parameter init."""
+  if spec.kind == "atari":
+    return jnp.zeros((1, spec.stack, *spec.frame_shape), jnp.uint8)
+  return dict(image=jnp.zeros((1, *spec.frame_shape), jnp.uint8),
+              direction=jnp.zeros((1,), jnp.int32))
+
+
+def epsilon_greedy(q: jnp.ndarray, epsilon: jnp.ndarray, key) -> jnp.ndarray:
+  """Per-row epsilon-greedy actions for a batch of Q-values [B, A]."""
+  k_explore, k_random = jax.random.split(key)
+  explore = jax.random.uniform(k_explore, q.shape[:1]) < epsilon
+  random_actions = jax.random.randint(k_random, q.shape[:1], 0, q.shape[1])
+  return jnp.where(explore, random_actions, jnp.argmax(q, axis=-1)).astype(jnp.int32)
+
+
+def make_agent(cfg, spec: EnvSpec) -> Agent:
+  """``cfg`` is ``config.agent``: the DQN hyper-parameters (see ``experiments/dqn.py``)."""
+  net = make_network(cfg, spec)
+  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
+  optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm),
+                          optax.adam(cfg.learning_rate, eps=cfg.adam_eps))
+  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
+
+  def init(key) -> DQNState:
+    params = net.init(key, dummy_obs(spec))
+    return DQNState(online=params, target=params, opt_state=optimiser.init(params),
+                    replay=buffer.init(replay.example_row(spec)),
+                    num_updates=jnp.zeros((), jnp.int32))
+
+  def act(state: DQNState, obs, key, env_steps):
+    epsilon = epsilon_at(env_steps)
+    q = net.apply(state.online, obs)
+    return epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
+
+  def loss_fn(online, target, batch: replay.Transition):
+    both = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), batch.obs_tm1, batch.obs_t)
+    q_tm1, q_t_selector = jnp.split(net.apply(online, both), 2)
+    q_t_value = net.apply(target, batch.obs_t)
+    td = jax.vmap(losses.double_q_learning_td)(q_tm1, batch.a_tm1, batch.r_t, batch.discount_t,
+                                               q_t_value, q_t_selector)
+    valid = batch.valid.astype(jnp.float32)
+    loss = jnp.sum(valid * losses.huber(td, cfg.huber_delta)) / jnp.maximum(valid.sum(), 1.0)
+    q_taken = jnp.take_along_axis(q_tm1, batch.a_tm1[:, None], axis=1)[:, 0]
+    return loss, {"loss": loss, "q_mean": jnp.sum(valid * q_taken) / jnp.maximum(valid.sum(), 1.0)}
+
+  def gradient_step(state: DQNState, key):
+    batch = replay.sample_transitions(spec, buffer, state.replay, key, cfg.gamma, cfg.n_step)
+    grads, metrics = jax.grad(loss_fn, has_aux=True)(state.online, state.target, batch)
+    updates, opt_state = optimiser.update(grads, state.opt_state, state.online)
+    online = optax.apply_updates(state.online, updates)
+    num_updates = state.num_updates + 1
+    target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
+    metrics["grad_norm"] = optax.global_norm(grads)
+    return state.replace(online=online, target=target, opt_state=opt_state,
+                         num_updates=num_updates), metrics
+
+  def train(state: DQNState, key):
+    state, metrics = jax.lax.scan(gradient_step, state,
+                                  jax.random.split(key, cfg.updates_per_train))
+    metrics = jax.tree.map(jnp.mean, metrics)
+    return state, {**metrics, "updated": jnp.ones((), jnp.float32)}
+
+  def skip(state: DQNState, key):
+    del key
+    zero = jnp.zeros((), jnp.float32)
+    return state, {"loss": zero, "q_mean": zero, "grad_norm": zero, "updated": zero}
+
+  def observe(state: DQNState, ts, actions, key, env_steps):
+    state = state.replace(replay=replay.add_rows(buffer, state.replay,
+                                                 replay.make_row(spec, ts, actions)))
+    iteration = env_steps // spec.num_envs
+    due = ((env_steps >= cfg.learning_starts) & buffer.can_sample(state.replay)
+           & (iteration % cfg.train_every == 0))
+    return jax.lax.cond(due, train, skip, state, key)
+
+  return Agent(init=init, act=act, observe=observe)

@@ -1,0 +1,107 @@
+"""The config schema every agent shares, and the one validation pass run before anything compiles.
+
+Experiment files (``experiments/*.py``) start from :func:`base_config` and add ``config.agent``.
+Top-level keys that users and scripts may rely on for every agent: ``seed``, ``total_steps`` (env
+steps), ``log_every``, ``checkpoint_every`` (env steps), ``env.name``, ``env.num_envs``.
+"""
+from __future__ import annotations
+
+import ml_collections
+
+from goalrl import envs
+
+
+class ConfigError(ValueError):
+  """A config value is out of range or inconsistent; raised before any env or compile work."""
+
+
+def base_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.total_steps = 100_000
+  c.log_every = 5_000
+  c.checkpoint_every = 50_000
+  c.max_checkpoints = 2  # newest checkpoints kept in the workdir
+  c.env = ml_collections.ConfigDict(dict(
+      name="MiniGrid-Empty-5x5-v0",
+      num_envs=16,
+      rollout="xla",  # "xla": env step inside the compiled scan; "host": envpool send/recv
+      num_threads=0,  # envpool worker threads; 0 = one per core
+      max_episode_steps=0,  # 0 = the env's own limit
+      repeat_action_probability=0.25,  # Atari v5 sticky actions
+      reward_clip=True,  # Atari: clip rewards to {-1, 0, 1}
+  ))
+  return c
+
+
+def _check(errors: list, ok: bool, message: str):
+  if not ok:
+    errors.append(message)
+
+
+def validate(config) -> None:
+  """Raises :class:`ConfigError` naming every bad value and what is allowed. Cheap: no jax."""
+  e: list[str] = []
+  _check(e, isinstance(config.seed, int) and config.seed >= 0,
+         f"seed={config.seed!r} must be an integer >= 0")
+  env = config.env
+  names = envs.all_env_names()
+  if env.name not in names:
+    close = [n for n in names if env.name.split("-")[0].lower() in n.lower()][:8]
+    e.append(f"env.name={env.name!r} is not an envpool env (similar: {', '.join(close) or 'none'};"
+             " Atari games end in '-v5', grid worlds start with 'MiniGrid-' or 'BabyAI-')")
+  else:
+    try:
+      envs.env_kind(env.name)
+    except ValueError as err:
+      e.append(f"{err}; goalrl supports Atari v5 and MiniGrid/BabyAI envs")
+  _check(e, env.num_envs >= 1, f"env.num_envs={env.num_envs} must be >= 1")
+  _check(e, env.rollout in ("xla", "host"), f"env.rollout={env.rollout!r} must be 'xla' or 'host'")
+  _check(e, env.num_threads >= 0, f"env.num_threads={env.num_threads} must be >= 0")
+  _check(e, env.max_episode_steps >= 0,
+         f"env.max_episode_steps={env.max_episode_steps} must be >= 0 (0 = the env's own)")
+  _check(e, 0.0 <= env.repeat_action_probability <= 1.0,
+         f"env.repeat_action_probability={env.repeat_action_probability} must be in [0, 1]")
+  n = max(env.num_envs, 1)
+  _check(e, config.log_every > 0 and config.log_every % n == 0,
+         f"log_every={config.log_every} must be a positive multiple of env.num_envs={n}")
+  _check(e, config.total_steps > 0 and config.log_every > 0
+         and config.total_steps % config.log_every == 0,
+         f"total_steps={config.total_steps} must be a positive multiple of "
+         f"log_every={config.log_every}")
+  _check(e, config.checkpoint_every > 0 and config.log_every > 0
+         and config.checkpoint_every % config.log_every == 0,
+         f"checkpoint_every={config.checkpoint_every} must be a positive multiple of "
+         f"log_every={config.log_every}")
+  _check(e, config.max_checkpoints >= 1, f"max_checkpoints={config.max_checkpoints} must be >= 1")
+  from goalrl.agents import REGISTRY  # late: agents import jax
+  if config.agent.name not in REGISTRY:
+    e.append(f"agent.name={config.agent.name!r} must be one of {sorted(REGISTRY)}")
+  elif config.agent.name == "dqn":
+    e.extend(dqn_errors(config))
+  if e:
+    raise ConfigError("Invalid config: " + "; ".join(e) + ".")
+
+
+def dqn_errors(config) -> list[str]:
+  a, e = config.agent, []
+  stack = 4 if config.env.name.endswith("-v5") else 1
+  _check(e, 0.0 < a.gamma <= 1.0, f"agent.gamma={a.gamma} must be in (0, 1]")
+  _check(e, a.n_step >= 1, f"agent.n_step={a.n_step} must be >= 1")
+  _check(e, a.batch_size >= 1, f"agent.batch_size={a.batch_size} must be >= 1")
+  _check(e, a.learning_rate > 0, f"agent.learning_rate={a.learning_rate} must be > 0")
+  _check(e, a.train_every >= 1, f"agent.train_every={a.train_every} must be >= 1")
+  _check(e, a.updates_per_train >= 1, f"agent.updates_per_train={a.updates_per_train} must be >= 1")
+  _check(e, a.target_update_every >= 1,
+         f"agent.target_update_every={a.target_update_every} must be >= 1")
+  _check(e, a.learning_starts >= 0, f"agent.learning_starts={a.learning_starts} must be >= 0")
+  for k in ("epsilon_start", "epsilon_end"):
+    _check(e, 0.0 <= a[k] <= 1.0, f"agent.{k}={a[k]} must be in [0, 1]")
+  _check(e, a.epsilon_decay_steps >= 1,
+         f"agent.epsilon_decay_steps={a.epsilon_decay_steps} must be >= 1")
+  need = (stack + a.n_step) * max(config.env.num_envs, 1)
+  _check(e, a.replay_size >= need,
+         f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
+         f"{a.n_step}) * env.num_envs = {need}")
+  _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
+  return e

@@ -1,0 +1,194 @@
+"""Environments: the envpool factory, the two rollout paths and exploration signals.
+
+Everything above this module sees an environment through three things:
+
+* :class:`EnvSpec`, static facts (kind, number of actions, the shape of one stored frame, how many
+  frames make an observation, how many exploration cells exist);
+* :class:`TimeStep`, a fixed-shape pytree with a leading ``num_envs`` axis (dm_env style: the
+  reward and termination flags that *arrived with* ``obs``, and ``first`` for a reset obs);
+* :func:`to_timestep`, a pure ``jnp`` function turning envpool's raw step output into a
+  ``TimeStep`` plus the per-env exploration ``cell``/``room`` ids. Both rollout paths call it, so
+  they feed identical arrays to the agent.
+
+Rollout paths (``config.env.rollout``):
+
+* ``"xla"``: envpool's ``env.xla()`` step runs inside the jitted ``lax.scan`` of the training loop;
+  the env handle is an opaque ``uint8`` array that is threaded through the scan but never saved.
+* ``"host"``: envpool's ``send``/``recv`` on the host, one jitted call on either side of it. Slower,
+  but it does not depend on envpool's XLA custom call, which has broken across JAX versions and on
+  GPU. Both paths give the same numbers (``tests/test_loop.py``).
+
+Auto-reset: envpool resets an env on the step *after* it reported ``terminated | truncated``; that
+step ignores the action and returns the reset observation with reward 0. ``first`` marks it, and
+the replay masks transitions that start from a terminal observation.
+
+Env state cannot be serialised, so a resumed run rebuilds it by replaying the logged actions into a
+freshly seeded pool (:func:`replay_actions`); envpool is deterministic given seed and actions (each
+env has its own RNG seeded ``seed + env_id``, independent of thread scheduling).
+
+Envpool's handle cannot be vmapped, so the env batch stays a plain leading axis: several seeds in
+one program later means one pool of ``seeds * num_envs`` envs split along that axis.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+# Exploration signal of Montezuma's Revenge: room, x and y live in these RAM bytes.
+MONTEZUMA_RAM = (3, 42, 43)
+# Montezuma cells: (room, x // 8, y // 8) over the full byte ranges.
+ATARI_CELL_SIZE = 8
+ATARI_ROOMS = 256
+# MiniGrid positions are clipped into a fixed map, large enough for every registered grid.
+MINIGRID_MAX_SIDE = 64
+
+
+class TimeStep(NamedTuple):
+  """What the env returned at one step, for every env of the batch (leading axis ``num_envs``).
+
+  ``reward``/``terminated``/``truncated`` arrived together with ``obs``; ``first`` says ``obs``
+  is a reset observation (the previous step ended the episode, or the run just began).
+  """
+  obs: Any  # uint8 array [N, *obs_shape] (Atari) or dict(image=[N,7,7,3], direction=[N]) (MiniGrid)
+  reward: jnp.ndarray  # float32 [N]
+  terminated: jnp.ndarray  # bool [N]
+  truncated: jnp.ndarray  # bool [N]
+  first: jnp.ndarray  # bool [N]
+
+
+class Signals(NamedTuple):
+  """Per-env exploration ids: ``cell`` in ``[0, spec.num_cells)``, ``room`` in ``[0, spec.num_rooms)``."""
+  cell: jnp.ndarray  # int32 [N]
+  room: jnp.ndarray  # int32 [N]
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+  """Static facts about an env batch that networks, replay and the loop need."""
+  name: str
+  kind: str  # "atari" | "minigrid"
+  num_envs: int
+  num_actions: int
+  frame_shape: tuple[int, ...]  # one stored frame: (84, 84) Atari, (7, 7, 3) MiniGrid image
+  stack: int  # frames per observation (4 for Atari, 1 for MiniGrid)
+  num_cells: int  # size of the coverage map
+  num_rooms: int  # size of the room map (1 where the env has no rooms)
+  has_coverage: bool  # False for Atari games without a known RAM layout
+
+
+def env_kind(name: str) -> str:
+  if name.startswith(("MiniGrid-", "BabyAI-")):
+    return "minigrid"
+  if name.endswith("-v5"):
+    return "atari"
+  raise ValueError(f"env.name={name!r} is neither a MiniGrid/BabyAI env nor an Atari '-v5' env")
+
+
+@functools.lru_cache(maxsize=None)
+def all_env_names() -> tuple[str, ...]:
+  import envpool  # imported lazily: importing envpool is slow and only needed to build envs
+  return tuple(envpool.list_all_envs())
+
+
+def make_pool(env_config, seed: int):
+  """Builds the envpool batch for ``env_config`` (a ConfigDict slice), seeded with ``seed``."""
+  import envpool
+  kind = env_kind(env_config.name)
+  kwargs = dict(env_type="gymnasium", num_envs=env_config.num_envs, batch_size=env_config.num_envs,
+                seed=int(seed), num_threads=env_config.num_threads)
+  if env_config.max_episode_steps > 0:
+    kwargs["max_episode_steps"] = env_config.max_episode_steps
+  if kind == "atari":
+    kwargs.update(repeat_action_probability=env_config.repeat_action_probability,
+                  reward_clip=env_config.reward_clip)
+  return envpool.make(env_config.name, **kwargs)
+
+
+def make_spec(env_config, pool) -> EnvSpec:
+  kind = env_kind(env_config.name)
+  num_actions = int(pool.action_space.n)
+  if kind == "atari":
+    stack, *frame = pool.observation_space.shape
+    has_coverage = env_config.name.startswith("MontezumaRevenge")
+    side = 256 // ATARI_CELL_SIZE
+    return EnvSpec(env_config.name, kind, env_config.num_envs, num_actions, tuple(frame), stack,
+                   num_cells=ATARI_ROOMS * side * side if has_coverage else 1,
+                   num_rooms=ATARI_ROOMS if has_coverage else 1, has_coverage=has_coverage)
+  image = pool.observation_space["image"].shape
+  return EnvSpec(env_config.name, kind, env_config.num_envs, num_actions, tuple(image), 1,
+                 num_cells=MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, num_rooms=1, has_coverage=True)
+
+
+def raw_fields(spec: EnvSpec, obs, info) -> dict:
+  """The parts of envpool's (obs, info) the loop uses, as a flat dict of arrays (host or traced)."""
+  if spec.kind == "atari":
+    out = dict(obs=obs, ram=info["ram"][:, list(MONTEZUMA_RAM)])
+  else:
+    out = dict(image=obs["image"], direction=obs["direction"], agent_pos=info["agent_pos"])
+  return out
+
+
+def to_timestep(spec: EnvSpec, fields: dict, reward, terminated, truncated, first):
+  """Raw envpool arrays -> (TimeStep, Signals). Pure jnp; both rollout paths use it."""
+  if spec.kind == "atari":
+    obs = fields["obs"]
+    if spec.has_coverage:
+      ram = fields["ram"].astype(jnp.int32)
+      room, x, y = ram[:, 0], ram[:, 1], ram[:, 2]
+      side = 256 // ATARI_CELL_SIZE
+      cell = (room * side + x // ATARI_CELL_SIZE) * side + y // ATARI_CELL_SIZE
+    else:
+      room = cell = jnp.zeros(reward.shape, jnp.int32)
+  else:
+    obs = dict(image=fields["image"], direction=fields["direction"].astype(jnp.int32))
+    pos = jnp.clip(fields["agent_pos"].astype(jnp.int32), 0, MINIGRID_MAX_SIDE - 1)
+    cell = pos[:, 0] * MINIGRID_MAX_SIDE + pos[:, 1]
+    room = jnp.zeros_like(cell)
+  ts = TimeStep(obs=obs, reward=jnp.asarray(reward, jnp.float32),
+                terminated=jnp.asarray(terminated, bool), truncated=jnp.asarray(truncated, bool),
+                first=jnp.asarray(first, bool))
+  return ts, Signals(cell=cell, room=room)
+
+
+def host_reset(spec: EnvSpec, pool) -> dict:
+  obs, info = pool.reset()
+  return _host_output(spec, obs, np.zeros(spec.num_envs, np.float32), np.zeros(spec.num_envs, bool),
+                      np.zeros(spec.num_envs, bool), info)
+
+
+def host_step(spec: EnvSpec, pool, actions: np.ndarray) -> dict:
+  obs, reward, term, trunc, info = pool.step(np.asarray(actions, np.int32))
+  return _host_output(spec, obs, reward, term, trunc, info)
+
+
+def _host_output(spec, obs, reward, term, trunc, info) -> dict:
+  return dict(fields=raw_fields(spec, obs, info), reward=np.asarray(reward, np.float32),
+              terminated=np.asarray(term, bool), truncated=np.asarray(trunc, bool))
+
+
+def make_xla_step(spec: EnvSpec, pool):
+  """Returns ``(handle, step)`` where ``step(handle, actions) -> (handle, output dict)`` is jittable."""
+  handle, _, _, step = pool.xla()
+
+  def xla_step(handle, actions):
+    handle, (obs, reward, term, trunc, info) = step(handle, actions.astype(jnp.int32))
+    return handle, dict(fields=raw_fields(spec, obs, info), reward=reward, terminated=term,
+                        truncated=trunc)
+
+  return handle, xla_step
+
+
+def replay_actions(spec: EnvSpec, pool, actions: np.ndarray) -> dict:
+  """Resets ``pool`` and steps it through ``actions`` ([T, num_envs]); returns the last output.
+
+  Used on resume: envpool's C++ state cannot be checkpointed, but it is a deterministic function
+  of the seed and the action history, which the checkpoint stores (1 byte per env step).
+  """
+  out = host_reset(spec, pool)
+  for row in actions:
+    out = host_step(spec, pool, row)
+  return out

@@ -1,0 +1,143 @@
+"""The compiled training chunk: ``lax.scan`` of act -> observe (replay add + updates) -> env step.
+
+One iteration steps all ``num_envs`` envs once. It is two pure functions around the env step:
+
+* :func:`policy` (agent acts on the current ``TimeStep``, then stores it and runs due updates);
+* :func:`advance` (turns the env's output into the next ``TimeStep``, episode statistics and
+  coverage).
+
+The ``xla`` rollout scans ``policy -> env.xla() step -> advance`` inside one jitted program; the
+``host`` rollout calls the same two functions, jitted separately, around envpool's host step.
+Python sees the state only between chunks (one chunk = one log interval), where it logs,
+checkpoints and prints. Everything the run needs to continue lives in :class:`LoopState`, except
+the env itself (see ``envs.replay_actions``) and the action log kept by the host for it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from goalrl import envs
+from goalrl.agents.base import Agent
+from goalrl.envs import EnvSpec, TimeStep
+
+
+@flax.struct.dataclass
+class LoopState:
+  agent: Any  # the agent's own state pytree
+  timestep: TimeStep  # current env output, leading axis num_envs
+  key: jnp.ndarray
+  env_steps: jnp.ndarray  # int32, env steps taken so far (num_envs per iteration)
+  episode_return: jnp.ndarray  # float32 [N], running return of the current episodes
+  episode_length: jnp.ndarray  # int32 [N]
+  visited_cells: jnp.ndarray  # bool [spec.num_cells], union over all envs since the start
+  visited_rooms: jnp.ndarray  # bool [spec.num_rooms]
+
+
+def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict) -> LoopState:
+  """The state at step 0, from the pool's reset output (``envs.host_reset``)."""
+  k_agent, k_loop = jax.random.split(key)
+  ts, signals = envs.to_timestep(spec, reset_output["fields"], reset_output["reward"],
+                                 reset_output["terminated"], reset_output["truncated"],
+                                 jnp.ones(spec.num_envs, bool))
+  return LoopState(
+      agent=agent.init(k_agent), timestep=ts, key=k_loop, env_steps=jnp.zeros((), jnp.int32),
+      episode_return=jnp.zeros(spec.num_envs, jnp.float32),
+      episode_length=jnp.zeros(spec.num_envs, jnp.int32),
+      visited_cells=jnp.zeros(spec.num_cells, bool).at[signals.cell].set(True),
+      visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True))
+
+
+def policy(agent: Agent, ls: LoopState):
+  key, k_act, k_observe = jax.random.split(ls.key, 3)
+  actions, act_metrics = agent.act(ls.agent, ls.timestep.obs, k_act, ls.env_steps)
+  agent_state, observe_metrics = agent.observe(ls.agent, ls.timestep, actions, k_observe,
+                                               ls.env_steps)
+  return ls.replace(agent=agent_state, key=key), actions, (act_metrics, observe_metrics)
+
+
+def advance(spec: EnvSpec, ls: LoopState, out: dict):
+  """Env output -> next LoopState and this iteration's episode sums."""
+  prev = ls.timestep
+  ts, signals = envs.to_timestep(spec, out["fields"], out["reward"], out["terminated"],
+                                 out["truncated"], prev.terminated | prev.truncated)
+  # A reset step is not a step of the new episode: it only returns the reset observation.
+  ep_return = jnp.where(ts.first, 0.0, ls.episode_return + ts.reward)
+  ep_length = jnp.where(ts.first, 0, ls.episode_length + 1)
+  done = ts.terminated | ts.truncated
+  episodes = {
+      "done": done.sum(), "return": jnp.sum(jnp.where(done, ep_return, 0.0)),
+      "length": jnp.sum(jnp.where(done, ep_length, 0)),
+      # MiniGrid pays a positive reward only when the mission is accomplished.
+      "success": jnp.sum(ts.terminated & (ts.reward > 0)),
+  }
+  ls = ls.replace(
+      timestep=ts, env_steps=ls.env_steps + spec.num_envs, episode_return=ep_return,
+      episode_length=ep_length, visited_cells=ls.visited_cells.at[signals.cell].set(True),
+      visited_rooms=ls.visited_rooms.at[signals.room].set(True))
+  return ls, episodes
+
+
+def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episodes) -> dict:
+  """Per-iteration stacks of one chunk -> the scalars of one log row (NaN = nothing to report)."""
+  n = episodes["done"].sum()
+  per_episode = lambda x: jnp.where(n > 0, x.sum() / jnp.maximum(n, 1), jnp.nan)
+  row = {"episodes": n, "episode_return": per_episode(episodes["return"]),
+         "episode_length": per_episode(episodes["length"])}
+  if spec.kind == "minigrid":
+    row["success_rate"] = per_episode(episodes["success"])
+  if spec.has_coverage:
+    row["coverage"] = ls.visited_cells.sum()
+    if spec.kind == "atari":
+      row["rooms"] = ls.visited_rooms.sum()
+  row.update({k: v.mean() for k, v in act_metrics.items()})
+  updated = observe_metrics["updated"]
+  count = updated.sum()
+  row["updates"] = count
+  for k, v in observe_metrics.items():
+    if k != "updated":
+      row[k] = jnp.where(count > 0, jnp.sum(v * updated) / jnp.maximum(count, 1), jnp.nan)
+  return row
+
+
+def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int):
+  """``chunk(ls, handle) -> (ls, handle, actions uint8 [length, N], row)``, one jitted program."""
+
+  def body(carry, _):
+    ls, handle = carry
+    ls, actions, (act_m, obs_m) = policy(agent, ls)
+    handle, out = xla_step(handle, actions)
+    ls, episodes = advance(spec, ls, out)
+    return (ls, handle), (actions.astype(jnp.uint8), act_m, obs_m, episodes)
+
+  @jax.jit
+  def chunk(ls, handle):
+    (ls, handle), (actions, act_m, obs_m, episodes) = jax.lax.scan(
+        body, (ls, handle), None, length=length)
+    return ls, handle, actions, summarise(spec, ls, act_m, obs_m, episodes)
+
+  return chunk
+
+
+def make_host_chunk(agent: Agent, spec: EnvSpec, pool, length: int):
+  """Same contract as :func:`make_xla_chunk`, stepping envpool on the host (``handle`` unused)."""
+  policy_fn = jax.jit(lambda ls: policy(agent, ls))
+  advance_fn = jax.jit(lambda ls, out: advance(spec, ls, out))
+  summarise_fn = jax.jit(lambda ls, a, o, e: summarise(spec, ls, a, o, e))
+
+  def chunk(ls, handle):
+    actions_log, per_iteration = [], []
+    for _ in range(length):
+      ls, actions, (act_m, obs_m) = policy_fn(ls)
+      actions = np.asarray(actions)
+      ls, episodes = advance_fn(ls, envs.host_step(spec, pool, actions))
+      actions_log.append(actions.astype(np.uint8))
+      per_iteration.append((act_m, obs_m, episodes))
+    act_m, obs_m, episodes = jax.tree.map(lambda *xs: jnp.stack(xs), *per_iteration)
+    return ls, handle, np.stack(actions_log), summarise_fn(ls, act_m, obs_m, episodes)
+
+  return chunk

@@ -1,0 +1,71 @@
+"""Flax modules: observation torsos and Q heads.
+
+Torsos map one env's observation layout to a feature vector; heads sit on top. Inputs always carry
+a leading batch axis. Pixel/uint8 decoding happens here, so replay and the loop move uint8 only.
+Later agents (encoder, Q(s, g), actor) add their modules here and reuse the torsos.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+# MiniGrid image channels are (object index, colour index, state) with these many values each.
+MINIGRID_CHANNEL_SIZES = (11, 6, 3)
+
+
+class MiniGridTorso(nn.Module):
+  """One-hot cell encoding and the agent's direction, flattened, then a dense layer.
+
+  Dense rather than convolutional on purpose: on XLA:CPU the *gradients* of convolutions run
+  ~8x slower inside ``lax.scan`` than outside it (measured: 17 ms vs 2.2 ms per MiniGrid conv
+  update, 0.4 ms for this MLP), and the training loop is one scan. On a 7x7 egocentric view a dense
+  layer loses little.
+  """
+  hidden: int = 256
+
+  @nn.compact
+  def __call__(self, obs):
+    image = obs["image"].astype(jnp.int32)
+    onehots = [nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
+               for i, n in enumerate(MINIGRID_CHANNEL_SIZES)]
+    x = jnp.concatenate(onehots, axis=-1).reshape(image.shape[0], -1)
+    x = jnp.concatenate([x, nn.one_hot(obs["direction"], 4)], axis=-1)
+    return nn.relu(nn.Dense(self.hidden)(x))
+
+
+class AtariTorso(nn.Module):
+  """The Nature-DQN CNN over a uint8 [stack, 84, 84] frame stack.
+
+  Meant for GPUs: on XLA:CPU its update inside the training scan costs ~0.16 s at batch 32
+  (conv gradients in a while loop), so CPU Atari runs are smoke tests.
+  """
+  hidden: int = 512
+
+  @nn.compact
+  def __call__(self, obs):
+    x = jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32) / 255.0
+    x = nn.relu(nn.Conv(32, (8, 8), strides=(4, 4), padding="VALID")(x))
+    x = nn.relu(nn.Conv(64, (4, 4), strides=(2, 2), padding="VALID")(x))
+    x = nn.relu(nn.Conv(64, (3, 3), strides=(1, 1), padding="VALID")(x))
+    x = x.reshape(x.shape[0], -1)
+    return nn.relu(nn.Dense(self.hidden)(x))
+
+
+def make_torso(kind: str, hidden: int) -> nn.Module:
+  return {"atari": AtariTorso, "minigrid": MiniGridTorso}[kind](hidden=hidden)
+
+
+class QNetwork(nn.Module):
+  """Q(s, .) for discrete actions: torso, optional extra dense layers, linear head."""
+  torso: nn.Module
+  num_actions: int
+  head_layers: Sequence[int] = ()
+
+  @nn.compact
+  def __call__(self, obs):
+    x = self.torso(obs)
+    for width in self.head_layers:
+      x = nn.relu(nn.Dense(width)(x))
+    return nn.Dense(self.num_actions)(x)

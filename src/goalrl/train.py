@@ -1,0 +1,168 @@
+"""Command line: train an agent from an ml-collections config, resuming from ``--workdir``.
+
+  python -m goalrl.train --config=experiments/dqn.py:minigrid --workdir=runs/x \
+      --config.seed=3 --config.env.name=MiniGrid-DoorKey-5x5-v0
+
+The config is validated once, before any env is built or anything compiles. The run then goes
+chunk by chunk (one chunk = ``log_every`` env steps in one compiled call), writing a metrics row
+after each and a checkpoint every ``checkpoint_every`` steps. Running the same command again with
+the same workdir resumes from the latest checkpoint and gives the same ``metrics.jsonl`` as a run
+that never stopped; only ``total_steps``, ``env.rollout`` and ``env.num_threads`` may change
+between the two.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from goalrl.config import ConfigError, validate
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
+                                          "experiments/dqn.py:minigrid.", lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for logs, checkpoints and plots.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+# Keys that may differ between a run and its resumption: they do not change the numbers.
+RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads")
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+  out = {}
+  for k, v in d.items():
+    if isinstance(v, dict):
+      out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+      out[f"{prefix}{k}"] = v
+  return out
+
+
+def check_workdir_config(config, workdir: str) -> None:
+  """Writes ``config.json``, or checks that a resumed run uses the same config."""
+  path = os.path.join(workdir, "config.json")
+  resolved = json.loads(config.to_json_best_effort())
+  if os.path.exists(path):
+    with open(path) as f:
+      old = _flatten(json.load(f))
+    new = _flatten(resolved)
+    changed = sorted(k for k in set(old) | set(new)
+                     if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
+    if changed:
+      diffs = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
+      raise ConfigError(f"workdir {workdir!r} holds a run with a different config ({diffs}). "
+                        f"Only {', '.join(RESUMABLE_CHANGES)} may change on resume; use a new "
+                        "--workdir for a different experiment.")
+  os.makedirs(workdir, exist_ok=True)
+  with open(path + ".tmp", "w") as f:
+    json.dump(resolved, f, indent=2, sort_keys=True)
+  os.replace(path + ".tmp", path)
+
+
+def train(config, workdir: str, progress: bool = True) -> list[dict]:
+  """Runs (or resumes) ``config`` in ``workdir`` to ``config.total_steps``; returns all rows."""
+  validate(config)
+  check_workdir_config(config, workdir)
+
+  import jax
+  import numpy as np
+  from tqdm import tqdm
+
+  from goalrl import checkpoint, envs, loop, metrics
+  from goalrl.agents import make_agent
+
+  pool = envs.make_pool(config.env, config.seed)
+  spec = envs.make_spec(config.env, pool)
+  agent = make_agent(config.agent, spec)
+  state = loop.init_state(agent, spec, jax.random.PRNGKey(config.seed), envs.host_reset(spec, pool))
+  manager = checkpoint.make_manager(workdir, config.max_checkpoints)
+  restored = checkpoint.restore(manager, state)
+  action_log = [np.zeros((0, spec.num_envs), np.uint8)]
+  if restored is not None:
+    _, state, actions = restored
+    action_log = [actions]
+    # The pool above was reset once already; a fresh one replays the whole history from seed.
+    pool = envs.make_pool(config.env, config.seed)
+    _check_env_rebuilt(spec, state, envs.replay_actions(spec, pool, actions))
+  start = int(state.env_steps)
+
+  chunk_len = config.log_every // spec.num_envs
+  compile_seconds = None
+  if config.env.rollout == "xla":
+    handle, xla_step = envs.make_xla_step(spec, pool)
+    t0 = time.time()
+    chunk = loop.make_xla_chunk(agent, spec, xla_step, chunk_len).lower(state, handle).compile()
+    compile_seconds = time.time() - t0
+  else:
+    handle = None
+    chunk = loop.make_host_chunk(agent, spec, pool, chunk_len)
+
+  logger = metrics.Logger(workdir, start)
+  bar = tqdm(total=config.total_steps, initial=start, unit="step", unit_scale=True,
+             disable=not progress, dynamic_ncols=True, file=sys.stderr)
+  env_steps = start
+  while env_steps < config.total_steps:
+    t0 = time.time()
+    state, handle, actions, row = chunk(state, handle)
+    row = jax.device_get(row)
+    seconds = time.time() - t0
+    env_steps = int(state.env_steps)
+    action_log.append(np.asarray(actions))
+    row = {"step": env_steps, **row, "perf/sps": config.log_every / seconds,
+           "perf/chunk_seconds": seconds}
+    if compile_seconds is not None:
+      row["perf/compile_seconds"] = compile_seconds
+      compile_seconds = None
+    logger.write(row)
+    bar.update(config.log_every)
+    bar.set_postfix({k: f"{float(row[k]):.3g}" for k in ("episode_return", "success_rate",
+                                                         "coverage") if k in row})
+    if env_steps % config.checkpoint_every == 0 or env_steps >= config.total_steps:
+      action_log = [np.concatenate(action_log)]
+      checkpoint.save(manager, env_steps, state, action_log[0])
+  bar.close()
+  logger.close()
+  manager.close()
+
+  rows = metrics.read_rows(logger.path)
+  png = os.path.join(workdir, "curves.png")
+  metrics.plot_curves(rows, png, f"{config.agent.name} on {config.env.name} (seed {config.seed})")
+  return rows
+
+
+def _check_env_rebuilt(spec, state, out) -> None:
+  """The rebuilt envs must show exactly the observation the checkpoint holds."""
+  import jax
+  import numpy as np
+
+  from goalrl import envs
+  ts, _ = envs.to_timestep(spec, out["fields"], out["reward"], out["terminated"],
+                           out["truncated"], state.timestep.first)
+  same = jax.tree.map(lambda a, b: bool(np.array_equal(np.asarray(a), np.asarray(b))),
+                      ts.obs, state.timestep.obs)
+  if not all(jax.tree.leaves(same)):
+    raise RuntimeError("Resuming failed: replaying the logged actions into a fresh env pool did not "
+                       "reproduce the checkpointed observation, so the envs are not deterministic "
+                       "here (different envpool version?). Start a new --workdir.")
+
+
+def main(argv):
+  del argv
+  config, workdir = _CONFIG.value, _WORKDIR.value
+  try:
+    train(config, workdir)
+  except ConfigError as err:
+    print(f"error: {err}", file=sys.stderr)
+    sys.exit(2)
+  workdir = os.path.abspath(workdir)
+  print(f"metrics:     {os.path.join(workdir, 'metrics.jsonl')}\n"
+        f"tensorboard: tensorboard --logdir {os.path.join(workdir, 'tb')}\n"
+        f"curves:      {os.path.join(workdir, 'curves.png')}\n"
+        f"checkpoints: {os.path.join(workdir, 'checkpoints')}")
+
+
+if __name__ == "__main__":
+  app.run(main)
