@@ -87,15 +87,18 @@ def add_rows(buffer, state, rows: Row):
 def _obs_at(spec: EnvSpec, window: Row, j: jnp.ndarray):
   """The observation whose newest frame is window row ``j`` (one window, unbatched)."""
   if spec.stack == 1:
-    frame = jax.tree.map(lambda x: x[j], window.frame)
-    return dict(image=frame["image"], direction=frame["direction"].astype(jnp.int32))
-  rows = j - spec.stack + 1 + jnp.arange(spec.stack)
-  pos = jnp.arange(window.first.shape[0])
-  # The episode's first row inside the stack (or the stack's start): earlier frames belong to a
-  # previous episode and are replaced by it, as envpool does after a reset.
-  in_stack = (pos >= rows[0]) & (pos <= j) & window.first
-  start = jnp.max(jnp.where(in_stack, pos, rows[0]))
-  return window.frame[jnp.maximum(rows, start)]
+    obs = jax.tree.map(lambda x: x[j], window.frame)
+  else:
+    rows = j - spec.stack + 1 + jnp.arange(spec.stack)
+    pos = jnp.arange(window.first.shape[0])
+    # The episode's first row inside the stack (or the stack's start): earlier frames belong to a
+    # previous episode and are replaced by it, as envpool does after a reset.
+    in_stack = (pos >= rows[0]) & (pos <= j) & window.first
+    start = jnp.max(jnp.where(in_stack, pos, rows[0]))
+    obs = window.frame[jnp.maximum(rows, start)]
+  if isinstance(obs, dict):  # MiniGrid: the loop's obs carries the direction as int32
+    obs = dict(image=obs["image"], direction=obs["direction"].astype(jnp.int32))
+  return obs
 
 
 def nstep_transition(spec: EnvSpec, window: Row, gamma: float, n_step: int) -> Transition:

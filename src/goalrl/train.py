@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 from goalrl.config import ConfigError, validate
@@ -151,6 +151,7 @@ def _check_env_rebuilt(spec, state, out) -> None:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   config, workdir = _CONFIG.value, _WORKDIR.value
   try:
     train(config, workdir)

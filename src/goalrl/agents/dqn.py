@@ -84,7 +84,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     online = optax.apply_updates(state.online, updates)
     num_updates = state.num_updates + 1
     target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
-    metrics["grad_norm"] = optax.global_norm(grads)
+    metrics["grad_norm"] = optax.tree.norm(grads)
     return state.replace(online=online, target=target, opt_state=opt_state,
                          num_updates=num_updates), metrics
 

@@ -1,0 +1,114 @@
+"""End-to-end runs of goalrl.train: reproducibility, resume, both rollout paths, the CLI."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from goalrl import train as train_lib
+from goalrl.config import ConfigError
+from conftest import ROOT
+
+
+def _rows(workdir):
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    rows = [json.loads(line) for line in f]
+  return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
+
+
+def _quick(experiment, **env):
+  config = experiment("dqn", "quick")
+  config.env.update(env)
+  return config
+
+
+def test_same_seed_same_numbers_other_seed_differs(experiment, tmp_path):
+  train_lib.train(_quick(experiment), str(tmp_path / "a"), progress=False)
+  train_lib.train(_quick(experiment), str(tmp_path / "b"), progress=False)
+  other = _quick(experiment)
+  other.seed = 1
+  train_lib.train(other, str(tmp_path / "c"), progress=False)
+  a, b, c = (_rows(tmp_path / d) for d in "abc")
+  assert len(a) == 4 and a[0]["updates"] > 0
+  assert a == b
+  assert a != c
+
+
+def test_resume_equals_uninterrupted(experiment, tmp_path):
+  train_lib.train(_quick(experiment), str(tmp_path / "full"), progress=False)
+  first = _quick(experiment)
+  first.total_steps = 2_000  # stops at the first checkpoint
+  train_lib.train(first, str(tmp_path / "resumed"), progress=False)
+  assert len(_rows(tmp_path / "resumed")) == 2
+  # A crash after logging step 3000 but before its checkpoint: the stale row must go.
+  with open(tmp_path / "resumed" / "metrics.jsonl", "a") as f:
+    f.write(json.dumps({"step": 3000, "episode_return": -1}) + "\n{\"step\": 40")
+  train_lib.train(_quick(experiment), str(tmp_path / "resumed"), progress=False)
+  assert _rows(tmp_path / "resumed") == _rows(tmp_path / "full")
+
+
+def test_host_rollout_matches_xla(experiment, tmp_path):
+  train_lib.train(_quick(experiment, rollout="xla"), str(tmp_path / "xla"), progress=False)
+  train_lib.train(_quick(experiment, rollout="host"), str(tmp_path / "host"), progress=False)
+  assert _rows(tmp_path / "xla") == _rows(tmp_path / "host")
+
+
+def test_resume_refuses_a_different_config(experiment, tmp_path):
+  train_lib.train(_quick(experiment), str(tmp_path), progress=False)
+  changed = _quick(experiment)
+  changed.agent.learning_rate = 0.1
+  with pytest.raises(ConfigError, match="agent.learning_rate"):
+    train_lib.train(changed, str(tmp_path), progress=False)
+
+
+def test_atari_smoke_logs_coverage_and_resumes(experiment, tmp_path):
+  config = experiment("dqn", "atari")
+  config.env.num_envs = 8
+  config.total_steps, config.log_every, config.checkpoint_every = 512, 256, 256
+  config.agent.replay_size, config.agent.learning_starts = 4096, 256
+  config.agent.batch_size = 8
+  train_lib.train(config, str(tmp_path / "full"), progress=False)
+  rows = _rows(tmp_path / "full")
+  assert [r["step"] for r in rows] == [256, 512]
+  assert rows[-1]["coverage"] >= 2 and rows[-1]["rooms"] >= 1 and rows[-1]["updates"] > 0
+  # Sticky actions draw from each env's RNG: resuming must rebuild it exactly.
+  config.total_steps = 256
+  train_lib.train(config, str(tmp_path / "resumed"), progress=False)
+  config.total_steps = 512
+  train_lib.train(config, str(tmp_path / "resumed"), progress=False)
+  assert _rows(tmp_path / "resumed") == rows
+
+
+def test_cli_quick_writes_every_output(tmp_path):
+  workdir = tmp_path / "run"
+  cmd = [sys.executable, "-m", "goalrl.train", "--config=experiments/dqn.py:quick",
+         f"--workdir={workdir}", "--config.total_steps=2000"]
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for name in ("config.json", "metrics.jsonl", "curves.png"):
+    assert (workdir / name).stat().st_size > 0, name
+  assert any(p.name.startswith("events") for p in (workdir / "tb").iterdir())
+  assert (workdir / "checkpoints" / "2000").is_dir()
+  assert str(workdir / "curves.png") in proc.stdout
+  config = json.loads((workdir / "config.json").read_text())
+  assert config["total_steps"] == 2000 and config["env"]["name"] == "MiniGrid-Empty-5x5-v0"
+  rows = _rows(workdir)
+  for key in ("step", "episode_return", "episode_length", "success_rate", "loss", "epsilon",
+              "coverage"):
+    assert key in rows[-1], key
+
+
+@pytest.mark.parametrize("override, message", [
+    ("--config.env.name=MontezumaRevenge-v4", "env.name='MontezumaRevenge-v4'"),
+    ("--config.log_every=999", "log_every=999 must be a positive multiple of env.num_envs=8"),
+    ("--config.agent.gamma=1.5", "agent.gamma=1.5 must be in (0, 1]"),
+    ("--config.env.rollout=gpu", "env.rollout='gpu' must be 'xla' or 'host'"),
+])
+def test_cli_rejects_bad_values_before_compiling(tmp_path, override, message):
+  cmd = [sys.executable, "-m", "goalrl.train", "--config=experiments/dqn.py:quick",
+         f"--workdir={tmp_path / 'bad'}", override]
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 2
+  assert message in proc.stderr and "Traceback" not in proc.stderr
+  assert not (tmp_path / "bad").exists()
