@@ -54,8 +54,10 @@ def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:
   c.variant = variant
   if variant == "minigrid":
     c.env.name = "MiniGrid-DoorKey-5x5-v0"
-    c.total_steps, c.log_every, c.checkpoint_every = 300_000, 10_000, 50_000
-    c.agent = dqn_agent(epsilon_decay_steps=100_000)
+    c.total_steps, c.log_every, c.checkpoint_every = 400_000, 10_000, 50_000
+    # Longer returns and two updates per step: DoorKey's reward comes after ~15 steps.
+    c.agent = dqn_agent(n_step=5, updates_per_train=2, replay_size=200_000,
+                        epsilon_decay_steps=100_000)
   elif variant == "empty":
     c.total_steps, c.log_every, c.checkpoint_every = 40_000, 2_000, 20_000
     c.agent = dqn_agent(epsilon_decay_steps=15_000, learning_starts=1_000)
