@@ -41,7 +41,7 @@ def raw_sps(name: str, num_envs: int, steps: int) -> dict:
                                        reward_clip=True))
   pool = envs.make_pool(cfg, 0)
   pool.reset()
-  handle, step = pool.xla()[0], pool.xla()[3]
+  handle, _, _, step = pool.xla()
   actions = jnp.zeros(num_envs, jnp.int32)
   run = jax.jit(lambda h: jax.lax.scan(lambda h, _: (step(h, actions)[0], None), h, None,
                                        length=steps // num_envs)[0])

@@ -14,6 +14,7 @@ the env itself (see ``envs.replay_actions``) and the action log kept by the host
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flax
@@ -114,7 +115,8 @@ def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int):
     ls, episodes = advance(spec, ls, out)
     return (ls, handle), (actions.astype(jnp.uint8), act_m, obs_m, episodes)
 
-  @jax.jit
+  # Donating the state lets XLA update the replay in place: no second copy of a GB-sized buffer.
+  @functools.partial(jax.jit, donate_argnums=0)
   def chunk(ls, handle):
     (ls, handle), (actions, act_m, obs_m, episodes) = jax.lax.scan(
         body, (ls, handle), None, length=length)
@@ -125,8 +127,8 @@ def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int):
 
 def make_host_chunk(agent: Agent, spec: EnvSpec, pool, length: int):
   """Same contract as :func:`make_xla_chunk`, stepping envpool on the host (``handle`` unused)."""
-  policy_fn = jax.jit(lambda ls: policy(agent, ls))
-  advance_fn = jax.jit(lambda ls, out: advance(spec, ls, out))
+  policy_fn = jax.jit(lambda ls: policy(agent, ls), donate_argnums=0)
+  advance_fn = jax.jit(lambda ls, out: advance(spec, ls, out), donate_argnums=0)
   summarise_fn = jax.jit(lambda ls, a, o, e: summarise(spec, ls, a, o, e))
 
   def chunk(ls, handle):

@@ -57,7 +57,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def init(key) -> DQNState:
     params = net.init(key, dummy_obs(spec))
-    return DQNState(online=params, target=params, opt_state=optimiser.init(params),
+    # A copy, not an alias: the loop donates the state, and XLA cannot donate one buffer twice.
+    target = jax.tree.map(jnp.copy, params)
+    return DQNState(online=params, target=target, opt_state=optimiser.init(params),
                     replay=buffer.init(replay.example_row(spec)),
                     num_updates=jnp.zeros((), jnp.int32))
 
