@@ -21,32 +21,7 @@ Any key can be overridden, e.g. ``--config.seed=3 --config.env.name=MiniGrid-Doo
 """
 import ml_collections
 
-from goalrl.config import base_config
-
-
-def dqn_agent(**overrides) -> ml_collections.ConfigDict:
-  agent = ml_collections.ConfigDict(dict(
-      name="dqn",
-      hidden=256,  # torso width (Atari: 512)
-      head_layers=(256,),  # dense layers between torso and Q head
-      gamma=0.99,
-      n_step=3,
-      batch_size=64,
-      learning_rate=5e-4,
-      adam_eps=1e-5,
-      max_grad_norm=10.0,
-      huber_delta=1.0,
-      replay_size=100_000,  # rows (env steps) kept, over all envs
-      learning_starts=2_000,  # env steps before the first update
-      train_every=1,  # loop iterations (each = num_envs env steps) between updates
-      updates_per_train=1,
-      target_update_every=250,  # gradient steps between target copies
-      epsilon_start=1.0,
-      epsilon_end=0.05,
-      epsilon_decay_steps=50_000,  # env steps
-  ))
-  agent.update(overrides)
-  return agent
+from goalrl.config import base_config, dqn_defaults as dqn_agent
 
 
 def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:

@@ -17,16 +17,20 @@ def _rows(workdir):
   return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
 
 
-def _quick(experiment, **env):
-  config = experiment("dqn", "quick")
+AGENTS = ["dqn", "optimistic_dqn"]
+
+
+def _quick(experiment, agent="dqn", **env):
+  config = experiment(agent, "quick")
   config.env.update(env)
   return config
 
 
-def test_same_seed_same_numbers_other_seed_differs(experiment, tmp_path):
-  train_lib.train(_quick(experiment), str(tmp_path / "a"), progress=False)
-  train_lib.train(_quick(experiment), str(tmp_path / "b"), progress=False)
-  other = _quick(experiment)
+@pytest.mark.parametrize("agent", AGENTS)
+def test_same_seed_same_numbers_other_seed_differs(experiment, tmp_path, agent):
+  train_lib.train(_quick(experiment, agent), str(tmp_path / "a"), progress=False)
+  train_lib.train(_quick(experiment, agent), str(tmp_path / "b"), progress=False)
+  other = _quick(experiment, agent)
   other.seed = 1
   train_lib.train(other, str(tmp_path / "c"), progress=False)
   a, b, c = (_rows(tmp_path / d) for d in "abc")
@@ -35,16 +39,17 @@ def test_same_seed_same_numbers_other_seed_differs(experiment, tmp_path):
   assert a != c
 
 
-def test_resume_equals_uninterrupted(experiment, tmp_path):
-  train_lib.train(_quick(experiment), str(tmp_path / "full"), progress=False)
-  first = _quick(experiment)
+@pytest.mark.parametrize("agent", AGENTS)
+def test_resume_equals_uninterrupted(experiment, tmp_path, agent):
+  train_lib.train(_quick(experiment, agent), str(tmp_path / "full"), progress=False)
+  first = _quick(experiment, agent)
   first.total_steps = 2_000  # stops at the first checkpoint
   train_lib.train(first, str(tmp_path / "resumed"), progress=False)
   assert len(_rows(tmp_path / "resumed")) == 2
   # A crash after logging step 3000 but before its checkpoint: the stale row must go.
   with open(tmp_path / "resumed" / "metrics.jsonl", "a") as f:
     f.write(json.dumps({"step": 3000, "episode_return": -1}) + "\n{\"step\": 40")
-  train_lib.train(_quick(experiment), str(tmp_path / "resumed"), progress=False)
+  train_lib.train(_quick(experiment, agent), str(tmp_path / "resumed"), progress=False)
   assert _rows(tmp_path / "resumed") == _rows(tmp_path / "full")
 
 
@@ -80,9 +85,10 @@ def test_atari_smoke_logs_coverage_and_resumes(experiment, tmp_path):
   assert _rows(tmp_path / "resumed") == rows
 
 
-def test_cli_quick_writes_every_output(tmp_path):
+@pytest.mark.parametrize("agent", AGENTS)
+def test_cli_quick_writes_every_output(tmp_path, agent):
   workdir = tmp_path / "run"
-  cmd = [sys.executable, "-m", "goalrl.train", "--config=experiments/dqn.py:quick",
+  cmd = [sys.executable, "-m", "goalrl.train", f"--config=experiments/{agent}.py:quick",
          f"--workdir={workdir}", "--config.total_steps=2000"]
   proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 0, proc.stderr[-3000:]

@@ -34,6 +34,63 @@ def base_config() -> ml_collections.ConfigDict:
   return c
 
 
+def dqn_defaults(**overrides) -> ml_collections.ConfigDict:
+  """``config.agent`` of the DQN family (DQN, optimistic DQN, RND DQN share these keys)."""
+  agent = ml_collections.ConfigDict(dict(
+      name="dqn",
+      hidden=256,  # torso width (Atari: 512)
+      head_layers=(256,),  # dense layers between torso (or latent) and Q head
+      gamma=0.99,
+      n_step=3,
+      batch_size=64,
+      learning_rate=5e-4,
+      adam_eps=1e-5,
+      max_grad_norm=10.0,
+      huber_delta=1.0,
+      replay_size=100_000,  # rows (env steps) kept, over all envs
+      learning_starts=2_000,  # env steps before the first update
+      train_every=1,  # loop iterations (each = num_envs env steps) between updates
+      updates_per_train=1,
+      target_update_every=250,  # gradient steps between target copies
+      epsilon_start=1.0,
+      epsilon_end=0.05,
+      epsilon_decay_steps=50_000,  # env steps
+  ))
+  agent.update(overrides)
+  return agent
+
+
+def encoder_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
+  """``config.agent.encoder``: the autoencoder and its diverse stream (``goalrl.encoder``).
+
+  Atari: the note's settings (reconstruction loss ~230, no KL weight). MiniGrid: a small dense one.
+  """
+  if kind == "atari":
+    enc = dict(kernels=(8, 8, 8, 8), channels=(32, 64, 64, 64), strides=(2, 2, 1, 1), latent=256,
+               hidden=0, regulariser="none", reg_weight=0.0, batch_size=128, learning_rate=1e-6,
+               stream_size=100_000)
+  else:  # dense: see goalrl/encoder.py for the measured reason
+    enc = dict(kernels=(), channels=(), strides=(), hidden=256, latent=32, regulariser="mmd",
+               reg_weight=10.0, batch_size=64, learning_rate=1e-3, stream_size=20_000)
+  enc.update(stream="reservoir",  # "reservoir" (diverse, whole run) | "fifo" (most recent)
+             agent_grads=False)  # True: agent losses also train the encoder
+  c = ml_collections.ConfigDict(enc)
+  c.update(overrides)
+  return c
+
+
+def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
+  """``config.agent.optimism``: synthetic rewarded latents mixed into batches (``goalrl.optimism``)."""
+  c = ml_collections.ConfigDict(dict(
+      ratio=0.1,  # fraction of each agent batch replaced; 0 = off, exactly
+      reward=0.5,  # the optimistic reward they carry
+      source="replay",  # "prior" (N(0, I)) | "replay" (replay latents + noise) | "both"
+      noise=1.0,  # std of the perturbation of replay latents
+  ))
+  c.update(overrides)
+  return c
+
+
 def _check(errors: list, ok: bool, message: str):
   if not ok:
     errors.append(message)
@@ -77,8 +134,12 @@ def validate(config) -> None:
   from goalrl.agents import REGISTRY  # late: agents import jax
   if config.agent.name not in REGISTRY:
     e.append(f"agent.name={config.agent.name!r} must be one of {sorted(REGISTRY)}")
-  elif config.agent.name == "dqn":
+  else:
     e.extend(dqn_errors(config))
+    if "encoder" in config.agent:
+      e.extend(encoder_errors(config.agent.encoder))
+    if "optimism" in config.agent:
+      e.extend(optimism_errors(config.agent.optimism))
   if e:
     raise ConfigError("Invalid config: " + "; ".join(e) + ".")
 
@@ -104,4 +165,36 @@ def dqn_errors(config) -> list[str]:
          f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
          f"{a.n_step}) * env.num_envs = {need}")
   _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
+  return e
+
+
+def encoder_errors(c) -> list[str]:
+  from goalrl import diverse_replay, encoder
+  e = []
+  n = len(c.kernels)
+  _check(e, len(c.channels) == n and len(c.strides) == n,
+         f"agent.encoder.kernels={tuple(c.kernels)}, channels={tuple(c.channels)} and "
+         f"strides={tuple(c.strides)} must have the same length (one entry per conv layer)")
+  _check(e, all(int(k) >= 1 for k in (*c.kernels, *c.channels, *c.strides)),
+         "agent.encoder kernels, channels and strides must all be >= 1")
+  _check(e, c.latent >= 1, f"agent.encoder.latent={c.latent} must be >= 1")
+  _check(e, c.hidden >= 0, f"agent.encoder.hidden={c.hidden} must be >= 0 (0 = no dense layer)")
+  _check(e, c.regulariser in encoder.REGULARISERS,
+         f"agent.encoder.regulariser={c.regulariser!r} must be one of {encoder.REGULARISERS}")
+  _check(e, c.reg_weight >= 0, f"agent.encoder.reg_weight={c.reg_weight} must be >= 0")
+  _check(e, c.batch_size >= 2, f"agent.encoder.batch_size={c.batch_size} must be >= 2")
+  _check(e, c.learning_rate > 0, f"agent.encoder.learning_rate={c.learning_rate} must be > 0")
+  _check(e, c.stream in diverse_replay.STRATEGIES,
+         f"agent.encoder.stream={c.stream!r} must be one of {diverse_replay.STRATEGIES}")
+  _check(e, c.stream_size >= 1, f"agent.encoder.stream_size={c.stream_size} must be >= 1")
+  return e
+
+
+def optimism_errors(c) -> list[str]:
+  from goalrl import optimism
+  e = []
+  _check(e, 0.0 <= c.ratio < 1.0, f"agent.optimism.ratio={c.ratio} must be in [0, 1)")
+  _check(e, c.source in optimism.SOURCES,
+         f"agent.optimism.source={c.source!r} must be one of {optimism.SOURCES}")
+  _check(e, c.noise >= 0, f"agent.optimism.noise={c.noise} must be >= 0")
   return e

@@ -55,8 +55,8 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict) -> LoopStat
 
 def policy(agent: Agent, ls: LoopState):
   key, k_act, k_observe = jax.random.split(ls.key, 3)
-  actions, act_metrics = agent.act(ls.agent, ls.timestep.obs, k_act, ls.env_steps)
-  agent_state, observe_metrics = agent.observe(ls.agent, ls.timestep, actions, k_observe,
+  agent_state, actions, act_metrics = agent.act(ls.agent, ls.timestep, k_act, ls.env_steps)
+  agent_state, observe_metrics = agent.observe(agent_state, ls.timestep, actions, k_observe,
                                                ls.env_steps)
   return ls.replace(agent=agent_state, key=key), actions, (act_metrics, observe_metrics)
 

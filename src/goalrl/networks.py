@@ -69,3 +69,20 @@ class QNetwork(nn.Module):
     for width in self.head_layers:
       x = nn.relu(nn.Dense(width)(x))
     return nn.Dense(self.num_actions)(x)
+
+
+class MLP(nn.Module):
+  """Dense layers with ReLU between them; the last layer is linear and may start at zero.
+
+  ``zero_head`` makes every output start at exactly 0 (a neutral Q before any data): then a
+  region that no batch touches keeps Q = 0, and only optimism can lift it.
+  """
+  layers: Sequence[int]
+  zero_head: bool = False
+
+  @nn.compact
+  def __call__(self, x):
+    for width in self.layers[:-1]:
+      x = nn.relu(nn.Dense(width)(x))
+    init = nn.initializers.zeros if self.zero_head else nn.initializers.lecun_normal()
+    return nn.Dense(self.layers[-1], kernel_init=init)(x)

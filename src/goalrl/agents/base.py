@@ -5,7 +5,8 @@ states, *its own replay streams*, counters). The loop never looks inside that st
 with an encoder, several networks and two replay streams plugs in exactly like DQN:
 
 * ``init(key) -> state``
-* ``act(state, obs, key, env_steps) -> (actions int32 [num_envs], metrics)``
+* ``act(state, ts, key, env_steps) -> (state, actions int32 [num_envs], metrics)``: ``ts`` is the
+  current ``TimeStep``; the state may change (a goal agent picks goals here)
 * ``observe(state, ts, actions, key, env_steps) -> (state, metrics)``: store the env step
   ``(ts, actions)`` in whatever replay the agent keeps and run the updates that are due.
 

@@ -63,10 +63,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                     replay=buffer.init(replay.example_row(spec)),
                     num_updates=jnp.zeros((), jnp.int32))
 
-  def act(state: DQNState, obs, key, env_steps):
+  def act(state: DQNState, ts, key, env_steps):
     epsilon = epsilon_at(env_steps)
-    q = net.apply(state.online, obs)
-    return epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
+    q = net.apply(state.online, ts.obs)
+    return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
 
   def loss_fn(online, target, batch: replay.Transition):
     both = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), batch.obs_tm1, batch.obs_t)

@@ -1,0 +1,148 @@
+"""Optimistic DQN, the note's simple variant: double DQN on autoencoder latents, with synthetic
+latent states carrying a positive reward mixed into every update batch.
+
+The synthetic rows are terminal transitions ``(z_synthetic, random action, r_optimistic)``, so Q
+learns that latents it has no data for are worth ``r_optimistic``; real transitions that lead
+towards such latents inherit that value through bootstrapping, and the agent seeks them out. Real
+data pulls visited latents back to their true values, so optimism fades where the agent has been.
+
+The encoder (``goalrl.encoder``) trains on its own reservoir stream, one step per agent update, and
+Q sees its latents under ``stop_gradient`` unless ``encoder.agent_grads`` is set (then the TD loss
+also shapes the encoder, through the encoder's optimiser).
+"""
+from __future__ import annotations
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+
+from goalrl import encoder as encoder_lib
+from goalrl import losses, networks, optimism, replay
+from goalrl.agents.base import Agent
+from goalrl.agents.dqn import epsilon_greedy
+from goalrl.envs import EnvSpec
+
+
+@flax.struct.dataclass
+class OptimisticDQNState:
+  encoder: encoder_lib.EncoderState
+  online: dict
+  target: dict
+  opt_state: optax.OptState
+  replay: object
+  num_updates: jnp.ndarray
+
+
+def optimistic_batch(key, batch: replay.Transition, num_actions: int, opt_cfg):
+  """Replaces the first ``round(ratio * B)`` rows of a latent batch by optimistic ones.
+
+  Returns ``(batch, synthetic_mask)``; with ratio 0 the batch is returned unchanged.
+  """
+  size = batch.a_tm1.shape[0]
+  n = optimism.num_synthetic(size, opt_cfg.ratio)
+  if n == 0:
+    return batch, optimism.synthetic_mask(size, 0)
+  k_z, k_a = jax.random.split(key)
+  z = optimism.synthetic_latents(k_z, n, batch.obs_tm1, opt_cfg.source, opt_cfg.noise)
+  synthetic = replay.Transition(
+      obs_tm1=z, a_tm1=jax.random.randint(k_a, (n,), 0, num_actions),
+      r_t=jnp.full((n,), opt_cfg.reward), discount_t=jnp.zeros((n,)), obs_t=z,
+      valid=jnp.ones((n,), bool))
+  return optimism.replace_rows(batch, synthetic, n), optimism.synthetic_mask(size, n)
+
+
+def latent_td_loss(q_apply, online, target, batch: replay.Transition, huber_delta: float):
+  """Double-DQN Huber loss on a batch whose observations are latents; masked by ``valid``."""
+  q_tm1 = q_apply(online, batch.obs_tm1)
+  q_t_selector = q_apply(online, batch.obs_t)
+  q_t_value = q_apply(target, batch.obs_t)
+  td = jax.vmap(losses.double_q_learning_td)(q_tm1, batch.a_tm1, batch.r_t, batch.discount_t,
+                                             q_t_value, q_t_selector)
+  valid = batch.valid.astype(jnp.float32)
+  loss = jnp.sum(valid * losses.huber(td, huber_delta)) / jnp.maximum(valid.sum(), 1.0)
+  return loss, q_tm1
+
+
+def make_agent(cfg, spec: EnvSpec) -> Agent:
+  """``cfg`` is ``config.agent`` with ``encoder`` and ``optimism`` sub-configs."""
+  ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
+  q_net = networks.MLP((*cfg.head_layers, spec.num_actions), zero_head=cfg.zero_head)
+  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
+  optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm),
+                          optax.adam(cfg.learning_rate, eps=cfg.adam_eps))
+  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
+
+  def encode(params, obs):
+    z = ae.encode(params, obs)
+    return z if cfg.encoder.agent_grads else jax.lax.stop_gradient(z)
+
+  def init(key) -> OptimisticDQNState:
+    k_enc, k_q = jax.random.split(key)
+    params = q_net.init(k_q, jnp.zeros((1, cfg.encoder.latent)))
+    return OptimisticDQNState(encoder=ae.init(k_enc), online=params,
+                              target=jax.tree.map(jnp.copy, params),
+                              opt_state=optimiser.init(params),
+                              replay=buffer.init(replay.example_row(spec)),
+                              num_updates=jnp.zeros((), jnp.int32))
+
+  def act(state: OptimisticDQNState, ts, key, env_steps):
+    epsilon = epsilon_at(env_steps)
+    q = q_net.apply(state.online, ae.encode(state.encoder.params, ts.obs))
+    return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
+
+  def loss_fn(online, enc_params, target, batch: replay.Transition, key):
+    latents = batch._replace(obs_tm1=encode(enc_params, batch.obs_tm1),
+                             obs_t=jax.lax.stop_gradient(ae.encode(enc_params, batch.obs_t)))
+    latents, synthetic = optimistic_batch(key, latents, spec.num_actions, cfg.optimism)
+    loss, q_tm1 = latent_td_loss(q_net.apply, online, target, latents, cfg.huber_delta)
+    q_taken = jnp.take_along_axis(q_tm1, latents.a_tm1[:, None], axis=1)[:, 0]
+    real = (latents.valid & ~synthetic).astype(jnp.float32)
+    fake = synthetic.astype(jnp.float32)
+    return loss, {"loss": loss,
+                  "q_mean": jnp.sum(real * q_taken) / jnp.maximum(real.sum(), 1.0),
+                  "q_synthetic": jnp.sum(fake * q_taken) / jnp.maximum(fake.sum(), 1.0),
+                  "synthetic_fraction": jnp.mean(fake)}
+
+  def gradient_step(state: OptimisticDQNState, key):
+    k_sample, k_mix, k_enc = jax.random.split(key, 3)
+    batch = replay.sample_transitions(spec, buffer, state.replay, k_sample, cfg.gamma, cfg.n_step)
+    (q_grads, enc_grads), metrics = jax.grad(loss_fn, argnums=(0, 1), has_aux=True)(
+        state.online, state.encoder.params, state.target, batch, k_mix)
+    updates, opt_state = optimiser.update(q_grads, state.opt_state, state.online)
+    online = optax.apply_updates(state.online, updates)
+    num_updates = state.num_updates + 1
+    target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
+    enc_state = state.encoder
+    if cfg.encoder.agent_grads:
+      enc_updates, enc_opt = ae.optimiser.update(enc_grads, enc_state.opt_state, enc_state.params)
+      enc_state = enc_state.replace(params=optax.apply_updates(enc_state.params, enc_updates),
+                                    opt_state=enc_opt)
+    enc_state, enc_metrics = ae.update(enc_state, k_enc)
+    return state.replace(online=online, target=target, opt_state=opt_state, encoder=enc_state,
+                         num_updates=num_updates), {**metrics, **enc_metrics}
+
+  def train(state, key):
+    state, metrics = jax.lax.scan(gradient_step, state,
+                                  jax.random.split(key, cfg.updates_per_train))
+    return state, {**jax.tree.map(jnp.mean, metrics), "updated": jnp.ones((), jnp.float32)}
+
+  metric_keys = ("loss", "q_mean", "q_synthetic", "synthetic_fraction", "recon_loss",
+                 "latent_reg", "latent_norm")
+
+  def skip(state, key):
+    del key
+    return state, {**{k: jnp.zeros((), jnp.float32) for k in metric_keys},
+                   "updated": jnp.zeros((), jnp.float32)}
+
+  def observe(state: OptimisticDQNState, ts, actions, key, env_steps):
+    k_stream, k_train = jax.random.split(key)
+    state = state.replace(
+        encoder=ae.observe(state.encoder, ts.obs, k_stream),
+        replay=replay.add_rows(buffer, state.replay, replay.make_row(spec, ts, actions)))
+    iteration = env_steps // spec.num_envs
+    due = ((env_steps >= cfg.learning_starts) & buffer.can_sample(state.replay)
+           & (iteration % cfg.train_every == 0))
+    return jax.lax.cond(due, train, skip, state, k_train)
+
+  return Agent(init=init, act=act, observe=observe)

@@ -1,0 +1,62 @@
+"""The autoencoder: shapes for the note's Atari settings, every regulariser, and learning."""
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from goalrl import encoder, envs
+from goalrl.config import encoder_defaults
+
+
+def _minigrid_obs(n=256):
+  cfg = ml_collections.ConfigDict(dict(name="MiniGrid-DoorKey-5x5-v0", num_envs=16, num_threads=1,
+                                       max_episode_steps=0, repeat_action_probability=0.0,
+                                       reward_clip=True))
+  pool = envs.make_pool(cfg, 0)
+  spec = envs.make_spec(cfg, pool)
+  rng = np.random.default_rng(0)
+  out, images, dirs = envs.host_reset(spec, pool), [], []
+  for _ in range(n // 16):
+    images.append(out["fields"]["image"])
+    dirs.append(out["fields"]["direction"])
+    out = envs.host_step(spec, pool, rng.integers(0, 3, 16))
+  return spec, dict(image=jnp.asarray(np.concatenate(images)),
+                    direction=jnp.asarray(np.concatenate(dirs), jnp.int32))
+
+
+def test_atari_note_settings_round_trip_shapes():
+  spec = envs.EnvSpec("MontezumaRevenge-v5", "atari", 2, 18, (84, 84), 4, 1, 1, True)
+  ae = encoder.make_autoencoder(encoder_defaults("atari", stream_size=4), spec)
+  state = ae.init(jax.random.PRNGKey(0))
+  obs = jnp.zeros((2, 4, 84, 84), jnp.uint8)
+  z = ae.encode(state.params, obs)
+  assert z.shape == (2, 256)
+  assert ae.decode(state.params, z).shape == (2, 84, 84, 4)
+
+
+@pytest.mark.parametrize("regulariser", ["none", "kl", "mmd"])
+@pytest.mark.parametrize("kernels", [(), (3,)])
+def test_reconstruction_loss_falls(regulariser, kernels):
+  spec, obs = _minigrid_obs()
+  cfg = encoder_defaults("minigrid", regulariser=regulariser, kernels=kernels,
+                         channels=(8,) * len(kernels), strides=(1,) * len(kernels),
+                         reg_weight=1.0, stream_size=256)
+  ae = encoder.make_autoencoder(cfg, spec)
+  state = ae.init(jax.random.PRNGKey(0))
+  state = ae.observe(state, obs, jax.random.PRNGKey(1))
+  first = float(ae.loss(state.params, obs, jax.random.PRNGKey(2))[1]["recon_loss"])
+  update = jax.jit(ae.update)
+  for i in range(150):
+    state, metrics = update(state, jax.random.PRNGKey(10 + i))
+  last = float(ae.loss(state.params, obs, jax.random.PRNGKey(2))[1]["recon_loss"])
+  assert last < 0.5 * first, (first, last)
+  assert ae.decode(state.params, ae.encode(state.params, obs)).shape == (256, 7, 7, 24)
+
+
+def test_mmd_is_small_for_prior_samples_and_large_for_shifted():
+  key = jax.random.PRNGKey(0)
+  prior_like = jax.random.normal(jax.random.PRNGKey(1), (256, 8))
+  near = float(encoder.mmd_to_standard_normal(prior_like, key))
+  far = float(encoder.mmd_to_standard_normal(prior_like + 3.0, key))
+  assert abs(near) < 0.02 and far > 0.2, (near, far)
