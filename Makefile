@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 run: install
-	$(BIN)/python -m goalrl.train --config=experiments/dqn.py:minigrid --workdir=$(RUN_DIR)
+	$(BIN)/python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid --workdir=$(RUN_DIR)
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -25,6 +25,7 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/sps.py
 	$(BIN)/python benchmarks/replay_bytes.py
+	$(BIN)/python benchmarks/stream_diversity.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -135,11 +135,14 @@ def validate(config) -> None:
   if config.agent.name not in REGISTRY:
     e.append(f"agent.name={config.agent.name!r} must be one of {sorted(REGISTRY)}")
   else:
-    e.extend(dqn_errors(config))
+    e.extend(goal_agent_errors(config) if config.agent.name == "goal_agent"
+             else dqn_errors(config))
     if "encoder" in config.agent:
       e.extend(encoder_errors(config.agent.encoder))
     if "optimism" in config.agent:
       e.extend(optimism_errors(config.agent.optimism))
+    if "rnd" in config.agent:
+      e.extend(rnd_errors(config.agent.rnd))
   if e:
     raise ConfigError("Invalid config: " + "; ".join(e) + ".")
 
@@ -147,6 +150,16 @@ def validate(config) -> None:
 def dqn_errors(config) -> list[str]:
   a, e = config.agent, []
   stack = 4 if config.env.name.endswith("-v5") else 1
+  _common_learner_errors(a, e)
+  need = (stack + a.n_step) * max(config.env.num_envs, 1)
+  _check(e, a.replay_size >= need,
+         f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
+         f"{a.n_step}) * env.num_envs = {need}")
+  _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
+  return e
+
+
+def _common_learner_errors(a, e) -> None:
   _check(e, 0.0 < a.gamma <= 1.0, f"agent.gamma={a.gamma} must be in (0, 1]")
   _check(e, a.n_step >= 1, f"agent.n_step={a.n_step} must be >= 1")
   _check(e, a.batch_size >= 1, f"agent.batch_size={a.batch_size} must be >= 1")
@@ -160,11 +173,31 @@ def dqn_errors(config) -> list[str]:
     _check(e, 0.0 <= a[k] <= 1.0, f"agent.{k}={a[k]} must be in [0, 1]")
   _check(e, a.epsilon_decay_steps >= 1,
          f"agent.epsilon_decay_steps={a.epsilon_decay_steps} must be >= 1")
-  need = (stack + a.n_step) * max(config.env.num_envs, 1)
+
+
+def goal_agent_errors(config) -> list[str]:
+  from goalrl import goals
+  a, e = config.agent, []
+  _common_learner_errors(a, e)
+  _check(e, a.variant in goals.VARIANTS, f"agent.variant={a.variant!r} must be one of "
+         f"{goals.VARIANTS}")
+  _check(e, a.candidate_source in goals.CANDIDATE_SOURCES,
+         f"agent.candidate_source={a.candidate_source!r} must be one of {goals.CANDIDATE_SOURCES}")
+  _check(e, a.distance in goals.DISTANCES,
+         f"agent.distance={a.distance!r} must be one of {goals.DISTANCES}")
+  _check(e, a.num_candidates >= 1, f"agent.num_candidates={a.num_candidates} must be >= 1")
+  _check(e, a.bank_size >= 1, f"agent.bank_size={a.bank_size} must be >= 1")
+  _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")
+  _check(e, a.max_goal_steps >= 1, f"agent.max_goal_steps={a.max_goal_steps} must be >= 1")
+  _check(e, 0.0 <= a.her_fraction <= 1.0, f"agent.her_fraction={a.her_fraction} must be in [0, 1]")
+  _check(e, 1 <= a.n_step <= a.horizon,
+         f"agent.n_step={a.n_step} must be in [1, agent.horizon={a.horizon}]")
+  _check(e, 0.0 < a.actor_gamma <= 1.0, f"agent.actor_gamma={a.actor_gamma} must be in (0, 1]")
+  stack = 4 if config.env.name.endswith("-v5") else 1
+  need = (stack + a.horizon) * max(config.env.num_envs, 1)
   _check(e, a.replay_size >= need,
-         f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
-         f"{a.n_step}) * env.num_envs = {need}")
-  _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
+         f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + horizon "
+         f"{a.horizon}) * env.num_envs = {need}")
   return e
 
 
@@ -197,4 +230,17 @@ def optimism_errors(c) -> list[str]:
   _check(e, c.source in optimism.SOURCES,
          f"agent.optimism.source={c.source!r} must be one of {optimism.SOURCES}")
   _check(e, c.noise >= 0, f"agent.optimism.noise={c.noise} must be >= 0")
+  return e
+
+
+def rnd_errors(c) -> list[str]:
+  """``config.agent.rnd`` of the RND DQN agent (``experiments/rnd_dqn.py``)."""
+  e = []
+  _check(e, c.beta >= 0, f"agent.rnd.beta={c.beta} must be >= 0 (0 = no bonus)")
+  _check(e, c.embedding >= 1, f"agent.rnd.embedding={c.embedding} must be >= 1")
+  _check(e, c.hidden >= 1, f"agent.rnd.hidden={c.hidden} must be >= 1")
+  _check(e, all(int(w) >= 1 for w in c.predictor_layers),
+         f"agent.rnd.predictor_layers={tuple(c.predictor_layers)} must all be >= 1 "
+         "(() = none)")
+  _check(e, c.learning_rate > 0, f"agent.rnd.learning_rate={c.learning_rate} must be > 0")
   return e

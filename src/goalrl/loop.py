@@ -95,7 +95,11 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
     row["coverage"] = ls.visited_cells.sum()
     if spec.kind == "atari":
       row["rooms"] = ls.visited_rooms.sum()
-  row.update({k: v.mean() for k, v in act_metrics.items()})
+  for k, v in act_metrics.items():
+    if k.startswith("sum/"):  # event counts, reported per finished episode
+      row[k[4:] + "_per_episode"] = per_episode(v)
+    else:
+      row[k] = v.mean()
   updated = observe_metrics["updated"]
   count = updated.sum()
   row["updates"] = count

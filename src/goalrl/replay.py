@@ -84,7 +84,7 @@ def add_rows(buffer, state, rows: Row):
   return buffer.add(state, jax.tree.map(lambda x: x[:, None], rows))
 
 
-def _obs_at(spec: EnvSpec, window: Row, j: jnp.ndarray):
+def obs_at(spec: EnvSpec, window: Row, j: jnp.ndarray):
   """The observation whose newest frame is window row ``j`` (one window, unbatched)."""
   if spec.stack == 1:
     obs = jax.tree.map(lambda x: x[j], window.frame)
@@ -101,18 +101,25 @@ def _obs_at(spec: EnvSpec, window: Row, j: jnp.ndarray):
   return obs
 
 
-def nstep_transition(spec: EnvSpec, window: Row, gamma: float, n_step: int) -> Transition:
-  """Builds one n-step transition from one sampled window of ``stack + n_step`` rows."""
+def nstep_transition(spec: EnvSpec, window: Row, gamma: float, n_step: int,
+                     bonus: jnp.ndarray | None = None) -> Transition:
+  """Builds one n-step transition from one sampled window of ``stack + n_step`` rows.
+
+  ``bonus`` (optional, float32 ``[stack + n_step]``) is added to the window's rewards row by row
+  before the n-step sum, so an intrinsic reward is discounted and cut at the episode end exactly
+  like the env's (``agents/rnd_dqn.py``). ``None`` leaves the rewards as stored.
+  """
   j0 = spec.stack - 1
+  rewards = window.reward if bonus is None else window.reward + bonus
   after = slice(j0 + 1, j0 + 1 + n_step)
   ended = window.terminated[after] | window.truncated[after]
   k = jnp.where(ended.any(), jnp.argmax(ended) + 1, n_step)  # steps until bootstrap, 1..n
   steps = jnp.arange(1, n_step + 1)
-  r_t = jnp.sum(jnp.where(steps <= k, gamma ** (steps - 1) * window.reward[after], 0.0))
+  r_t = jnp.sum(jnp.where(steps <= k, gamma ** (steps - 1) * rewards[after], 0.0))
   discount_t = jnp.where(window.terminated[j0 + k], 0.0, gamma ** k).astype(jnp.float32)
   return Transition(
-      obs_tm1=_obs_at(spec, window, jnp.asarray(j0)), a_tm1=window.action[j0].astype(jnp.int32),
-      r_t=r_t.astype(jnp.float32), discount_t=discount_t, obs_t=_obs_at(spec, window, j0 + k),
+      obs_tm1=obs_at(spec, window, jnp.asarray(j0)), a_tm1=window.action[j0].astype(jnp.int32),
+      r_t=r_t.astype(jnp.float32), discount_t=discount_t, obs_t=obs_at(spec, window, j0 + k),
       valid=~(window.terminated[j0] | window.truncated[j0]))
 
 

@@ -11,7 +11,8 @@ with an encoder, several networks and two replay streams plugs in exactly like D
   ``(ts, actions)`` in whatever replay the agent keeps and run the updates that are due.
 
 ``metrics`` are dicts of float32 scalars (fixed keys per agent). ``act`` metrics are averaged over
-every iteration of a log interval. ``observe`` metrics are averaged over the iterations that
+every iteration of a log interval, except keys ``sum/NAME``: event counts summed over the interval
+and logged as ``NAME_per_episode`` (divided by the episodes that ended in it). ``observe`` metrics are averaged over the iterations that
 updated, which the agent marks with the key ``"updated"`` (1.0 or 0.0); a key is logged as null
 when no update happened in the interval.
 """

@@ -1,0 +1,57 @@
+"""Diversity of the encoder's replay stream: reservoir vs FIFO of the same size, on a real run.
+
+  .venv/bin/python benchmarks/stream_diversity.py [--steps 200000]
+
+Trains optimistic DQN (``experiments/optimistic_dqn.py:minigrid``, DoorKey-5x5) once per
+strategy with the same seed, then counts the distinct observations (image + direction) held by
+the stream at the end. Measured here (200k steps, stream of 20k): reservoir 230 distinct, FIFO 87.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+
+import jax
+import numpy as np
+
+from goalrl import envs, loop
+from goalrl.agents import make_agent
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(strategy: str, steps: int):
+  spec_ = importlib.util.spec_from_file_location("odqn", os.path.join(ROOT, "experiments",
+                                                                      "optimistic_dqn.py"))
+  module = importlib.util.module_from_spec(spec_)
+  spec_.loader.exec_module(module)
+  config = module.get_config("minigrid")
+  config.agent.encoder.stream = strategy
+  pool = envs.make_pool(config.env, config.seed)
+  spec = envs.make_spec(config.env, pool)
+  agent = make_agent(config.agent, spec)
+  state = loop.init_state(agent, spec, jax.random.PRNGKey(config.seed), envs.host_reset(spec, pool))
+  handle, step = envs.make_xla_step(spec, pool)
+  chunk = loop.make_xla_chunk(agent, spec, step, config.log_every // spec.num_envs)
+  for _ in range(steps // config.log_every):
+    state, handle, _, row = chunk(state, handle)
+  items = jax.device_get(state.agent.encoder.stream.items)
+  flat = np.concatenate([items["image"].reshape(len(items["image"]), -1),
+                         items["direction"].reshape(-1, 1).astype(np.uint8)], axis=1)
+  distinct = len(np.unique(flat, axis=0))
+  return distinct, float(jax.device_get(row["success_rate"]))
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--steps", type=int, default=200_000)
+  args = parser.parse_args()
+  print(f"{'stream':<10} {'distinct obs':>13} {'final success':>14}")
+  for strategy in ("reservoir", "fifo"):
+    distinct, success = run(strategy, args.steps)
+    print(f"{strategy:<10} {distinct:>13,} {success:>14.2f}")
+
+
+if __name__ == "__main__":
+  main()

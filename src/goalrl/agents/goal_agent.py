@@ -1,0 +1,237 @@
+"""The goal agent, the note's full design: encoder -> goal setter -> goal-conditioned actor.
+
+Learners (one optimiser over ``params = {goal_q, actor, distance}``; their losses are summed, and
+as the parameter sets are disjoint each gets its own gradient):
+
+* ``goal_q``: Q(s, g) predicts the discounted *environment* return from latent state s while the
+  agent pursues goal g. Trained by n-step TD on agent replay windows, the goal held along the
+  window (the goal stored with the window's first row), plus optimistic goals: a fraction of rows
+  get a synthetic goal (``goalrl.optimism``) whose target is the optimistic reward. Conditioning on
+  the current state keeps goals that are no longer reachable from looking valuable.
+* ``actor``: goal-conditioned double Q-learning over discrete actions, 1-step, rewarded by
+  ``goals.intrinsic_reward`` (``progress`` or ``reach``), computed at training time from the
+  current encoder so rewards follow the latent space as it changes; HER "future" relabelling.
+* ``distance`` (when ``distance="learned"``): regresses the number of steps between two states of
+  one episode (rows ``j0`` and ``j0 + k`` of a window); then replaces latent distance in the
+  actor's reward and the "reached" test.
+
+Acting: encode the observation, update the goal state machine (``goals.goal_events``), pick new
+goals by the goal setter where due, then epsilon-greedy on the actor's Q(s, g, .). A bank of
+recently encoded real states feeds the setter's ``replay`` candidates. The encoder trains on its
+own reservoir stream, one step per update, seen by the other learners under ``stop_gradient``
+unless ``encoder.agent_grads``.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+
+from goalrl import encoder as encoder_lib
+from goalrl import goals, losses, networks, optimism, replay
+from goalrl.agents.base import Agent
+from goalrl.agents.dqn import epsilon_greedy
+from goalrl.envs import EnvSpec
+
+
+class GoalRow(NamedTuple):
+  row: replay.Row
+  goal: jnp.ndarray  # float32 [D]: the goal pursued when the row's action was taken
+
+
+@flax.struct.dataclass
+class GoalAgentState:
+  encoder: encoder_lib.EncoderState
+  params: dict  # {"goal_q", "actor", "distance"}
+  target: dict  # {"goal_q", "actor"}
+  opt_state: Any
+  replay: Any
+  bank: jnp.ndarray  # float32 [bank_size, D]: recently encoded real states
+  bank_count: jnp.ndarray  # int32
+  goal: jnp.ndarray  # float32 [N, D]
+  goal_age: jnp.ndarray  # int32 [N]
+  num_updates: jnp.ndarray
+
+
+def pair(z, g):
+  return jnp.concatenate([z, g], axis=-1)
+
+
+def masked_mean(x, mask):
+  mask = mask.astype(jnp.float32)
+  return jnp.sum(x * mask) / jnp.maximum(mask.sum(), 1.0)
+
+
+def make_agent(cfg, spec: EnvSpec) -> Agent:
+  """``cfg`` is ``config.agent`` (see ``experiments/goal_agent.py``)."""
+  ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
+  dim = cfg.encoder.latent
+  goal_q_net = networks.MLP((*cfg.head_layers, 1), zero_head=True)
+  actor_net = networks.MLP((*cfg.head_layers, spec.num_actions))
+  distance_net = networks.MLP((*cfg.head_layers, 1))
+  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.horizon)
+  optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm),
+                          optax.adam(cfg.learning_rate, eps=cfg.adam_eps))
+  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
+  j0 = spec.stack - 1
+
+  def goal_q(params, z, g):
+    return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
+
+  def distance(params, z, g):
+    if cfg.distance == "learned":
+      return distance_net.apply(params["distance"], pair(z, g))[..., 0]
+    return goals.latent_distance(z, g)
+
+  def encode(enc_params, obs, grads: bool = False):
+    z = ae.encode(enc_params, obs)
+    return z if grads and cfg.encoder.agent_grads else jax.lax.stop_gradient(z)
+
+  def init(key) -> GoalAgentState:
+    k_enc, k_q, k_actor, k_dist = jax.random.split(key, 4)
+    x = jnp.zeros((1, 2 * dim))
+    params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor_net.init(k_actor, x),
+              "distance": distance_net.init(k_dist, x)}
+    target = {k: jax.tree.map(jnp.copy, params[k]) for k in ("goal_q", "actor")}
+    example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32))
+    n = spec.num_envs
+    return GoalAgentState(
+        encoder=ae.init(k_enc), params=params, target=target, opt_state=optimiser.init(params),
+        replay=buffer.init(example), bank=jnp.zeros((cfg.bank_size, dim), jnp.float32),
+        bank_count=jnp.zeros((), jnp.int32), goal=jnp.zeros((n, dim), jnp.float32),
+        goal_age=jnp.zeros((n,), jnp.int32), num_updates=jnp.zeros((), jnp.int32))
+
+  def act(state: GoalAgentState, ts, key, env_steps):
+    k_cand, k_eps = jax.random.split(key)
+    n = spec.num_envs
+    z = ae.encode(state.encoder.params, ts.obs)
+    events = goals.goal_events(
+        cfg.variant, ts.first, distance(state.params, z, state.goal),
+        goal_q(state.params, z, state.goal), state.goal_age, cfg.reach_threshold,
+        cfg.abandon_threshold, cfg.max_goal_steps)
+    cands = goals.candidates(k_cand, n, cfg.num_candidates, state.bank,
+                             jnp.minimum(state.bank_count, cfg.bank_size), cfg.candidate_source)
+    q_cands = goal_q(state.params, jnp.broadcast_to(z[:, None], cands.shape), cands)
+    chosen, chosen_q = goals.select_goal(q_cands, cands)
+    goal = jnp.where(events.renew[:, None], chosen, state.goal)
+    age = jnp.where(events.renew, 0, state.goal_age + 1)
+    slots = (state.bank_count + jnp.arange(n)) % cfg.bank_size
+    state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
+                          bank_count=state.bank_count + n)
+    epsilon = epsilon_at(env_steps)
+    actions = epsilon_greedy(actor_net.apply(state.params["actor"], pair(z, goal)), epsilon, k_eps)
+    renew = events.renew
+    metrics = {
+        "epsilon": epsilon.astype(jnp.float32),
+        "sum/goals_reached": events.reached.sum().astype(jnp.float32),
+        "sum/goals_abandoned": events.abandoned.sum().astype(jnp.float32),
+        "goal_q": masked_mean(chosen_q, renew),
+        "goal_distance": masked_mean(distance(state.params, z, chosen), renew),
+    }
+    return state, actions, metrics
+
+  def losses_fn(params, enc_params, target, windows: GoalRow, key):
+    k_opt, k_her, k_off = jax.random.split(key, 3)
+    rows = windows.row
+    size = rows.action.shape[0]
+    # Q(s, g): n-step TD on environment reward, goal held along the window, optimistic goals.
+    head = jax.tree.map(lambda x: x[:, :spec.stack + cfg.n_step], rows)
+    tr = jax.vmap(lambda w: replay.nstep_transition(spec, w, cfg.gamma, cfg.n_step))(head)
+    z0 = encode(enc_params, tr.obs_tm1, grads=True)
+    z_boot = encode(enc_params, tr.obs_t)
+    g0 = windows.goal[:, j0]
+    n_opt = optimism.num_synthetic(size, cfg.optimism.ratio)
+    synthetic = optimism.synthetic_mask(size, n_opt)
+    goals_q = g0
+    if n_opt:
+      fake = optimism.synthetic_latents(k_opt, n_opt, z0, cfg.optimism.source, cfg.optimism.noise)
+      goals_q = optimism.replace_rows(g0, fake, n_opt)
+    q_pred = goal_q(params, z0, goals_q)
+    q_next = goal_q(target, z_boot, goals_q)
+    q_target = jnp.where(synthetic, cfg.optimism.reward, tr.r_t + tr.discount_t * q_next)
+    q_valid = tr.valid | synthetic
+    goal_q_loss = masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
+                                           cfg.huber_delta), q_valid)
+
+    # Actor: 1-step goal-conditioned double Q-learning, HER "future" relabelling.
+    after = slice(j0 + 1, j0 + 1 + cfg.horizon)
+    ended = rows.terminated[:, after] | rows.truncated[:, after]
+    offsets = goals.future_offsets(k_off, ended)
+    obs_at = jax.vmap(lambda w, j: replay.obs_at(spec, w, j))
+    z1 = encode(enc_params, obs_at(rows, jnp.full((size,), j0 + 1)))
+    z_future = encode(enc_params, obs_at(rows, j0 + offsets))
+    goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
+    r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a),
+                                            distance(params, z1, goals_a), cfg.reach_threshold)
+    r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
+    stop = rows.terminated[:, j0 + 1] | reached
+    q_a = actor_net.apply(params["actor"], pair(z0, goals_a))
+    q_a1 = actor_net.apply(params["actor"], pair(z1, goals_a))
+    q_a1_target = actor_net.apply(target["actor"], pair(z1, goals_a))
+    discount = jnp.where(stop, 0.0, cfg.actor_gamma)
+    td = jax.vmap(losses.double_q_learning_td)(q_a, tr.a_tm1, r_int, discount, q_a1_target, q_a1)
+    actor_loss = masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
+
+    # Distance: steps between row j0 and a later row of the same episode.
+    if cfg.distance == "learned":
+      d_pred = distance_net.apply(params["distance"], pair(z0, z_future))[..., 0]
+      distance_loss = masked_mean(losses.huber(offsets.astype(jnp.float32) - d_pred, 1.0),
+                                  tr.valid)
+    else:
+      distance_loss = jnp.zeros(())
+
+    total = goal_q_loss + actor_loss + distance_loss
+    return total, {
+        "goal_q_loss": goal_q_loss, "actor_loss": actor_loss, "distance_loss": distance_loss,
+        "goal_q_mean": masked_mean(q_pred, tr.valid & ~synthetic),
+        "goal_q_synthetic": masked_mean(q_pred, synthetic),
+        "intrinsic_reward": masked_mean(r_int, tr.valid),
+        "her_relabelled": jnp.mean(relabelled.astype(jnp.float32)),
+    }
+
+  def gradient_step(state: GoalAgentState, key):
+    k_sample, k_loss, k_enc = jax.random.split(key, 3)
+    windows = buffer.sample(state.replay, k_sample).experience
+    (grads, enc_grads), metrics = jax.grad(losses_fn, argnums=(0, 1), has_aux=True)(
+        state.params, state.encoder.params, state.target, windows, k_loss)
+    updates, opt_state = optimiser.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    num_updates = state.num_updates + 1
+    target = {k: optax.periodic_update(params[k], state.target[k], num_updates,
+                                       cfg.target_update_every) for k in state.target}
+    enc_state = state.encoder
+    if cfg.encoder.agent_grads:
+      enc_updates, enc_opt = ae.optimiser.update(enc_grads, enc_state.opt_state, enc_state.params)
+      enc_state = enc_state.replace(params=optax.apply_updates(enc_state.params, enc_updates),
+                                    opt_state=enc_opt)
+    enc_state, enc_metrics = ae.update(enc_state, k_enc)
+    return state.replace(params=params, target=target, opt_state=opt_state, encoder=enc_state,
+                         num_updates=num_updates), {**metrics, **enc_metrics}
+
+  metric_keys = ("goal_q_loss", "actor_loss", "distance_loss", "goal_q_mean", "goal_q_synthetic",
+                 "intrinsic_reward", "her_relabelled", "recon_loss", "latent_reg", "latent_norm")
+
+  def train(state, key):
+    state, metrics = jax.lax.scan(gradient_step, state,
+                                  jax.random.split(key, cfg.updates_per_train))
+    return state, {**jax.tree.map(jnp.mean, metrics), "updated": jnp.ones((), jnp.float32)}
+
+  def skip(state, key):
+    del key
+    return state, {**{k: jnp.zeros((), jnp.float32) for k in metric_keys},
+                   "updated": jnp.zeros((), jnp.float32)}
+
+  def observe(state: GoalAgentState, ts, actions, key, env_steps):
+    k_stream, k_train = jax.random.split(key)
+    rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal)
+    state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream),
+                          replay=replay.add_rows(buffer, state.replay, rows))
+    iteration = env_steps // spec.num_envs
+    due = ((env_steps >= cfg.learning_starts) & buffer.can_sample(state.replay)
+           & (iteration % cfg.train_every == 0))
+    return jax.lax.cond(due, train, skip, state, k_train)
+
+  return Agent(init=init, act=act, observe=observe)

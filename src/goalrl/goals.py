@@ -1,0 +1,94 @@
+"""Goals in latent space: the goal setter, the goal state machine, the actor's intrinsic reward
+and hindsight relabelling. Pure functions over per-env arrays; ``agents/goal_agent.py`` wires them.
+
+* Goal setter: ``K`` candidates per env (from the latent prior N(0, I), from a bank of recently
+  encoded real states, or half each), keep the one with the highest Q(s, g).
+* Variants of the actor's task:
+  - ``progress``: reward = decrease of the distance to the goal; a new goal every step;
+  - ``reach``: reward 1 when the distance falls under ``reach_threshold`` (then the actor's episode
+    ends); the goal is kept until reached or *abandoned*: Q(s, g) fell under
+    ``abandon_threshold`` or the goal is ``max_goal_steps`` old. Counting abandoned goals makes the
+    note's known risk visible: a setter that keeps picking unreachable goals never rewards the actor.
+* Distance: Euclidean in latent space, or a learned estimate of steps (the note's "option 1").
+* Hindsight ("future" strategy of HER): a fraction of actor samples get as goal the latent of a
+  state reached later in the same episode; rewards are recomputed for the new goal.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+VARIANTS = ("progress", "reach")
+CANDIDATE_SOURCES = ("prior", "replay", "both")
+DISTANCES = ("latent", "learned")
+
+
+def latent_distance(z: jnp.ndarray, g: jnp.ndarray) -> jnp.ndarray:
+  return jnp.linalg.norm(z - g, axis=-1)
+
+
+def candidates(key, num_envs: int, k: int, bank: jnp.ndarray, bank_filled: jnp.ndarray,
+               source: str) -> jnp.ndarray:
+  """``[num_envs, k, D]`` candidate goals. ``bank`` [M, D] holds real latents, ``bank_filled`` of
+  them valid; with an empty bank, replay candidates fall back to the prior."""
+  k_prior, k_pick = jax.random.split(key)
+  prior = jax.random.normal(k_prior, (num_envs, k, bank.shape[-1]))
+  idx = jax.random.randint(k_pick, (num_envs, k), 0, jnp.maximum(bank_filled, 1))
+  real = jnp.where(bank_filled > 0, bank[idx], prior)
+  if source == "prior":
+    return prior
+  if source == "replay":
+    return real
+  return jnp.where((jnp.arange(k) < k // 2)[None, :, None], prior, real)
+
+
+def select_goal(q_values: jnp.ndarray, cands: jnp.ndarray):
+  """The candidate with the highest Q for each env: ``q_values`` [N, K], ``cands`` [N, K, D]."""
+  best = jnp.argmax(q_values, axis=-1)
+  goal = jnp.take_along_axis(cands, best[:, None, None], axis=1)[:, 0]
+  return goal, jnp.take_along_axis(q_values, best[:, None], axis=1)[:, 0]
+
+
+class GoalEvents(NamedTuple):
+  reached: jnp.ndarray  # bool [N]
+  abandoned: jnp.ndarray  # bool [N]
+  renew: jnp.ndarray  # bool [N]: a new goal is chosen now
+
+
+def goal_events(variant: str, first: jnp.ndarray, distance: jnp.ndarray, q_now: jnp.ndarray,
+                age: jnp.ndarray, reach_threshold: float, abandon_threshold: float,
+                max_goal_steps: int) -> GoalEvents:
+  """What happens to each env's current goal at this step (before acting)."""
+  reached = ~first & (distance < reach_threshold)
+  if variant == "progress":
+    return GoalEvents(reached=reached, abandoned=jnp.zeros_like(first),
+                      renew=jnp.ones_like(first))
+  abandoned = ~first & ~reached & ((q_now < abandon_threshold) | (age >= max_goal_steps))
+  return GoalEvents(reached=reached, abandoned=abandoned, renew=first | reached | abandoned)
+
+
+def intrinsic_reward(variant: str, d_tm1: jnp.ndarray, d_t: jnp.ndarray, reach_threshold: float):
+  """The actor's reward for a step that moved the distance to the goal from ``d_tm1`` to ``d_t``,
+  and whether that step ends the actor's episode (``reach``: the goal was reached)."""
+  if variant == "progress":
+    return d_tm1 - d_t, jnp.zeros(d_t.shape, bool)
+  reached = d_t < reach_threshold
+  return reached.astype(jnp.float32), reached
+
+
+def future_offsets(key, ended: jnp.ndarray) -> jnp.ndarray:
+  """HER "future": for each window, an offset ``k >= 1`` to a later row of the same episode.
+
+  ``ended`` [B, H] says row ``j0 + k`` (k = 1..H) ended the episode; offsets stop at that row.
+  """
+  horizon = ended.shape[1]
+  last = jnp.where(ended.any(axis=1), jnp.argmax(ended, axis=1) + 1, horizon)  # 1..H
+  return 1 + jnp.floor(jax.random.uniform(key, last.shape) * last).astype(jnp.int32)
+
+
+def relabel(key, goals: jnp.ndarray, future: jnp.ndarray, fraction: float):
+  """Replaces the goal of a ``fraction`` of rows by ``future`` latents; returns (goals, mask)."""
+  mask = jax.random.uniform(key, goals.shape[:1]) < fraction
+  return jnp.where(mask[:, None], future, goals), mask
