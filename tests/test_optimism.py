@@ -7,7 +7,8 @@ import optax
 import pytest
 
 from goalrl import networks, optimism, replay
-from goalrl.agents.optimistic_dqn import latent_td_loss, optimistic_batch
+from goalrl.agents.optimistic_dqn import optimistic_batch
+from goalrl.losses import double_dqn_loss
 
 
 def _cfg(ratio, source="prior"):
@@ -55,7 +56,7 @@ def _train_q(ratio, steps=300):
   def step(carry, key):
     params, opt_state = carry
     batch, _ = optimistic_batch(key, _real_batch(64), 3, _cfg(ratio))
-    grads = jax.grad(lambda p: latent_td_loss(net.apply, p, p, batch, 1.0)[0])(params)
+    grads = jax.grad(lambda p: double_dqn_loss(net.apply, p, p, batch, 1.0)[0])(params)
     updates, opt_state = opt.update(grads, opt_state)
     return (optax.apply_updates(params, updates), opt_state), None
 

@@ -118,3 +118,17 @@ def test_cli_rejects_bad_values_before_compiling(tmp_path, override, message):
   assert proc.returncode == 2
   assert message in proc.stderr and "Traceback" not in proc.stderr
   assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("agent", ["optimistic_dqn", "goal_agent", "rnd_dqn"])
+def test_atari_smoke_for_every_agent(experiment, tmp_path, agent):
+  """The note's Atari encoder (and RND's nets) compile and update on Montezuma at smoke scale."""
+  config = experiment(agent, "atari")
+  config.total_steps, config.log_every, config.checkpoint_every = 256, 128, 256
+  config.agent.replay_size, config.agent.learning_starts, config.agent.batch_size = 2048, 224, 4
+  if "encoder" in config.agent:
+    config.agent.encoder.batch_size, config.agent.encoder.stream_size = 4, 256
+  if agent == "goal_agent":
+    config.agent.bank_size = 64
+  rows = train_lib.train(config, str(tmp_path), progress=False)
+  assert rows[-1]["updates"] > 0 and rows[-1]["coverage"] >= 2 and rows[-1]["rooms"] >= 1

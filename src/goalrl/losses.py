@@ -27,3 +27,27 @@ def double_q_learning_td(q_tm1: chex.Array, a_tm1: chex.Array, r_t: chex.Array,
 def huber(td_error: chex.Array, delta: float = 1.0) -> chex.Array:
   return optax.huber_loss(td_error, delta=delta)
 
+
+
+def masked_mean(x: chex.Array, mask: chex.Array) -> chex.Array:
+  """Mean of ``x`` over the rows where ``mask`` holds (0 when none does)."""
+  mask = mask.astype(jnp.float32)
+  return jnp.sum(x * mask) / jnp.maximum(mask.sum(), 1.0)
+
+
+def double_dqn_loss(q_apply, online, target, batch, huber_delta: float):
+  """Batched double-DQN Huber loss over a ``replay.Transition`` (masked by ``valid``).
+
+  ``obs_tm1``/``obs_t`` may be raw observations or latents, whatever ``q_apply`` takes. The online
+  net sees both in one call. Returns ``(loss, q_tm1 [B, A])``.
+  """
+  both = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), batch.obs_tm1, batch.obs_t)
+  q_tm1, q_t_selector = jnp.split(q_apply(online, both), 2)
+  q_t_value = q_apply(target, batch.obs_t)
+  td = jax.vmap(double_q_learning_td)(q_tm1, batch.a_tm1, batch.r_t, batch.discount_t, q_t_value,
+                                      q_t_selector)
+  return masked_mean(huber(td, huber_delta), batch.valid), q_tm1
+
+
+def q_taken(q: chex.Array, actions: chex.Array) -> chex.Array:
+  return jnp.take_along_axis(q, actions[:, None], axis=1)[:, 0]

@@ -69,15 +69,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
 
   def loss_fn(online, target, batch: replay.Transition):
-    both = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), batch.obs_tm1, batch.obs_t)
-    q_tm1, q_t_selector = jnp.split(net.apply(online, both), 2)
-    q_t_value = net.apply(target, batch.obs_t)
-    td = jax.vmap(losses.double_q_learning_td)(q_tm1, batch.a_tm1, batch.r_t, batch.discount_t,
-                                               q_t_value, q_t_selector)
-    valid = batch.valid.astype(jnp.float32)
-    loss = jnp.sum(valid * losses.huber(td, cfg.huber_delta)) / jnp.maximum(valid.sum(), 1.0)
-    q_taken = jnp.take_along_axis(q_tm1, batch.a_tm1[:, None], axis=1)[:, 0]
-    return loss, {"loss": loss, "q_mean": jnp.sum(valid * q_taken) / jnp.maximum(valid.sum(), 1.0)}
+    loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta)
+    return loss, {"loss": loss,
+                  "q_mean": losses.masked_mean(losses.q_taken(q_tm1, batch.a_tm1), batch.valid)}
 
   def gradient_step(state: DQNState, key):
     batch = replay.sample_transitions(spec, buffer, state.replay, key, cfg.gamma, cfg.n_step)

@@ -60,11 +60,6 @@ def pair(z, g):
   return jnp.concatenate([z, g], axis=-1)
 
 
-def masked_mean(x, mask):
-  mask = mask.astype(jnp.float32)
-  return jnp.sum(x * mask) / jnp.maximum(mask.sum(), 1.0)
-
-
 def make_agent(cfg, spec: EnvSpec) -> Agent:
   """``cfg`` is ``config.agent`` (see ``experiments/goal_agent.py``)."""
   ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
@@ -128,8 +123,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "epsilon": epsilon.astype(jnp.float32),
         "sum/goals_reached": events.reached.sum().astype(jnp.float32),
         "sum/goals_abandoned": events.abandoned.sum().astype(jnp.float32),
-        "goal_q": masked_mean(chosen_q, renew),
-        "goal_distance": masked_mean(distance(state.params, z, chosen), renew),
+        "goal_q": losses.masked_mean(chosen_q, renew),
+        "goal_distance": losses.masked_mean(distance(state.params, z, chosen), renew),
     }
     return state, actions, metrics
 
@@ -153,7 +148,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_next = goal_q(target, z_boot, goals_q)
     q_target = jnp.where(synthetic, cfg.optimism.reward, tr.r_t + tr.discount_t * q_next)
     q_valid = tr.valid | synthetic
-    goal_q_loss = masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
+    goal_q_loss = losses.masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
                                            cfg.huber_delta), q_valid)
 
     # Actor: 1-step goal-conditioned double Q-learning, HER "future" relabelling.
@@ -173,12 +168,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_a1_target = actor_net.apply(target["actor"], pair(z1, goals_a))
     discount = jnp.where(stop, 0.0, cfg.actor_gamma)
     td = jax.vmap(losses.double_q_learning_td)(q_a, tr.a_tm1, r_int, discount, q_a1_target, q_a1)
-    actor_loss = masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
+    actor_loss = losses.masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
 
     # Distance: steps between row j0 and a later row of the same episode.
     if cfg.distance == "learned":
       d_pred = distance_net.apply(params["distance"], pair(z0, z_future))[..., 0]
-      distance_loss = masked_mean(losses.huber(offsets.astype(jnp.float32) - d_pred, 1.0),
+      distance_loss = losses.masked_mean(losses.huber(offsets.astype(jnp.float32) - d_pred, 1.0),
                                   tr.valid)
     else:
       distance_loss = jnp.zeros(())
@@ -186,9 +181,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     total = goal_q_loss + actor_loss + distance_loss
     return total, {
         "goal_q_loss": goal_q_loss, "actor_loss": actor_loss, "distance_loss": distance_loss,
-        "goal_q_mean": masked_mean(q_pred, tr.valid & ~synthetic),
-        "goal_q_synthetic": masked_mean(q_pred, synthetic),
-        "intrinsic_reward": masked_mean(r_int, tr.valid),
+        "goal_q_mean": losses.masked_mean(q_pred, tr.valid & ~synthetic),
+        "goal_q_synthetic": losses.masked_mean(q_pred, synthetic),
+        "intrinsic_reward": losses.masked_mean(r_int, tr.valid),
         "her_relabelled": jnp.mean(relabelled.astype(jnp.float32)),
     }
 

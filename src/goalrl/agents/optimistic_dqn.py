@@ -52,18 +52,6 @@ def optimistic_batch(key, batch: replay.Transition, num_actions: int, opt_cfg):
   return optimism.replace_rows(batch, synthetic, n), optimism.synthetic_mask(size, n)
 
 
-def latent_td_loss(q_apply, online, target, batch: replay.Transition, huber_delta: float):
-  """Double-DQN Huber loss on a batch whose observations are latents; masked by ``valid``."""
-  q_tm1 = q_apply(online, batch.obs_tm1)
-  q_t_selector = q_apply(online, batch.obs_t)
-  q_t_value = q_apply(target, batch.obs_t)
-  td = jax.vmap(losses.double_q_learning_td)(q_tm1, batch.a_tm1, batch.r_t, batch.discount_t,
-                                             q_t_value, q_t_selector)
-  valid = batch.valid.astype(jnp.float32)
-  loss = jnp.sum(valid * losses.huber(td, huber_delta)) / jnp.maximum(valid.sum(), 1.0)
-  return loss, q_tm1
-
-
 def make_agent(cfg, spec: EnvSpec) -> Agent:
   """``cfg`` is ``config.agent`` with ``encoder`` and ``optimism`` sub-configs."""
   ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
@@ -95,14 +83,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     latents = batch._replace(obs_tm1=encode(enc_params, batch.obs_tm1),
                              obs_t=jax.lax.stop_gradient(ae.encode(enc_params, batch.obs_t)))
     latents, synthetic = optimistic_batch(key, latents, spec.num_actions, cfg.optimism)
-    loss, q_tm1 = latent_td_loss(q_net.apply, online, target, latents, cfg.huber_delta)
-    q_taken = jnp.take_along_axis(q_tm1, latents.a_tm1[:, None], axis=1)[:, 0]
-    real = (latents.valid & ~synthetic).astype(jnp.float32)
-    fake = synthetic.astype(jnp.float32)
+    loss, q_tm1 = losses.double_dqn_loss(q_net.apply, online, target, latents, cfg.huber_delta)
+    q_taken = losses.q_taken(q_tm1, latents.a_tm1)
     return loss, {"loss": loss,
-                  "q_mean": jnp.sum(real * q_taken) / jnp.maximum(real.sum(), 1.0),
-                  "q_synthetic": jnp.sum(fake * q_taken) / jnp.maximum(fake.sum(), 1.0),
-                  "synthetic_fraction": jnp.mean(fake)}
+                  "q_mean": losses.masked_mean(q_taken, latents.valid & ~synthetic),
+                  "q_synthetic": losses.masked_mean(q_taken, synthetic),
+                  "synthetic_fraction": jnp.mean(synthetic.astype(jnp.float32))}
 
   def gradient_step(state: OptimisticDQNState, key):
     k_sample, k_mix, k_enc = jax.random.split(key, 3)

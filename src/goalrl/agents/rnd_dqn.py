@@ -38,10 +38,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from goalrl import networks, replay
+from goalrl import losses, networks, replay
 from goalrl.agents.base import Agent
 from goalrl.agents.dqn import dummy_obs, epsilon_greedy, make_network
-from goalrl.agents.optimistic_dqn import latent_td_loss
 from goalrl.envs import EnvSpec
 
 # Added to the running variance before the square root: raw errors are mean squares, never < 0.
@@ -177,10 +176,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
 
   def loss_fn(online, target, batch: replay.Transition):
-    loss, q_tm1 = latent_td_loss(net.apply, online, target, batch, cfg.huber_delta)
-    valid = batch.valid.astype(jnp.float32)
-    q_taken = jnp.take_along_axis(q_tm1, batch.a_tm1[:, None], axis=1)[:, 0]
-    return loss, {"loss": loss, "q_mean": jnp.sum(valid * q_taken) / jnp.maximum(valid.sum(), 1.0)}
+    loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta)
+    return loss, {"loss": loss,
+                  "q_mean": losses.masked_mean(losses.q_taken(q_tm1, batch.a_tm1), batch.valid)}
 
   def gradient_step(state: RNDDQNState, key):
     windows = buffer.sample(state.replay, key).experience
