@@ -74,7 +74,9 @@ class Logger:
     self.tb.close()
 
 
-CURVE_KEYS = ("episode_return", "success_rate", "coverage", "loss", "epsilon")
+CURVE_KEYS = ("episode_return", "success_rate", "coverage", "loss", "actor_loss", "recon_loss",
+              "intrinsic_reward", "goals_reached_per_episode", "goals_abandoned_per_episode",
+              "epsilon")
 
 
 def plot_curves(rows: list[dict], path: str, title: str) -> None:
