@@ -77,14 +77,14 @@ def main():
   mg = experiment("minigrid")
   mg.total_steps, mg.log_every = int(80_000 * scale) // 10_000 * 10_000 or 10_000, 10_000
   mg.checkpoint_every = mg.total_steps
-  mg.agent.learning_starts = 0
+  mg.agent.learning_starts = mg.agent.batch_size
   for rollout in ("xla", "host"):
     mg.env.rollout = rollout
     results[f"loop/minigrid/{rollout}"] = loop_sps(mg)
 
   at = experiment("atari")
   at.total_steps, at.log_every, at.checkpoint_every = 768, 256, 768
-  at.agent.replay_size, at.agent.learning_starts = 8_192, 0
+  at.agent.replay_size, at.agent.learning_starts = 8_192, at.agent.batch_size
   results["loop/atari/xla (updates on)"] = loop_sps(at)
   at.agent.learning_starts = 10 ** 9
   results["loop/atari/xla (act only)"] = loop_sps(at)

@@ -6,6 +6,8 @@ steps), ``log_every``, ``checkpoint_every`` (env steps), ``env.name``, ``env.num
 """
 from __future__ import annotations
 
+import difflib
+
 import ml_collections
 
 from goalrl import envs
@@ -22,6 +24,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.log_every = 5_000
   c.checkpoint_every = 50_000
   c.max_checkpoints = 2  # newest checkpoints kept in the workdir
+  c.memory_budget_gb = 20.0  # refuse configs whose replay streams would not fit (0 = no check)
   c.env = ml_collections.ConfigDict(dict(
       name="MiniGrid-Empty-5x5-v0",
       num_envs=16,
@@ -104,7 +107,7 @@ def validate(config) -> None:
   env = config.env
   names = envs.all_env_names()
   if env.name not in names:
-    close = [n for n in names if env.name.split("-")[0].lower() in n.lower()][:8]
+    close = difflib.get_close_matches(env.name, names, n=5, cutoff=0.6)
     e.append(f"env.name={env.name!r} is not an envpool env (similar: {', '.join(close) or 'none'};"
              " Atari games end in '-v5', grid worlds start with 'MiniGrid-' or 'BabyAI-')")
   else:
@@ -131,6 +134,8 @@ def validate(config) -> None:
          f"checkpoint_every={config.checkpoint_every} must be a positive multiple of "
          f"log_every={config.log_every}")
   _check(e, config.max_checkpoints >= 1, f"max_checkpoints={config.max_checkpoints} must be >= 1")
+  _check(e, config.memory_budget_gb >= 0,
+         f"memory_budget_gb={config.memory_budget_gb} must be >= 0 (0 = no check)")
   from goalrl.agents import REGISTRY  # late: agents import jax
   if config.agent.name not in REGISTRY:
     e.append(f"agent.name={config.agent.name!r} must be one of {sorted(REGISTRY)}")
@@ -138,13 +143,41 @@ def validate(config) -> None:
     e.extend(goal_agent_errors(config) if config.agent.name == "goal_agent"
              else dqn_errors(config))
     if "encoder" in config.agent:
-      e.extend(encoder_errors(config.agent.encoder))
+      e.extend(encoder_errors(config.agent.encoder, config.env.name))
     if "optimism" in config.agent:
       e.extend(optimism_errors(config.agent.optimism))
     if "rnd" in config.agent:
       e.extend(rnd_errors(config.agent.rnd))
+  if not e and config.memory_budget_gb > 0:
+    need = replay_bytes(config)
+    _check(e, need <= config.memory_budget_gb * 1e9,
+           f"the replay streams need {need / 1e9:.2f} GB (agent replay "
+           f"{config.agent.replay_size:,} rows" + (f", encoder stream "
+           f"{config.agent.encoder.stream_size:,} observations" if "encoder" in config.agent
+           else "") + f"), over memory_budget_gb={config.memory_budget_gb}; shrink them or raise "
+           "the budget")
   if e:
     raise ConfigError("Invalid config: " + "; ".join(e) + ".")
+
+
+def obs_layout(env_name: str) -> tuple[int, tuple[int, ...]]:
+  """(frame stack, frame shape) of an env, known from its family without building it."""
+  return (4, (84, 84)) if env_name.endswith("-v5") else (1, (7, 7, 3))
+
+
+def replay_bytes(config) -> int:
+  """Bytes the agent replay and encoder stream will allocate (``goalrl.replay`` row layout)."""
+  import numpy as np
+  stack, frame = obs_layout(config.env.name)
+  frame_bytes = int(np.prod(frame)) + (0 if stack > 1 else 1)  # MiniGrid adds the direction
+  row = frame_bytes + 1 + 4 + 3  # action, reward, terminated/truncated/first
+  if config.agent.name == "goal_agent":
+    row += 4 * config.agent.encoder.latent  # the goal stored with each row
+  total = row * config.agent.replay_size
+  if "encoder" in config.agent:
+    obs = stack * int(np.prod(frame)) + (0 if stack > 1 else 4)
+    total += obs * config.agent.encoder.stream_size
+  return total
 
 
 def dqn_errors(config) -> list[str]:
@@ -160,6 +193,11 @@ def dqn_errors(config) -> list[str]:
 
 
 def _common_learner_errors(a, e) -> None:
+  _check(e, a.batch_size <= a.replay_size,
+         f"agent.batch_size={a.batch_size} must be <= agent.replay_size={a.replay_size}")
+  _check(e, a.learning_starts >= a.batch_size,
+         f"agent.learning_starts={a.learning_starts} must be >= agent.batch_size={a.batch_size} "
+         "(the first updates would sample the same few transitions over and over)")
   _check(e, 0.0 < a.gamma <= 1.0, f"agent.gamma={a.gamma} must be in (0, 1]")
   _check(e, a.n_step >= 1, f"agent.n_step={a.n_step} must be >= 1")
   _check(e, a.batch_size >= 1, f"agent.batch_size={a.batch_size} must be >= 1")
@@ -201,10 +239,19 @@ def goal_agent_errors(config) -> list[str]:
   return e
 
 
-def encoder_errors(c) -> list[str]:
+def encoder_errors(c, env_name: str) -> list[str]:
+  import numpy as np
+
   from goalrl import diverse_replay, encoder
   e = []
   n = len(c.kernels)
+  side = min(obs_layout(env_name)[1][:2])
+  if n and all(int(k) >= 1 for k in (*c.kernels, *c.strides)):
+    reduction = int(np.prod([int(s) for s in c.strides]))
+    _check(e, max(int(k) for k in c.kernels) <= side and reduction <= side,
+           f"agent.encoder kernels={tuple(c.kernels)} with strides={tuple(c.strides)} do not fit "
+           f"this env's {side}x{side} observations (largest kernel and product of strides must be "
+           f"<= {side}); an Atari encoder on a MiniGrid env?")
   _check(e, len(c.channels) == n and len(c.strides) == n,
          f"agent.encoder.kernels={tuple(c.kernels)}, channels={tuple(c.channels)} and "
          f"strides={tuple(c.strides)} must have the same length (one entry per conv layer)")

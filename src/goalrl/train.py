@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
+import traceback
 
 from absl import app, flags, logging
 from ml_collections import config_flags
@@ -25,6 +27,9 @@ from goalrl.config import ConfigError, validate
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
                                           "experiments/dqn.py:minigrid.", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for logs, checkpoints and plots.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a run of a different config in "
+                               "--workdir instead of refusing to touch it.")
+_DEBUG = flags.DEFINE_bool("debug", False, "Show tracebacks for config and workdir errors.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 # Keys that may differ between a run and its resumption: they do not change the numbers.
@@ -41,8 +46,12 @@ def _flatten(d: dict, prefix: str = "") -> dict:
   return out
 
 
-def check_workdir_config(config, workdir: str) -> None:
-  """Writes ``config.json``, or checks that a resumed run uses the same config."""
+def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
+  """Writes ``config.json``, or checks that a resumed run uses the same config.
+
+  A workdir holding a run of another config is refused, naming the differences, unless
+  ``overwrite``: then that run is deleted and a new one starts.
+  """
   path = os.path.join(workdir, "config.json")
   resolved = json.loads(config.to_json_best_effort())
   if os.path.exists(path):
@@ -51,21 +60,23 @@ def check_workdir_config(config, workdir: str) -> None:
     new = _flatten(resolved)
     changed = sorted(k for k in set(old) | set(new)
                      if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
-    if changed:
+    if changed and overwrite:
+      shutil.rmtree(workdir)
+    elif changed:
       diffs = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
       raise ConfigError(f"workdir {workdir!r} holds a run with a different config ({diffs}). "
                         f"Only {', '.join(RESUMABLE_CHANGES)} may change on resume; use a new "
-                        "--workdir for a different experiment.")
+                        "--workdir for a different experiment, or --overwrite to replace it.")
   os.makedirs(workdir, exist_ok=True)
   with open(path + ".tmp", "w") as f:
     json.dump(resolved, f, indent=2, sort_keys=True)
   os.replace(path + ".tmp", path)
 
 
-def train(config, workdir: str, progress: bool = True) -> list[dict]:
+def train(config, workdir: str, progress: bool = True, overwrite: bool = False) -> list[dict]:
   """Runs (or resumes) ``config`` in ``workdir`` to ``config.total_steps``; returns all rows."""
   validate(config)
-  check_workdir_config(config, workdir)
+  check_workdir_config(config, workdir, overwrite)
 
   import jax
   import numpy as np
@@ -149,15 +160,61 @@ def _check_env_rebuilt(spec, state, out) -> None:
                        "here (different envpool version?). Start a new --workdir.")
 
 
+def one_paragraph(text: str) -> str:
+  """A library's multi-line error (ml-collections embeds tracebacks) as one line of prose."""
+  lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+  if any(line.startswith("Traceback") for line in lines):
+    head = lines[:next(i for i, l in enumerate(lines) if l.startswith("Traceback"))]
+    lines = head + lines[-1:]
+  return " ".join(lines)
+
+
+def fail(message: str, debug: bool) -> None:
+  """Ends the program with one paragraph on stderr and exit code 2 (traceback with --debug)."""
+  if debug:
+    traceback.print_exc()
+  print(f"error: {one_paragraph(message)}", file=sys.stderr)
+  sys.exit(2)
+
+
+def parse_flags(argv):
+  """absl's parser, with every error in the command line or the config turned into ``fail``.
+
+  ml-collections loads the config file and applies ``--config.x`` overrides while parsing, so an
+  unknown key, a wrong type or a bad variant surfaces here, before anything is built.
+  """
+  debug = "--debug" in argv
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as err:
+    fail(f"{one_paragraph(err)} (fix the value or the flag name; --helpfull lists the flags)",
+         debug)
+  except (AttributeError, KeyError) as err:
+    overrides = [a for a in argv if a.startswith("--config.")]
+    fail(f"the config has no key {str(err).strip(chr(34))} (overrides given: "
+         f"{' '.join(overrides) or 'none'}). The keys a config has are set in its experiment "
+         "file's get_config().", debug)
+  except (ValueError, TypeError) as err:
+    fail(f"could not load the config: {err}", debug)
+
+
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
-  config, workdir = _CONFIG.value, _WORKDIR.value
+  workdir = _WORKDIR.value
   try:
-    train(config, workdir)
+    config = _CONFIG.value
+    config.get("seed")  # ml-collections loads the file lazily: a missing or broken one fails here
+  except OSError as err:
+    fail(f"could not load --config: {err}", _DEBUG.value)
+  try:
+    train(config, workdir, overwrite=_OVERWRITE.value)
   except ConfigError as err:
-    print(f"error: {err}", file=sys.stderr)
-    sys.exit(2)
+    fail(str(err), _DEBUG.value)
+  except OSError as err:
+    fail(f"cannot write the run's outputs ({err.strerror}: {err.filename or workdir}). Check that "
+         "--workdir is writable and its disk has space; rerunning the same command resumes from "
+         "the last complete checkpoint.", _DEBUG.value)
   workdir = os.path.abspath(workdir)
   print(f"metrics:     {os.path.join(workdir, 'metrics.jsonl')}\n"
         f"tensorboard: tensorboard --logdir {os.path.join(workdir, 'tb')}\n"
@@ -166,4 +223,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -1,0 +1,91 @@
+"""Bad input is refused by the real CLI: exit code 2, one paragraph naming the offending key or
+value, no traceback, nothing built, compiled or written first."""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+ODQN = "experiments/optimistic_dqn.py:quick"
+GOAL = "experiments/goal_agent.py:quick"
+RND = "experiments/rnd_dqn.py:quick"
+DQN = "experiments/dqn.py:quick"
+
+CASES = [
+    # (config, overrides, text the message must contain)
+    (DQN, ["--config.env.name=MontezumaRevenge-v4"], "env.name='MontezumaRevenge-v4'"),
+    (DQN, ["--config.env.name=MiniGrid-DoorKey-5x5"], "similar: MiniGrid-DoorKey-5x5-v0"),
+    (DQN, ["--config.agent.name=ppo"], "agent.name='ppo'"),
+    (DQN, ["--config.foo=1"], "no key 'foo'"),
+    (DQN, ["--config.agent.nope=1"], "no key 'nope'"),
+    (DQN, ["--config.seed=abc"], "--config.seed=abc"),
+    (DQN, ["--config.agent.gamma=high"], "--config.agent.gamma=high"),
+    (DQN, ["--config.seed=-1"], "seed=-1"),
+    (DQN, ["--config.env.num_envs=0"], "env.num_envs=0"),
+    (DQN, ["--config.log_every=999"], "log_every=999 must be a positive multiple of env.num_envs=8"),
+    (DQN, ["--config.total_steps=4500"], "total_steps=4500"),
+    (DQN, ["--config.checkpoint_every=1500"], "checkpoint_every=1500"),
+    (DQN, ["--config.env.rollout=gpu"], "env.rollout='gpu'"),
+    (DQN, ["--config.env.repeat_action_probability=1.5"], "env.repeat_action_probability=1.5"),
+    (DQN, ["--config.agent.gamma=1.5"], "agent.gamma=1.5 must be in (0, 1]"),
+    (DQN, ["--config.agent.gamma=0.0"], "agent.gamma=0.0"),
+    (DQN, ["--config.agent.learning_rate=0"], "agent.learning_rate=0"),
+    (DQN, ["--config.agent.epsilon_end=2"], "agent.epsilon_end=2"),
+    (DQN, ["--config.agent.n_step=0"], "agent.n_step=0"),
+    (DQN, ["--config.agent.batch_size=5000"], "agent.batch_size=5000 must be <= agent.replay_size"),
+    (DQN, ["--config.agent.learning_starts=8"], "agent.learning_starts=8 must be >= agent.batch_size"),
+    (DQN, ["--config.agent.replay_size=16"], "agent.replay_size=16"),
+    (DQN, ["--config.agent.replay_size=400000000"], "over memory_budget_gb=20.0"),
+    (ODQN, ["--config.agent.optimism.ratio=1.2"], "agent.optimism.ratio=1.2"),
+    (ODQN, ["--config.agent.optimism.source=future"], "agent.optimism.source='future'"),
+    (ODQN, ["--config.agent.encoder.regulariser=l2"], "agent.encoder.regulariser='l2'"),
+    (ODQN, ["--config.agent.encoder.kernels=(3,3)", "--config.agent.encoder.channels=(8,)",
+            "--config.agent.encoder.strides=(1,1)"], "must have the same length"),
+    (ODQN, ["--config.agent.encoder.kernels=(8,8,8,8)", "--config.agent.encoder.channels=(32,64,64,64)",
+            "--config.agent.encoder.strides=(2,2,1,1)"], "an Atari encoder on a MiniGrid env"),
+    (ODQN, ["--config.agent.encoder.stream=lifo"], "agent.encoder.stream='lifo'"),
+    (GOAL, ["--config.agent.num_candidates=0"], "agent.num_candidates=0"),
+    (GOAL, ["--config.agent.reach_threshold=-1.0"], "agent.reach_threshold=-1.0"),
+    (GOAL, ["--config.agent.variant=wander"], "agent.variant='wander'"),
+    (GOAL, ["--config.agent.her_fraction=1.5"], "agent.her_fraction=1.5"),
+    (GOAL, ["--config.agent.n_step=20"], "agent.n_step=20 must be in [1, agent.horizon=8]"),
+    (RND, ["--config.agent.rnd.beta=-1.0"], "agent.rnd.beta=-1.0"),
+    ("experiments/dqn.py:nope", [], "unknown variant 'nope'"),
+    ("experiments/missing.py", [], "experiments/missing.py"),
+]
+
+
+@pytest.mark.parametrize("config, overrides, message", CASES,
+                         ids=[" ".join(c[1]) or c[0] for c in CASES])
+def test_bad_input_exits_2_with_a_clear_message(tmp_path, config, overrides, message):
+  workdir = tmp_path / "run"
+  cmd = [sys.executable, "-m", "goalrl.train", f"--config={config}", f"--workdir={workdir}",
+         *overrides]
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  assert message in proc.stderr, proc.stderr
+  assert "Traceback" not in proc.stderr
+  assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+  assert not workdir.exists()
+
+
+def test_workdir_of_another_config_is_refused_then_overwritten(tmp_path):
+  workdir = tmp_path / "run"
+  base = [sys.executable, "-m", "goalrl.train", f"--config={DQN}", f"--workdir={workdir}",
+          "--config.total_steps=1000", "--config.checkpoint_every=1000"]
+  assert subprocess.run(base, cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+  other = base + ["--config.agent.learning_rate=0.01"]
+  proc = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 2 and "agent.learning_rate: 0.0005 -> 0.01" in proc.stderr
+  assert "--overwrite" in proc.stderr
+  proc = subprocess.run(other + ["--overwrite"], cwd=ROOT, capture_output=True, text=True,
+                        timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert '"learning_rate": 0.01' in (workdir / "config.json").read_text()
+
+
+def test_unwritable_workdir_is_a_clear_error():
+  cmd = [sys.executable, "-m", "goalrl.train", f"--config={DQN}", "--workdir=/dev/null/run"]
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
