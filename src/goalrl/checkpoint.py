@@ -9,6 +9,9 @@ every few chunks.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+import time
 
 import jax
 import numpy as np
@@ -30,15 +33,29 @@ def save(manager: ocp.CheckpointManager, step: int, state, actions: np.ndarray) 
 
 
 def restore(manager: ocp.CheckpointManager, template):
-  """Latest ``(step, state, actions)``, or ``None`` when the workdir has no checkpoint.
+  """Newest readable ``(step, state, actions)``, or ``None`` when there is none.
 
   ``template`` is a freshly initialised state: it gives the pytree structure (flax dataclasses)
-  and the shapes/dtypes to restore into.
+  and the shapes/dtypes to restore into. A checkpoint that fails to restore (corrupt files, or a
+  step directory damaged outside orbax) is moved aside to ``checkpoints_unreadable/`` (kept, not
+  deleted, and out of the way of the new save of that step), with a warning, and the one before it
+  is used.
   """
-  step = manager.latest_step()
-  if step is None:
-    return None
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
-  restored = manager.restore(step, args=ocp.args.Composite(
-      state=ocp.args.StandardRestore(abstract), actions=ocp.args.StandardRestore()))
-  return step, restored.state, np.asarray(restored.actions["actions"], np.uint8)
+  for step in sorted(manager.all_steps(), reverse=True):
+    try:
+      restored = manager.restore(step, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(abstract), actions=ocp.args.StandardRestore()))
+      actions = np.asarray(restored.actions["actions"], np.uint8)
+    except Exception as err:  # orbax/tensorstore raise many types for damaged files
+      aside = os.path.join(os.path.dirname(str(manager.directory)), "checkpoints_unreadable")
+      os.makedirs(aside, exist_ok=True)
+      shutil.move(os.path.join(str(manager.directory), str(step)),
+                  os.path.join(aside, f"{step}-{int(time.time())}"))
+      manager.reload()
+      print(f"warning: checkpoint {step} in {manager.directory} cannot be read "
+            f"({type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}); moved it to "
+            f"{aside} and trying an older one", file=sys.stderr)
+      continue
+    return step, restored.state, actions
+  return None

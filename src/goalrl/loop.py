@@ -106,7 +106,21 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
   for k, v in observe_metrics.items():
     if k != "updated":
       row[k] = jnp.where(count > 0, jnp.sum(v * updated) / jnp.maximum(count, 1), jnp.nan)
+  row["_health"] = health(ls, observe_metrics)
   return row
+
+
+def health(ls: LoopState, observe_metrics) -> dict:
+  """NaN/Inf guard, computed inside the chunk: which update metrics went non-finite and at which
+  iteration first, and whether every float in the agent's state (params, optimiser, replay) is
+  finite. One reduction per chunk; the host stops the run on a failure, before checkpointing."""
+  updated = observe_metrics["updated"] > 0
+  bad = {k: ~jnp.isfinite(v) & updated for k, v in observe_metrics.items() if k != "updated"}
+  any_bad = jnp.any(jnp.stack(list(bad.values())), axis=0)
+  floats = [x for x in jax.tree.leaves(ls.agent) if jnp.issubdtype(x.dtype, jnp.floating)]
+  return {"bad_metrics": {k: v.any() for k, v in bad.items()},
+          "first_bad_iteration": jnp.where(any_bad.any(), jnp.argmax(any_bad), -1),
+          "state_finite": jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in floats]))}
 
 
 def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int):

@@ -32,6 +32,14 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a run of a different
 _DEBUG = flags.DEFINE_bool("debug", False, "Show tracebacks for config and workdir errors.")
 flags.mark_flags_as_required(["config", "workdir"])
 
+class NonFiniteError(RuntimeError):
+  """A loss or the agent's state became NaN/Inf; the run stopped before checkpointing it."""
+
+
+class Interrupted(RuntimeError):
+  """SIGINT/SIGTERM arrived; a checkpoint of the last complete chunk was saved."""
+
+
 # Keys that may differ between a run and its resumption: they do not change the numbers.
 RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads")
 
@@ -115,33 +123,83 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False) 
   bar = tqdm(total=config.total_steps, initial=start, unit="step", unit_scale=True,
              disable=not progress, dynamic_ncols=True, file=sys.stderr)
   env_steps = start
-  while env_steps < config.total_steps:
-    t0 = time.time()
-    state, handle, actions, row = chunk(state, handle)
-    row = jax.device_get(row)
-    seconds = time.time() - t0
-    env_steps = int(state.env_steps)
-    action_log.append(np.asarray(actions))
-    row = {"step": env_steps, **row, "perf/sps": config.log_every / seconds,
-           "perf/chunk_seconds": seconds}
-    if compile_seconds is not None:
-      row["perf/compile_seconds"] = compile_seconds
-      compile_seconds = None
-    logger.write(row)
-    bar.update(config.log_every)
-    bar.set_postfix({k: f"{float(row[k]):.3g}" for k in ("episode_return", "success_rate",
-                                                         "coverage") if k in row})
-    if env_steps % config.checkpoint_every == 0 or env_steps >= config.total_steps:
-      action_log = [np.concatenate(action_log)]
-      checkpoint.save(manager, env_steps, state, action_log[0])
-  bar.close()
-  logger.close()
+  stop_signal = _catch_stop_signals()
+  try:
+    while env_steps < config.total_steps:
+      t0 = time.time()
+      state, handle, actions, row = chunk(state, handle)
+      row = jax.device_get(row)
+      seconds = time.time() - t0
+      _check_health(row.pop("_health"), env_steps, spec.num_envs, manager)
+      env_steps = int(state.env_steps)
+      action_log.append(np.asarray(actions))
+      row = {"step": env_steps, **row, "perf/sps": config.log_every / seconds,
+             "perf/chunk_seconds": seconds}
+      if compile_seconds is not None:
+        row["perf/compile_seconds"] = compile_seconds
+        compile_seconds = None
+      logger.write(row)
+      bar.update(config.log_every)
+      bar.set_postfix({k: f"{float(row[k]):.3g}" for k in ("episode_return", "success_rate",
+                                                           "coverage") if k in row})
+      if (env_steps % config.checkpoint_every == 0 or env_steps >= config.total_steps
+          or stop_signal):
+        action_log = [np.concatenate(action_log)]
+        checkpoint.save(manager, env_steps, state, action_log[0])
+      if stop_signal and env_steps < config.total_steps:
+        raise Interrupted(f"stopped by signal {stop_signal[0]} at step {env_steps}; a checkpoint "
+                          "of that step is saved. Run the same command again to resume.")
+  finally:
+    _restore_signal_handlers()
+    bar.close()
+    logger.close()
   manager.close()
 
   rows = metrics.read_rows(logger.path)
   png = os.path.join(workdir, "curves.png")
   metrics.plot_curves(rows, png, f"{config.agent.name} on {config.env.name} (seed {config.seed})")
   return rows
+
+
+_SAVED_HANDLERS: dict = {}
+
+
+def _catch_stop_signals() -> list:
+  """SIGINT (Ctrl-C) and SIGTERM (preemption) end the run after the current chunk, with a
+  checkpoint: the chunk owns the (donated) state while it runs, so stopping mid-chunk would lose it.
+  Returns a list that holds the signal number once one arrived."""
+  import signal
+  import threading
+  received: list = []
+  if threading.current_thread() is not threading.main_thread():
+    return received
+  for sig in (signal.SIGINT, signal.SIGTERM):
+    _SAVED_HANDLERS[sig] = signal.signal(sig, lambda signum, _: received.append(signum))
+  return received
+
+
+def _restore_signal_handlers() -> None:
+  import signal
+  for sig, handler in _SAVED_HANDLERS.items():
+    signal.signal(sig, handler)
+  _SAVED_HANDLERS.clear()
+
+
+def _check_health(health: dict, start: int, num_envs: int, manager) -> None:
+  """Stops the run, before anything of the bad chunk is logged or saved, on NaN/Inf."""
+  bad = [k for k, v in health["bad_metrics"].items() if v]
+  if not bad and health["state_finite"]:
+    return
+  last = manager.latest_step()
+  where = (f"at env step {start + (int(health['first_bad_iteration']) + 1) * num_envs}" if bad
+           else f"in the chunk after env step {start}")
+  what = (f"non-finite {', '.join(bad)}" if bad else "a non-finite value in the agent's state "
+          "(parameters, optimiser or replay)")
+  raise NonFiniteError(
+      f"{what} {where}. The run stopped without logging or saving that chunk; the last good "
+      f"checkpoint is {'step ' + str(last) if last is not None else 'none (none was saved yet)'}. "
+      "Rerunning the same command would repeat it exactly: lower agent.learning_rate or "
+      "agent.max_grad_norm, or inspect with --debug.")
 
 
 def _check_env_rebuilt(spec, state, out) -> None:
@@ -211,6 +269,12 @@ def main(argv):
     train(config, workdir, overwrite=_OVERWRITE.value)
   except ConfigError as err:
     fail(str(err), _DEBUG.value)
+  except NonFiniteError as err:
+    print(f"error: {err}", file=sys.stderr)
+    sys.exit(3)
+  except Interrupted as err:
+    print(f"interrupted: {err}", file=sys.stderr)
+    sys.exit(130)
   except OSError as err:
     fail(f"cannot write the run's outputs ({err.strerror}: {err.filename or workdir}). Check that "
          "--workdir is writable and its disk has space; rerunning the same command resumes from "
