@@ -20,6 +20,7 @@ class ConfigError(ValueError):
 def base_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
+  c.num_seeds = 1  # seeds seed .. seed + num_seeds - 1 run vmapped in one program
   c.total_steps = 100_000
   c.log_every = 5_000
   c.checkpoint_every = 50_000
@@ -104,6 +105,8 @@ def validate(config) -> None:
   e: list[str] = []
   _check(e, isinstance(config.seed, int) and config.seed >= 0,
          f"seed={config.seed!r} must be an integer >= 0")
+  _check(e, isinstance(config.num_seeds, int) and config.num_seeds >= 1,
+         f"num_seeds={config.num_seeds!r} must be an integer >= 1")
   env = config.env
   names = envs.all_env_names()
   if env.name not in names:
@@ -149,12 +152,12 @@ def validate(config) -> None:
     if "rnd" in config.agent:
       e.extend(rnd_errors(config.agent.rnd))
   if not e and config.memory_budget_gb > 0:
-    need = replay_bytes(config)
+    need = replay_bytes(config) * config.num_seeds
     _check(e, need <= config.memory_budget_gb * 1e9,
            f"the replay streams need {need / 1e9:.2f} GB (agent replay "
            f"{config.agent.replay_size:,} rows" + (f", encoder stream "
            f"{config.agent.encoder.stream_size:,} observations" if "encoder" in config.agent
-           else "") + f"), over memory_budget_gb={config.memory_budget_gb}; shrink them or raise "
+           else "") + f", times num_seeds={config.num_seeds}), over memory_budget_gb={config.memory_budget_gb}; shrink them or raise "
            "the budget")
   if e:
     raise ConfigError("Invalid config: " + "; ".join(e) + ".")

@@ -27,7 +27,8 @@ freshly seeded pool (:func:`replay_actions`); envpool is deterministic given see
 env has its own RNG seeded ``seed + env_id``, independent of thread scheduling).
 
 Envpool's handle cannot be vmapped, so the env batch stays a plain leading axis: several seeds in
-one program later means one pool of ``seeds * num_envs`` envs split along that axis.
+one program are one pool of ``num_seeds * num_envs`` envs, reshaped to ``[num_seeds, num_envs]``
+around each step (``goalrl.loop``). ``EnvSpec.num_envs`` is the per-seed count.
 """
 from __future__ import annotations
 
@@ -94,12 +95,18 @@ def all_env_names() -> tuple[str, ...]:
   return tuple(envpool.list_all_envs())
 
 
-def make_pool(env_config, seed: int):
-  """Builds the envpool batch for ``env_config`` (a ConfigDict slice), seeded with ``seed``."""
+def make_pool(env_config, seed: int, num_seeds: int = 1):
+  """The envpool batch of ``num_seeds * env_config.num_envs`` envs for seeds ``seed, seed + 1, ...``.
+
+  envpool seeds env ``i`` of a pool with ``pool_seed + i``. Seed ``k`` owns the env seeds
+  ``k * num_envs ... (k + 1) * num_envs - 1``, so distinct seeds never share an env, and seed
+  ``k`` inside a pool of several seeds steps exactly the envs it steps alone.
+  """
   import envpool
   kind = env_kind(env_config.name)
-  kwargs = dict(env_type="gymnasium", num_envs=env_config.num_envs, batch_size=env_config.num_envs,
-                seed=int(seed), num_threads=env_config.num_threads)
+  total = env_config.num_envs * num_seeds
+  kwargs = dict(env_type="gymnasium", num_envs=total, batch_size=total,
+                seed=int(seed) * env_config.num_envs, num_threads=env_config.num_threads)
   if env_config.max_episode_steps > 0:
     kwargs["max_episode_steps"] = env_config.max_episode_steps
   if kind == "atari":
@@ -156,8 +163,9 @@ def to_timestep(spec: EnvSpec, fields: dict, reward, terminated, truncated, firs
 
 def host_reset(spec: EnvSpec, pool) -> dict:
   obs, info = pool.reset()
-  return _host_output(spec, obs, np.zeros(spec.num_envs, np.float32), np.zeros(spec.num_envs, bool),
-                      np.zeros(spec.num_envs, bool), info)
+  n = len(info["env_id"])  # every env of the pool, all seeds
+  return _host_output(spec, obs, np.zeros(n, np.float32), np.zeros(n, bool), np.zeros(n, bool),
+                      info)
 
 
 def host_step(spec: EnvSpec, pool, actions: np.ndarray) -> dict:

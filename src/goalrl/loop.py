@@ -9,7 +9,12 @@ One iteration steps all ``num_envs`` envs once. It is two pure functions around 
 The ``xla`` rollout scans ``policy -> env.xla() step -> advance`` inside one jitted program; the
 ``host`` rollout calls the same two functions, jitted separately, around envpool's host step.
 Python sees the state only between chunks (one chunk = one log interval), where it logs,
-checkpoints and prints. Everything the run needs to continue lives in :class:`LoopState`, except
+checkpoints and prints.
+
+Seeds: the state always carries a leading seed axis ``[num_seeds, ...]`` and ``policy``/``advance``
+are vmapped over it, so one seed is the same code path as sixteen. Each seed has its own keys,
+networks, replay, episode statistics and coverage; the envs of all seeds form one envpool pool
+whose batch is reshaped ``[num_seeds * num_envs] <-> [num_seeds, num_envs]`` around the step. Everything the run needs to continue lives in :class:`LoopState`, except
 the env itself (see ``envs.replay_actions``) and the action log kept by the host for it.
 """
 from __future__ import annotations
@@ -51,6 +56,23 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict) -> LoopStat
       episode_length=jnp.zeros(spec.num_envs, jnp.int32),
       visited_cells=jnp.zeros(spec.num_cells, bool).at[signals.cell].set(True),
       visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True))
+
+
+def split_seeds(tree, num_seeds: int):
+  """Leading axis ``[num_seeds * n]`` -> ``[num_seeds, n]`` on every leaf."""
+  return jax.tree.map(lambda x: x.reshape(num_seeds, -1, *x.shape[1:]), tree)
+
+
+def merge_seeds(tree):
+  return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), tree)
+
+
+def init_states(agent: Agent, spec: EnvSpec, seed: int, num_seeds: int,
+                reset_output: dict) -> LoopState:
+  """States of seeds ``seed .. seed + num_seeds - 1`` (leading seed axis) from one pool reset."""
+  keys = jnp.stack([jax.random.PRNGKey(seed + i) for i in range(num_seeds)])
+  return jax.vmap(lambda k, o: init_state(agent, spec, k, o))(
+      keys, split_seeds(reset_output, num_seeds))
 
 
 def policy(agent: Agent, ls: LoopState):
@@ -123,37 +145,48 @@ def health(ls: LoopState, observe_metrics) -> dict:
           "state_finite": jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in floats]))}
 
 
-def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int):
-  """``chunk(ls, handle) -> (ls, handle, actions uint8 [length, N], row)``, one jitted program."""
+def _per_seed_summary(spec: EnvSpec):
+  """``summarise`` over the seed axis; per-iteration stacks are ``[T, num_seeds, ...]``."""
+  return jax.vmap(lambda ls, a, o, e: summarise(spec, ls, a, o, e), in_axes=(0, 1, 1, 1))
+
+
+def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds: int = 1):
+  """``chunk(ls, handle) -> (ls, handle, actions uint8 [length, S*N], row)``, one jitted program.
+
+  ``row`` holds one value per seed for every key (leading axis ``num_seeds``).
+  """
+  policies = jax.vmap(lambda ls: policy(agent, ls))
+  advances = jax.vmap(lambda ls, out: advance(spec, ls, out))
 
   def body(carry, _):
     ls, handle = carry
-    ls, actions, (act_m, obs_m) = policy(agent, ls)
-    handle, out = xla_step(handle, actions)
-    ls, episodes = advance(spec, ls, out)
-    return (ls, handle), (actions.astype(jnp.uint8), act_m, obs_m, episodes)
+    ls, actions, (act_m, obs_m) = policies(ls)
+    handle, out = xla_step(handle, merge_seeds(actions))
+    ls, episodes = advances(ls, split_seeds(out, num_seeds))
+    return (ls, handle), (merge_seeds(actions).astype(jnp.uint8), act_m, obs_m, episodes)
 
   # Donating the state lets XLA update the replay in place: no second copy of a GB-sized buffer.
   @functools.partial(jax.jit, donate_argnums=0)
   def chunk(ls, handle):
     (ls, handle), (actions, act_m, obs_m, episodes) = jax.lax.scan(
         body, (ls, handle), None, length=length)
-    return ls, handle, actions, summarise(spec, ls, act_m, obs_m, episodes)
+    return ls, handle, actions, _per_seed_summary(spec)(ls, act_m, obs_m, episodes)
 
   return chunk
 
 
-def make_host_chunk(agent: Agent, spec: EnvSpec, pool, length: int):
+def make_host_chunk(agent: Agent, spec: EnvSpec, pool, length: int, num_seeds: int = 1):
   """Same contract as :func:`make_xla_chunk`, stepping envpool on the host (``handle`` unused)."""
-  policy_fn = jax.jit(lambda ls: policy(agent, ls), donate_argnums=0)
-  advance_fn = jax.jit(lambda ls, out: advance(spec, ls, out), donate_argnums=0)
-  summarise_fn = jax.jit(lambda ls, a, o, e: summarise(spec, ls, a, o, e))
+  policy_fn = jax.jit(jax.vmap(lambda ls: policy(agent, ls)), donate_argnums=0)
+  advance_fn = jax.jit(lambda ls, out: jax.vmap(lambda l, o: advance(spec, l, o))(
+      ls, split_seeds(out, num_seeds)), donate_argnums=0)
+  summarise_fn = jax.jit(_per_seed_summary(spec))
 
   def chunk(ls, handle):
     actions_log, per_iteration = [], []
     for _ in range(length):
       ls, actions, (act_m, obs_m) = policy_fn(ls)
-      actions = np.asarray(actions)
+      actions = np.asarray(actions).reshape(-1)
       ls, episodes = advance_fn(ls, envs.host_step(spec, pool, actions))
       actions_log.append(actions.astype(np.uint8))
       per_iteration.append((act_m, obs_m, episodes))

@@ -81,8 +81,12 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
   os.replace(path + ".tmp", path)
 
 
-def train(config, workdir: str, progress: bool = True, overwrite: bool = False) -> list[dict]:
-  """Runs (or resumes) ``config`` in ``workdir`` to ``config.total_steps``; returns all rows."""
+def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
+  """Runs (or resumes) ``config`` in ``workdir`` to ``config.total_steps``.
+
+  Returns the metrics rows: a list for one seed; ``{seed: rows}`` when ``config.num_seeds > 1``,
+  whose outputs go to ``workdir/seeds/<seed>/`` (checkpoints and config stay at the top).
+  """
   validate(config)
   check_workdir_config(config, workdir, overwrite)
 
@@ -93,33 +97,40 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False) 
   from goalrl import checkpoint, envs, loop, metrics
   from goalrl.agents import make_agent
 
-  pool = envs.make_pool(config.env, config.seed)
+  num_seeds = config.num_seeds
+  pool = envs.make_pool(config.env, config.seed, num_seeds)
   spec = envs.make_spec(config.env, pool)
   agent = make_agent(config.agent, spec)
-  state = loop.init_state(agent, spec, jax.random.PRNGKey(config.seed), envs.host_reset(spec, pool))
+  state = loop.init_states(agent, spec, config.seed, num_seeds, envs.host_reset(spec, pool))
   manager = checkpoint.make_manager(workdir, config.max_checkpoints)
   restored = checkpoint.restore(manager, state)
-  action_log = [np.zeros((0, spec.num_envs), np.uint8)]
+  action_log = [np.zeros((0, num_seeds * spec.num_envs), np.uint8)]
   if restored is not None:
     _, state, actions = restored
     action_log = [actions]
     # The pool above was reset once already; a fresh one replays the whole history from seed.
-    pool = envs.make_pool(config.env, config.seed)
+    pool = envs.make_pool(config.env, config.seed, num_seeds)
     _check_env_rebuilt(spec, state, envs.replay_actions(spec, pool, actions))
-  start = int(state.env_steps)
+  start = int(state.env_steps[0])
 
   chunk_len = config.log_every // spec.num_envs
   compile_seconds = None
   if config.env.rollout == "xla":
     handle, xla_step = envs.make_xla_step(spec, pool)
     t0 = time.time()
-    chunk = loop.make_xla_chunk(agent, spec, xla_step, chunk_len).lower(state, handle).compile()
+    chunk = loop.make_xla_chunk(agent, spec, xla_step, chunk_len, num_seeds).lower(
+        state, handle).compile()
     compile_seconds = time.time() - t0
   else:
     handle = None
-    chunk = loop.make_host_chunk(agent, spec, pool, chunk_len)
+    chunk = loop.make_host_chunk(agent, spec, pool, chunk_len, num_seeds)
 
-  logger = metrics.Logger(workdir, start)
+  seeds = [config.seed + i for i in range(num_seeds)]
+  seed_dirs = [workdir] if num_seeds == 1 else [os.path.join(workdir, "seeds", str(s))
+                                                for s in seeds]
+  for d in seed_dirs:
+    os.makedirs(d, exist_ok=True)
+  loggers = [metrics.Logger(d, start) for d in seed_dirs]
   bar = tqdm(total=config.total_steps, initial=start, unit="step", unit_scale=True,
              disable=not progress, dynamic_ncols=True, file=sys.stderr)
   env_steps = start
@@ -131,17 +142,17 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False) 
       row = jax.device_get(row)
       seconds = time.time() - t0
       _check_health(row.pop("_health"), env_steps, spec.num_envs, manager)
-      env_steps = int(state.env_steps)
+      env_steps = int(state.env_steps[0])
       action_log.append(np.asarray(actions))
-      row = {"step": env_steps, **row, "perf/sps": config.log_every / seconds,
-             "perf/chunk_seconds": seconds}
+      perf = {"perf/sps": config.log_every * num_seeds / seconds, "perf/chunk_seconds": seconds}
       if compile_seconds is not None:
-        row["perf/compile_seconds"] = compile_seconds
+        perf["perf/compile_seconds"] = compile_seconds
         compile_seconds = None
-      logger.write(row)
+      for i, logger in enumerate(loggers):
+        logger.write({"step": env_steps, **{k: v[i] for k, v in row.items()}, **perf})
       bar.update(config.log_every)
-      bar.set_postfix({k: f"{float(row[k]):.3g}" for k in ("episode_return", "success_rate",
-                                                           "coverage") if k in row})
+      bar.set_postfix({k: f"{float(np.nanmean(row[k])):.3g}" for k in (
+          "episode_return", "success_rate", "coverage") if k in row})
       if (env_steps % config.checkpoint_every == 0 or env_steps >= config.total_steps
           or stop_signal):
         action_log = [np.concatenate(action_log)]
@@ -152,13 +163,16 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False) 
   finally:
     _restore_signal_handlers()
     bar.close()
-    logger.close()
+    for logger in loggers:
+      logger.close()
   manager.close()
 
-  rows = metrics.read_rows(logger.path)
-  png = os.path.join(workdir, "curves.png")
-  metrics.plot_curves(rows, png, f"{config.agent.name} on {config.env.name} (seed {config.seed})")
-  return rows
+  all_rows = {}
+  for seed, d, logger in zip(seeds, seed_dirs, loggers):
+    all_rows[seed] = metrics.read_rows(logger.path)
+    metrics.plot_curves(all_rows[seed], os.path.join(d, "curves.png"),
+                        f"{config.agent.name} on {config.env.name} (seed {seed})")
+  return all_rows[config.seed] if num_seeds == 1 else all_rows
 
 
 _SAVED_HANDLERS: dict = {}
@@ -186,12 +200,15 @@ def _restore_signal_handlers() -> None:
 
 
 def _check_health(health: dict, start: int, num_envs: int, manager) -> None:
-  """Stops the run, before anything of the bad chunk is logged or saved, on NaN/Inf."""
-  bad = [k for k, v in health["bad_metrics"].items() if v]
-  if not bad and health["state_finite"]:
+  """Stops the run, before anything of the bad chunk is logged or saved, on NaN/Inf (any seed)."""
+  import numpy as np
+  bad = [k for k, v in health["bad_metrics"].items() if np.any(v)]
+  if not bad and np.all(health["state_finite"]):
     return
+  first = np.asarray(health["first_bad_iteration"])
+  first = int(first[first >= 0].min()) if np.any(first >= 0) else -1
   last = manager.latest_step()
-  where = (f"at env step {start + (int(health['first_bad_iteration']) + 1) * num_envs}" if bad
+  where = (f"at env step {start + (first + 1) * num_envs}" if bad
            else f"in the chunk after env step {start}")
   what = (f"non-finite {', '.join(bad)}" if bad else "a non-finite value in the agent's state "
           "(parameters, optimiser or replay)")
@@ -208,10 +225,12 @@ def _check_env_rebuilt(spec, state, out) -> None:
   import numpy as np
 
   from goalrl import envs
+  from goalrl import loop
+  saved = loop.merge_seeds(state.timestep)
   ts, _ = envs.to_timestep(spec, out["fields"], out["reward"], out["terminated"],
-                           out["truncated"], state.timestep.first)
+                           out["truncated"], saved.first)
   same = jax.tree.map(lambda a, b: bool(np.array_equal(np.asarray(a), np.asarray(b))),
-                      ts.obs, state.timestep.obs)
+                      ts.obs, saved.obs)
   if not all(jax.tree.leaves(same)):
     raise RuntimeError("Resuming failed: replaying the logged actions into a fresh env pool did not "
                        "reproduce the checkpointed observation, so the envs are not deterministic "
