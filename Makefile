@@ -26,6 +26,7 @@ bench: install
 	$(BIN)/python benchmarks/sps.py
 	$(BIN)/python benchmarks/replay_bytes.py
 	$(BIN)/python benchmarks/stream_diversity.py
+	$(BIN)/python benchmarks/seeds_sps.py
 
 clean:
 	rm -rf $(VENV) runs
