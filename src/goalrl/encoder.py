@@ -218,3 +218,13 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
 
 def param_count(params) -> int:
   return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params)))
+
+
+def step_after_agent(ae: AutoEncoder, state: EncoderState, agent_grads, use_agent_grads: bool,
+                     key):
+  """The encoder's step inside an agent update: first the agent losses' gradients (only when the
+  config lets them reach the encoder), then one reconstruction step on the encoder's stream."""
+  if use_agent_grads:
+    updates, opt_state = ae.optimiser.update(agent_grads, state.opt_state, state.params)
+    state = state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
+  return ae.update(state, key)

@@ -20,8 +20,33 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import jax
+import jax.numpy as jnp
+
 
 class Agent(NamedTuple):
   init: Callable[..., Any]
   act: Callable[..., Any]
   observe: Callable[..., Any]
+
+
+def update_due(cfg, env_steps, num_envs: int, can_sample):
+  """The update schedule every agent shares: ``learning_starts`` env steps taken, replay ready,
+  and every ``train_every``-th loop iteration."""
+  return ((env_steps >= cfg.learning_starts) & can_sample
+          & ((env_steps // num_envs) % cfg.train_every == 0))
+
+
+def train_if_due(due, gradient_step, state, key, updates_per_train: int):
+  """``updates_per_train`` scanned gradient steps when ``due``; otherwise the state unchanged and
+  zeros in place of every metric. Metrics get ``updated`` = 1.0 or 0.0 (see the module doc)."""
+
+  def train(state, key):
+    state, metrics = jax.lax.scan(gradient_step, state, jax.random.split(key, updates_per_train))
+    return state, {**jax.tree.map(jnp.mean, metrics), "updated": jnp.ones((), jnp.float32)}
+
+  def skip(state, key):
+    shapes = jax.eval_shape(train, state, key)[1]  # the same metric keys, without running it
+    return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+  return jax.lax.cond(due, train, skip, state, key)

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import optax
 
 from goalrl import losses, networks, replay
-from goalrl.agents.base import Agent
+from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.envs import EnvSpec
 
 
@@ -84,23 +84,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return state.replace(online=online, target=target, opt_state=opt_state,
                          num_updates=num_updates), metrics
 
-  def train(state: DQNState, key):
-    state, metrics = jax.lax.scan(gradient_step, state,
-                                  jax.random.split(key, cfg.updates_per_train))
-    metrics = jax.tree.map(jnp.mean, metrics)
-    return state, {**metrics, "updated": jnp.ones((), jnp.float32)}
-
-  def skip(state: DQNState, key):
-    del key
-    zero = jnp.zeros((), jnp.float32)
-    return state, {"loss": zero, "q_mean": zero, "grad_norm": zero, "updated": zero}
-
   def observe(state: DQNState, ts, actions, key, env_steps):
     state = state.replace(replay=replay.add_rows(buffer, state.replay,
                                                  replay.make_row(spec, ts, actions)))
-    iteration = env_steps // spec.num_envs
-    due = ((env_steps >= cfg.learning_starts) & buffer.can_sample(state.replay)
-           & (iteration % cfg.train_every == 0))
-    return jax.lax.cond(due, train, skip, state, key)
+    due = update_due(cfg, env_steps, spec.num_envs, buffer.can_sample(state.replay))
+    return train_if_due(due, gradient_step, state, key, cfg.updates_per_train)
 
   return Agent(init=init, act=act, observe=observe)

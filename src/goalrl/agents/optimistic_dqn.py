@@ -19,7 +19,7 @@ import optax
 
 from goalrl import encoder as encoder_lib
 from goalrl import losses, networks, optimism, replay
-from goalrl.agents.base import Agent
+from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.agents.dqn import epsilon_greedy
 from goalrl.envs import EnvSpec
 
@@ -99,36 +99,17 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     online = optax.apply_updates(state.online, updates)
     num_updates = state.num_updates + 1
     target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
-    enc_state = state.encoder
-    if cfg.encoder.agent_grads:
-      enc_updates, enc_opt = ae.optimiser.update(enc_grads, enc_state.opt_state, enc_state.params)
-      enc_state = enc_state.replace(params=optax.apply_updates(enc_state.params, enc_updates),
-                                    opt_state=enc_opt)
-    enc_state, enc_metrics = ae.update(enc_state, k_enc)
+    enc_state, enc_metrics = encoder_lib.step_after_agent(ae, state.encoder, enc_grads,
+                                                          cfg.encoder.agent_grads, k_enc)
     return state.replace(online=online, target=target, opt_state=opt_state, encoder=enc_state,
                          num_updates=num_updates), {**metrics, **enc_metrics}
-
-  def train(state, key):
-    state, metrics = jax.lax.scan(gradient_step, state,
-                                  jax.random.split(key, cfg.updates_per_train))
-    return state, {**jax.tree.map(jnp.mean, metrics), "updated": jnp.ones((), jnp.float32)}
-
-  metric_keys = ("loss", "q_mean", "q_synthetic", "synthetic_fraction", "recon_loss",
-                 "latent_reg", "latent_norm")
-
-  def skip(state, key):
-    del key
-    return state, {**{k: jnp.zeros((), jnp.float32) for k in metric_keys},
-                   "updated": jnp.zeros((), jnp.float32)}
 
   def observe(state: OptimisticDQNState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
     state = state.replace(
         encoder=ae.observe(state.encoder, ts.obs, k_stream),
         replay=replay.add_rows(buffer, state.replay, replay.make_row(spec, ts, actions)))
-    iteration = env_steps // spec.num_envs
-    due = ((env_steps >= cfg.learning_starts) & buffer.can_sample(state.replay)
-           & (iteration % cfg.train_every == 0))
-    return jax.lax.cond(due, train, skip, state, k_train)
+    due = update_due(cfg, env_steps, spec.num_envs, buffer.can_sample(state.replay))
+    return train_if_due(due, gradient_step, state, k_train, cfg.updates_per_train)
 
   return Agent(init=init, act=act, observe=observe)

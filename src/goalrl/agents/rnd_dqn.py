@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import optax
 
 from goalrl import losses, networks, replay
-from goalrl.agents.base import Agent
+from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.agents.dqn import dummy_obs, epsilon_greedy, make_network
 from goalrl.envs import EnvSpec
 
@@ -197,24 +197,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return state.replace(online=online, target=target, opt_state=opt_state,
                          num_updates=num_updates, rnd=rnd_state), metrics
 
-  def train(state: RNDDQNState, key):
-    state, metrics = jax.lax.scan(gradient_step, state,
-                                  jax.random.split(key, cfg.updates_per_train))
-    return state, {**jax.tree.map(jnp.mean, metrics), "updated": jnp.ones((), jnp.float32)}
-
-  metric_keys = ("loss", "q_mean", "grad_norm", "rnd_loss", "intrinsic_reward")
-
-  def skip(state: RNDDQNState, key):
-    del key
-    return state, {**{k: jnp.zeros((), jnp.float32) for k in metric_keys},
-                   "updated": jnp.zeros((), jnp.float32)}
-
   def observe(state: RNDDQNState, ts, actions, key, env_steps):
     state = state.replace(replay=replay.add_rows(buffer, state.replay,
                                                  replay.make_row(spec, ts, actions)))
-    iteration = env_steps // spec.num_envs
-    due = ((env_steps >= cfg.learning_starts) & buffer.can_sample(state.replay)
-           & (iteration % cfg.train_every == 0))
-    return jax.lax.cond(due, train, skip, state, key)
+    due = update_due(cfg, env_steps, spec.num_envs, buffer.can_sample(state.replay))
+    return train_if_due(due, gradient_step, state, key, cfg.updates_per_train)
 
   return Agent(init=init, act=act, observe=observe)
