@@ -151,8 +151,10 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
       for i, logger in enumerate(loggers):
         logger.write({"step": env_steps, **{k: v[i] for k, v in row.items()}, **perf})
       bar.update(config.log_every)
-      bar.set_postfix({k: f"{float(np.nanmean(row[k])):.3g}" for k in (
-          "episode_return", "success_rate", "coverage") if k in row})
+      shown = {k: np.asarray(row[k], float) for k in ("episode_return", "success_rate",
+                                                       "coverage") if k in row}
+      bar.set_postfix({k: f"{v[np.isfinite(v)].mean():.3g}" for k, v in shown.items()
+                       if np.isfinite(v).any()})
       if (env_steps % config.checkpoint_every == 0 or env_steps >= config.total_steps
           or stop_signal):
         action_log = [np.concatenate(action_log)]
