@@ -12,22 +12,18 @@ the success rate first reached 0.9 (per seed; '-' = never), the final success an
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
 
 from goalrl import train
+from goalrl.config import load_experiment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def experiment(agent: str):
-  spec = importlib.util.spec_from_file_location(agent, os.path.join(ROOT, "experiments",
-                                                                    f"{agent}.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config("minigrid")
+  return load_experiment(os.path.join(ROOT, "experiments", f"{agent}.py"), "minigrid")
 
 
 def main():

@@ -10,23 +10,19 @@ time. Writes ``runs/bench/seeds_sps.json``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
 import tempfile
 
 from goalrl import train
+from goalrl.config import load_experiment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def config_for(num_seeds: int, steps: int):
-  spec = importlib.util.spec_from_file_location("dqn_exp", os.path.join(ROOT, "experiments",
-                                                                        "dqn.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  c = module.get_config("minigrid")
+  c = load_experiment(os.path.join(ROOT, "experiments", "dqn.py"), "minigrid")
   c.num_seeds, c.total_steps, c.log_every, c.checkpoint_every = num_seeds, steps, 10_000, steps
   c.agent.learning_starts = c.agent.batch_size
   c.memory_budget_gb = 0.0

@@ -9,7 +9,6 @@ actions: through ``env.xla()`` inside a jitted scan, and through the host ``step
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -23,16 +22,13 @@ import ml_collections
 import numpy as np
 
 from goalrl import envs, train
+from goalrl.config import load_experiment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def experiment(variant):
-  spec = importlib.util.spec_from_file_location("dqn_exp", os.path.join(ROOT, "experiments",
-                                                                        "dqn.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(variant)
+  return load_experiment(os.path.join(ROOT, "experiments", "dqn.py"), variant)
 
 
 def raw_sps(name: str, num_envs: int, steps: int) -> dict:

@@ -9,7 +9,6 @@ the stream at the end. Measured here (200k steps, stream of 20k): reservoir 230 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 
 import jax
@@ -17,16 +16,13 @@ import numpy as np
 
 from goalrl import envs, loop
 from goalrl.agents import make_agent
+from goalrl.config import load_experiment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(strategy: str, steps: int):
-  spec_ = importlib.util.spec_from_file_location("odqn", os.path.join(ROOT, "experiments",
-                                                                      "optimistic_dqn.py"))
-  module = importlib.util.module_from_spec(spec_)
-  spec_.loader.exec_module(module)
-  config = module.get_config("minigrid")
+  config = load_experiment(os.path.join(ROOT, "experiments", "optimistic_dqn.py"), "minigrid")
   config.agent.encoder.stream = strategy
   pool = envs.make_pool(config.env, config.seed)
   spec = envs.make_spec(config.env, pool)

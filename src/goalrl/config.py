@@ -294,3 +294,15 @@ def rnd_errors(c) -> list[str]:
          "(() = none)")
   _check(e, c.learning_rate > 0, f"agent.rnd.learning_rate={c.learning_rate} must be > 0")
   return e
+
+
+def load_experiment(path: str, variant: str) -> ml_collections.ConfigDict:
+  """``get_config(variant)`` of an experiment file, as ``--config=path:variant`` would load it
+  (unlocked), for scripts and tests that build configs without the CLI."""
+  import importlib.util
+  import os
+  spec = importlib.util.spec_from_file_location(
+      "experiment_" + os.path.splitext(os.path.basename(path))[0], path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(variant)
