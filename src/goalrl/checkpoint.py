@@ -5,6 +5,11 @@ Orbax writes each step into a temporary directory and renames it when complete, 
 mid-save leaves the previous checkpoint intact and the partial one is ignored on restore. Saves
 are synchronous: the next chunk donates the state's buffers, and a checkpoint is taken at most
 every few chunks.
+
+The state is saved as host arrays with its leading device axis (``goalrl.loop``), and restored as
+host arrays that the next ``pmap`` call places on the devices. With several processes
+(``jax.distributed``) each process saves its own devices' shards under
+``checkpoints/process_<index>/``, on its own (no cross-process barrier: the shards differ).
 """
 from __future__ import annotations
 
@@ -19,15 +24,21 @@ import orbax.checkpoint as ocp
 
 
 def make_manager(workdir: str, max_to_keep: int) -> ocp.CheckpointManager:
-  options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
-                                         enable_async_checkpointing=False)
-  return ocp.CheckpointManager(os.path.join(os.path.abspath(workdir), "checkpoints"),
-                               options=options, item_names=("state", "actions"))
+  directory = os.path.join(os.path.abspath(workdir), "checkpoints")
+  process, count = jax.process_index(), jax.process_count()
+  if count > 1:
+    directory = os.path.join(directory, f"process_{process}")
+  os.makedirs(directory, exist_ok=True)
+  options = ocp.CheckpointManagerOptions(
+      max_to_keep=max_to_keep, create=False, enable_async_checkpointing=False,
+      multiprocessing_options=ocp.options.MultiprocessingOptions(
+          primary_host=process, active_processes={process} if count > 1 else None))
+  return ocp.CheckpointManager(directory, options=options, item_names=("state", "actions"))
 
 
 def save(manager: ocp.CheckpointManager, step: int, state, actions: np.ndarray) -> None:
   manager.save(step, args=ocp.args.Composite(
-      state=ocp.args.StandardSave(state),
+      state=ocp.args.StandardSave(jax.device_get(state)),
       actions=ocp.args.StandardSave({"actions": actions})))
   manager.wait_until_finished()
 
@@ -41,7 +52,8 @@ def restore(manager: ocp.CheckpointManager, template):
   deleted, and out of the way of the new save of that step), with a warning, and the one before it
   is used.
   """
-  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+  # Host arrays in, host arrays out (np.empty only reserves address space).
+  abstract = jax.tree.map(lambda x: np.empty(x.shape, x.dtype), template)
   for step in sorted(manager.all_steps(), reverse=True):
     try:
       restored = manager.restore(step, args=ocp.args.Composite(

@@ -26,6 +26,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 50_000
   c.max_checkpoints = 2  # newest checkpoints kept in the workdir
   c.memory_budget_gb = 20.0  # refuse configs whose replay streams would not fit (0 = no check)
+  # Data-parallel training (goalrl.parallel): local devices per process, 0 = all of them.
+  c.parallel = ml_collections.ConfigDict(dict(devices=0))
   c.env = ml_collections.ConfigDict(dict(
       name="MiniGrid-Empty-5x5-v0",
       num_envs=16,
@@ -107,6 +109,9 @@ def validate(config) -> None:
          f"seed={config.seed!r} must be an integer >= 0")
   _check(e, isinstance(config.num_seeds, int) and config.num_seeds >= 1,
          f"num_seeds={config.num_seeds!r} must be an integer >= 1")
+  _check(e, isinstance(config.parallel.devices, int) and config.parallel.devices >= 0,
+         f"parallel.devices={config.parallel.devices!r} must be an integer >= 0 (0 = every local "
+         "device)")
   env = config.env
   names = envs.all_env_names()
   if env.name not in names:
@@ -296,13 +301,14 @@ def rnd_errors(c) -> list[str]:
   return e
 
 
-def load_experiment(path: str, variant: str) -> ml_collections.ConfigDict:
+def load_experiment(path: str, variant: str | None) -> ml_collections.ConfigDict:
   """``get_config(variant)`` of an experiment file, as ``--config=path:variant`` would load it
-  (unlocked), for scripts and tests that build configs without the CLI."""
+  (unlocked; no variant: the file's default), for scripts and tests that build configs without
+  the CLI."""
   import importlib.util
   import os
   spec = importlib.util.spec_from_file_location(
       "experiment_" + os.path.splitext(os.path.basename(path))[0], path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  return module.get_config(variant)
+  return module.get_config(variant) if variant else module.get_config()

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from goalrl import diverse_replay
+from goalrl import diverse_replay, networks
 from goalrl.envs import EnvSpec
 from goalrl.networks import MINIGRID_CHANNEL_SIZES
 
@@ -162,7 +162,7 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
                 stochastic=cfg.regulariser == "kl", hidden=cfg.hidden)
   dec = Decoder(tuple(cfg.kernels), tuple(cfg.channels), tuple(cfg.strides), tuple(in_shape),
                 hidden=cfg.hidden)
-  optimiser = optax.adam(cfg.learning_rate)
+  optimiser = networks.make_optimiser(cfg.learning_rate)
 
   def init(key) -> EncoderState:
     k_enc, k_dec = jax.random.split(key)

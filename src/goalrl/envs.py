@@ -16,7 +16,14 @@ Rollout paths (``config.env.rollout``):
   the env handle is an opaque ``uint8`` array that is threaded through the scan but never saved.
 * ``"host"``: envpool's ``send``/``recv`` on the host, one jitted call on either side of it. Slower,
   but it does not depend on envpool's XLA custom call, which has broken across JAX versions and on
-  GPU. Both paths give the same numbers (``tests/test_loop.py``).
+  GPU. Both paths give the same numbers (``tests/test_train.py``).
+
+Several devices in one process always use the host path (``goalrl.train`` switches, with a
+warning): envpool's XLA step aborts (``std::out_of_range``) when two devices step their own pools
+at the same time, which ``pmap`` does (measured with envpool 1.2.5 on 2 forced CPU devices: every
+2,000-step run crashed, 3-step runs passed). The host path sends every pool its actions before
+receiving from any (:func:`host_step_pools`), so the pools still step in parallel. One device per
+process (e.g. one process per GPU, ``jax.distributed``) keeps the XLA path.
 
 Auto-reset: envpool resets an env on the step *after* it reported ``terminated | truncated``; that
 step ignores the action and returns the reset observation with reward 0. ``first`` marks it, and
@@ -72,13 +79,19 @@ class EnvSpec:
   """Static facts about an env batch that networks, replay and the loop need."""
   name: str
   kind: str  # "atari" | "minigrid"
-  num_envs: int
+  num_envs: int  # envs per seed on one shard (device): env.num_envs / num_shards
   num_actions: int
   frame_shape: tuple[int, ...]  # one stored frame: (84, 84) Atari, (7, 7, 3) MiniGrid image
   stack: int  # frames per observation (4 for Atari, 1 for MiniGrid)
   num_cells: int  # size of the coverage map
   num_rooms: int  # size of the room map (1 where the env has no rooms)
   has_coverage: bool  # False for Atari games without a known RAM layout
+  num_shards: int = 1  # devices over all processes, each stepping num_envs envs per seed
+
+  @property
+  def steps_per_iteration(self) -> int:
+    """Env steps one loop iteration takes, per seed, over all shards."""
+    return self.num_envs * self.num_shards
 
 
 def env_kind(name: str) -> str:
@@ -95,18 +108,22 @@ def all_env_names() -> tuple[str, ...]:
   return tuple(envpool.list_all_envs())
 
 
-def make_pool(env_config, seed: int, num_seeds: int = 1):
-  """The envpool batch of ``num_seeds * env_config.num_envs`` envs for seeds ``seed, seed + 1, ...``.
+def make_pool(env_config, seed: int, num_seeds: int = 1, shard: int = 0, num_shards: int = 1):
+  """Shard ``shard``'s envpool batch: ``num_seeds * env_config.num_envs / num_shards`` envs for
+  seeds ``seed, seed + 1, ...`` (all envs of the run when ``num_shards`` is 1).
 
-  envpool seeds env ``i`` of a pool with ``pool_seed + i``. Seed ``k`` owns the env seeds
-  ``k * num_envs ... (k + 1) * num_envs - 1``, so distinct seeds never share an env, and seed
-  ``k`` inside a pool of several seeds steps exactly the envs it steps alone.
+  envpool seeds env ``i`` of a pool with ``pool_seed + i``. On one shard, seed ``k`` owns the env
+  seeds ``k * num_envs ... (k + 1) * num_envs - 1``, so distinct seeds never share an env, and
+  seed ``k`` inside a pool of several seeds steps exactly the envs it steps alone. Shard ``d``'s
+  pool starts at ``d * num_seeds * num_envs / num_shards``: the shards split the same env seeds
+  (with one seed, shard ``d`` steps envs ``d*E/D ..`` of the one-shard run; see ``goalrl.parallel``).
   """
   import envpool
   kind = env_kind(env_config.name)
-  total = env_config.num_envs * num_seeds
+  total = env_config.num_envs * num_seeds // num_shards
   kwargs = dict(env_type="gymnasium", num_envs=total, batch_size=total,
-                seed=int(seed) * env_config.num_envs, num_threads=env_config.num_threads)
+                seed=int(seed) * env_config.num_envs + shard * total,
+                num_threads=env_config.num_threads)
   if env_config.max_episode_steps > 0:
     kwargs["max_episode_steps"] = env_config.max_episode_steps
   if kind == "atari":
@@ -115,19 +132,23 @@ def make_pool(env_config, seed: int, num_seeds: int = 1):
   return envpool.make(env_config.name, **kwargs)
 
 
-def make_spec(env_config, pool) -> EnvSpec:
+def make_spec(env_config, pool, num_shards: int = 1) -> EnvSpec:
+  """``num_envs`` of the spec is one shard's envs per seed: ``env.num_envs / num_shards``."""
   kind = env_kind(env_config.name)
+  num_envs = env_config.num_envs // num_shards
   num_actions = int(pool.action_space.n)
   if kind == "atari":
     stack, *frame = pool.observation_space.shape
     has_coverage = env_config.name.startswith("MontezumaRevenge")
     side = 256 // ATARI_CELL_SIZE
-    return EnvSpec(env_config.name, kind, env_config.num_envs, num_actions, tuple(frame), stack,
+    return EnvSpec(env_config.name, kind, num_envs, num_actions, tuple(frame), stack,
                    num_cells=ATARI_ROOMS * side * side if has_coverage else 1,
-                   num_rooms=ATARI_ROOMS if has_coverage else 1, has_coverage=has_coverage)
+                   num_rooms=ATARI_ROOMS if has_coverage else 1, has_coverage=has_coverage,
+                   num_shards=num_shards)
   image = pool.observation_space["image"].shape
-  return EnvSpec(env_config.name, kind, env_config.num_envs, num_actions, tuple(image), 1,
-                 num_cells=MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, num_rooms=1, has_coverage=True)
+  return EnvSpec(env_config.name, kind, num_envs, num_actions, tuple(image), 1,
+                 num_cells=MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, num_rooms=1, has_coverage=True,
+                 num_shards=num_shards)
 
 
 def raw_fields(spec: EnvSpec, obs, info) -> dict:
@@ -171,6 +192,14 @@ def host_reset(spec: EnvSpec, pool) -> dict:
 def host_step(spec: EnvSpec, pool, actions: np.ndarray) -> dict:
   obs, reward, term, trunc, info = pool.step(np.asarray(actions, np.int32))
   return _host_output(spec, obs, reward, term, trunc, info)
+
+
+def host_step_pools(spec: EnvSpec, pools, actions) -> list[dict]:
+  """``host_step`` of several pools at once: all are sent their actions (envpool steps them on its
+  worker threads) before the first is received."""
+  for pool, a in zip(pools, actions):
+    pool.send(np.asarray(a, np.int32))
+  return [_host_output(spec, *pool.recv()) for pool in pools]
 
 
 def _host_output(spec, obs, reward, term, trunc, info) -> dict:

@@ -11,7 +11,12 @@ The ``xla`` rollout scans ``policy -> env.xla() step -> advance`` inside one jit
 Python sees the state only between chunks (one chunk = one log interval), where it logs,
 checkpoints and prints.
 
-Seeds: the state always carries a leading seed axis ``[num_seeds, ...]`` and ``policy``/``advance``
+Devices: the state carries a leading device axis ``[local devices, ...]`` and the chunk is
+``jax.pmap``-ed over it with the axis name ``parallel.AXIS``: each device steps its own env pool
+and replay, gradients and metrics are averaged over the axis (``goalrl.parallel`` has the design).
+One device is the same program on an axis of size one.
+
+Seeds: below the device axis the state carries a seed axis ``[num_seeds, ...]`` and ``policy``/``advance``
 are mapped over it (``over_seeds``), so one seed is the same code path as sixteen. Each seed has its own keys,
 networks, replay, episode statistics and coverage; the envs of all seeds form one envpool pool
 whose batch is reshaped ``[num_seeds * num_envs] <-> [num_seeds, num_envs]`` around the step. Everything the run needs to continue lives in :class:`LoopState`, except
@@ -27,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from goalrl import envs
+from goalrl import envs, parallel
 from goalrl.agents.base import Agent
 from goalrl.envs import EnvSpec, TimeStep
 
@@ -37,16 +42,21 @@ class LoopState:
   agent: Any  # the agent's own state pytree
   timestep: TimeStep  # current env output, leading axis num_envs
   key: jnp.ndarray
-  env_steps: jnp.ndarray  # int32, env steps taken so far (num_envs per iteration)
+  env_steps: jnp.ndarray  # int32, env steps of this seed so far, over all devices
   episode_return: jnp.ndarray  # float32 [N], running return of the current episodes
   episode_length: jnp.ndarray  # int32 [N]
-  visited_cells: jnp.ndarray  # bool [spec.num_cells], union over all envs since the start
+  visited_cells: jnp.ndarray  # bool [spec.num_cells], union over this device's envs since the start
   visited_rooms: jnp.ndarray  # bool [spec.num_rooms]
 
 
-def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict) -> LoopState:
-  """The state at step 0, from the pool's reset output (``envs.host_reset``)."""
+def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) -> LoopState:
+  """The state at step 0 of one seed on one shard, from its pool's reset output.
+
+  The agent (parameters, optimiser) comes from the seed's key alone, so every shard starts from
+  the same one; the loop key, which drives acting and replay sampling, is folded with the shard
+  index (shard 0 keeps the seed's own, so a one-device run is unchanged)."""
   k_agent, k_loop = jax.random.split(key)
+  k_loop = jnp.where(shard == 0, k_loop, jax.random.fold_in(k_loop, shard))
   ts, signals = envs.to_timestep(spec, reset_output["fields"], reset_output["reward"],
                                  reset_output["terminated"], reset_output["truncated"],
                                  jnp.ones(spec.num_envs, bool))
@@ -86,12 +96,19 @@ def expand_seed(tree, num_seeds: int):
   return tree if num_seeds > 1 else jax.tree.map(lambda x: x[None], tree)
 
 
-def init_states(agent: Agent, spec: EnvSpec, seed: int, num_seeds: int,
-                reset_output: dict) -> LoopState:
-  """States of seeds ``seed .. seed + num_seeds - 1`` (leading seed axis) from one pool reset."""
+def init_states(agent: Agent, spec: EnvSpec, seed: int, num_seeds: int, reset_outputs: dict,
+                shards, devices) -> LoopState:
+  """States ``[device, seed, ...]`` of seeds ``seed .. seed + num_seeds - 1`` on this process's
+  ``devices`` (global shard indices ``shards``), from each device's pool reset stacked along
+  axis 0. Built on the devices themselves: a replay is never materialised on the host."""
   keys = jnp.stack([jax.random.PRNGKey(seed + i) for i in range(num_seeds)])
-  return jax.vmap(lambda k, o: init_state(agent, spec, k, o))(
-      keys, split_seeds(reset_output, num_seeds))
+
+  def per_device(out, shard):
+    return jax.vmap(lambda k, o: init_state(agent, spec, k, o, shard))(
+        keys, split_seeds(out, num_seeds))
+
+  return jax.pmap(per_device, axis_name=parallel.AXIS, devices=devices)(
+      reset_outputs, jnp.asarray(shards, jnp.int32))
 
 
 def policy(agent: Agent, ls: LoopState):
@@ -118,35 +135,41 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
       "success": jnp.sum(ts.terminated & (ts.reward > 0)),
   }
   ls = ls.replace(
-      timestep=ts, env_steps=ls.env_steps + spec.num_envs, episode_return=ep_return,
+      timestep=ts, env_steps=ls.env_steps + spec.steps_per_iteration, episode_return=ep_return,
       episode_length=ep_length, visited_cells=ls.visited_cells.at[signals.cell].set(True),
       visited_rooms=ls.visited_rooms.at[signals.room].set(True))
   return ls, episodes
 
 
 def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episodes) -> dict:
-  """Per-iteration stacks of one chunk -> the scalars of one log row (NaN = nothing to report)."""
-  n = episodes["done"].sum()
-  per_episode = lambda x: jnp.where(n > 0, x.sum() / jnp.maximum(n, 1), jnp.nan)
+  """Per-iteration stacks of one chunk -> the scalars of one log row (NaN = nothing to report).
+
+  Runs on every device and reduces over the device axis: the row is the same on all of them.
+  """
+  total = lambda x: jax.lax.psum(x, parallel.AXIS)
+  n = total(episodes["done"].sum())
+  per_episode = lambda x: jnp.where(n > 0, total(x.sum()) / jnp.maximum(n, 1), jnp.nan)
   row = {"episodes": n, "episode_return": per_episode(episodes["return"]),
          "episode_length": per_episode(episodes["length"])}
   if spec.kind == "minigrid":
     row["success_rate"] = per_episode(episodes["success"])
   if spec.has_coverage:
-    row["coverage"] = ls.visited_cells.sum()
+    union = lambda x: jax.lax.pmax(x.astype(jnp.int32), parallel.AXIS)
+    row["coverage"] = union(ls.visited_cells).sum()
     if spec.kind == "atari":
-      row["rooms"] = ls.visited_rooms.sum()
+      row["rooms"] = union(ls.visited_rooms).sum()
   for k, v in act_metrics.items():
     if k.startswith("sum/"):  # event counts, reported per finished episode
       row[k[4:] + "_per_episode"] = per_episode(v)
     else:
-      row[k] = v.mean()
+      row[k] = jax.lax.pmean(v.mean(), parallel.AXIS)
   updated = observe_metrics["updated"]
-  count = updated.sum()
+  count = updated.sum()  # the update schedule is the same on every device
   row["updates"] = count
   for k, v in observe_metrics.items():
     if k != "updated":
-      row[k] = jnp.where(count > 0, jnp.sum(v * updated) / jnp.maximum(count, 1), jnp.nan)
+      mean = jax.lax.pmean(jnp.sum(v * updated) / jnp.maximum(count, 1), parallel.AXIS)
+      row[k] = jnp.where(count > 0, mean, jnp.nan)
   row["_health"] = health(ls, observe_metrics)
   return row
 
@@ -154,14 +177,19 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
 def health(ls: LoopState, observe_metrics) -> dict:
   """NaN/Inf guard, computed inside the chunk: which update metrics went non-finite and at which
   iteration first, and whether every float in the agent's state (params, optimiser, replay) is
-  finite. One reduction per chunk; the host stops the run on a failure, before checkpointing."""
+  finite, on any device. One reduction per chunk; the host stops the run on a failure, before
+  checkpointing (every process sees the same verdict, so all stop together)."""
   updated = observe_metrics["updated"] > 0
   bad = {k: ~jnp.isfinite(v) & updated for k, v in observe_metrics.items() if k != "updated"}
   any_bad = jnp.any(jnp.stack(list(bad.values())), axis=0)
   floats = [x for x in jax.tree.leaves(ls.agent) if jnp.issubdtype(x.dtype, jnp.floating)]
-  return {"bad_metrics": {k: v.any() for k, v in bad.items()},
-          "first_bad_iteration": jnp.where(any_bad.any(), jnp.argmax(any_bad), -1),
-          "state_finite": jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in floats]))}
+  finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in floats]))
+  never = any_bad.shape[0]
+  first = jax.lax.pmin(jnp.where(any_bad.any(), jnp.argmax(any_bad), never), parallel.AXIS)
+  return {"bad_metrics": {k: jax.lax.pmax(v.any().astype(jnp.int32), parallel.AXIS) > 0
+                          for k, v in bad.items()},
+          "first_bad_iteration": jnp.where(first == never, -1, first),
+          "state_finite": jax.lax.pmin(finite.astype(jnp.int32), parallel.AXIS) > 0}
 
 
 def _per_seed_summary(spec: EnvSpec, num_seeds: int):
@@ -178,10 +206,13 @@ def _env_axis(num_seeds: int):
   return merge_seeds, lambda out: split_seeds(out, num_seeds)
 
 
-def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds: int = 1):
-  """``chunk(ls, handle) -> (ls, handle, actions uint8 [length, S*N], row)``, one jitted program.
+def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds: int = 1,
+                   devices=None):
+  """``chunk(ls, handles) -> (ls, handles, actions uint8 [D, length, S*N], row)``, one program
+  ``pmap``-ed over ``devices`` (``handles``: each device's envpool XLA handle, stacked).
 
-  ``row`` holds one value per seed for every key (leading axis ``num_seeds``).
+  ``row`` holds one value per device and seed for every key (leading axes ``[D, num_seeds]``),
+  the same on every device.
   """
   policies = over_seeds(lambda ls: policy(agent, ls), num_seeds)
   advances = over_seeds(lambda ls, out: advance(spec, ls, out), num_seeds)
@@ -194,36 +225,42 @@ def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds
     ls, episodes = advances(ls, from_pool(out))
     return (ls, handle), (to_pool(actions).astype(jnp.uint8), act_m, obs_m, episodes)
 
-  # Donating the state lets XLA update the replay in place: no second copy of a GB-sized buffer.
-  @functools.partial(jax.jit, donate_argnums=0)
   def chunk(ls, handle):
     (ls, handle), (actions, act_m, obs_m, episodes) = jax.lax.scan(
         body, (squeeze_seed(ls, num_seeds), handle), None, length=length)
     row = _per_seed_summary(spec, num_seeds)(ls, act_m, obs_m, episodes)
     return expand_seed(ls, num_seeds), handle, actions, row
 
-  return chunk
+  # Donating the state lets XLA update the replay in place: no second copy of a GB-sized buffer.
+  return jax.pmap(chunk, axis_name=parallel.AXIS, devices=devices, donate_argnums=0)
 
 
-def make_host_chunk(agent: Agent, spec: EnvSpec, pool, length: int, num_seeds: int = 1):
-  """Same contract as :func:`make_xla_chunk`, stepping envpool on the host (``handle`` unused)."""
+def make_host_chunk(agent: Agent, spec: EnvSpec, pools, length: int, num_seeds: int = 1,
+                    devices=None):
+  """Same contract as :func:`make_xla_chunk`, stepping each device's envpool ``pools[d]`` on the
+  host (``handles`` unused)."""
   to_pool, from_pool = _env_axis(num_seeds)
-  policy_fn = jax.jit(over_seeds(lambda ls: policy(agent, ls), num_seeds), donate_argnums=0)
-  advance_fn = jax.jit(lambda ls, out: over_seeds(lambda l, o: advance(spec, l, o), num_seeds)(
+  pmap = functools.partial(jax.pmap, axis_name=parallel.AXIS, devices=devices)
+  policy_fn = pmap(over_seeds(lambda ls: policy(agent, ls), num_seeds), donate_argnums=0)
+  advance_fn = pmap(lambda ls, out: over_seeds(lambda l, o: advance(spec, l, o), num_seeds)(
       ls, from_pool(out)), donate_argnums=0)
-  summarise_fn = jax.jit(_per_seed_summary(spec, num_seeds))
+  summarise_fn = pmap(_per_seed_summary(spec, num_seeds))
+  squeeze, expand = (pmap(functools.partial(f, num_seeds=num_seeds), donate_argnums=0)
+                     for f in (squeeze_seed, expand_seed))
 
-  def chunk(ls, handle):
-    ls = squeeze_seed(ls, num_seeds)
+  def chunk(ls, handles):
+    ls = squeeze(ls)
     actions_log, per_iteration = [], []
     for _ in range(length):
       ls, actions, (act_m, obs_m) = policy_fn(ls)
-      actions = np.asarray(actions).reshape(-1)
-      ls, episodes = advance_fn(ls, envs.host_step(spec, pool, actions))
-      actions_log.append(actions.astype(np.uint8))
+      actions = np.asarray(actions).reshape(len(pools), -1).astype(np.uint8)
+      outs = envs.host_step_pools(spec, pools, actions)
+      ls, episodes = advance_fn(ls, jax.tree.map(lambda *xs: np.stack(xs), *outs))
+      actions_log.append(actions)
       per_iteration.append((act_m, obs_m, episodes))
-    act_m, obs_m, episodes = jax.tree.map(lambda *xs: jnp.stack(xs), *per_iteration)
+    # Per-iteration stacks along axis 1, after the device axis.
+    act_m, obs_m, episodes = jax.tree.map(lambda *xs: jnp.stack(xs, axis=1), *per_iteration)
     row = summarise_fn(ls, act_m, obs_m, episodes)
-    return expand_seed(ls, num_seeds), handle, np.stack(actions_log), row
+    return expand(ls), handles, np.stack(actions_log, axis=1), row
 
   return chunk

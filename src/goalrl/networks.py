@@ -3,6 +3,7 @@
 Torsos map one env's observation layout to a feature vector; heads sit on top. Inputs always carry
 a leading batch axis. Pixel/uint8 decoding happens here, so replay and the loop move uint8 only.
 Later agents (encoder, Q(s, g), actor) add their modules here and reuse the torsos.
+:func:`make_optimiser` is the one optimiser every learner uses (it averages gradients over devices).
 """
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
+import optax
+
+from goalrl import parallel
 
 # MiniGrid image channels are (object index, colour index, state) with these many values each.
 MINIGRID_CHANNEL_SIZES = (11, 6, 3)
@@ -86,3 +90,13 @@ class MLP(nn.Module):
       x = nn.relu(nn.Dense(width)(x))
     init = nn.initializers.zeros if self.zero_head else nn.initializers.lecun_normal()
     return nn.Dense(self.layers[-1], kernel_init=init)(x)
+
+
+def make_optimiser(learning_rate: float, max_grad_norm: float | None = None,
+                   eps: float = 1e-8) -> optax.GradientTransformation:
+  """Adam, after averaging the gradients over devices (``parallel.mean_gradients``) and, when
+  ``max_grad_norm`` is given, clipping their global norm (of the averaged gradient)."""
+  links = [parallel.mean_gradients()]
+  if max_grad_norm is not None:
+    links.append(optax.clip_by_global_norm(max_grad_norm))
+  return optax.chain(*links, optax.adam(learning_rate, eps=eps))

@@ -3,6 +3,9 @@
   python -m goalrl.train --config=experiments/dqn.py:minigrid --workdir=runs/x \
       --config.seed=3 --config.env.name=MiniGrid-DoorKey-5x5-v0
 
+Several hosts: run the same command on each, adding ``--coordinator=HOST0:PORT
+--num_processes=P --process_id=i`` (or the ``JAX_*`` environment variables); see ``goalrl.parallel``.
+
 The config is validated once, before any env is built or anything compiles. The run then goes
 chunk by chunk (one chunk = ``log_every`` env steps in one compiled call), writing a metrics row
 after each and a checkpoint every ``checkpoint_every`` steps. Running the same command again with
@@ -30,6 +33,13 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for logs, checkpoints
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a run of a different config in "
                                "--workdir instead of refusing to touch it.")
 _DEBUG = flags.DEFINE_bool("debug", False, "Show tracebacks for config and workdir errors.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator", None, "Multi-host: host:port of process 0, for jax.distributed (default: "
+    "$JAX_COORDINATOR_ADDRESS; unset = one process).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Multi-host: number of processes "
+                                      "(default: $JAX_NUM_PROCESSES).")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "Multi-host: this process's index "
+                                   "(default: $JAX_PROCESS_ID).")
 flags.mark_flags_as_required(["config", "workdir"])
 
 class NonFiniteError(RuntimeError):
@@ -76,74 +86,119 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
                         f"Only {', '.join(RESUMABLE_CHANGES)} may change on resume; use a new "
                         "--workdir for a different experiment, or --overwrite to replace it.")
   os.makedirs(workdir, exist_ok=True)
-  with open(path + ".tmp", "w") as f:
+  tmp = f"{path}.{os.getpid()}.tmp"  # several processes of one run may write it at once
+  with open(tmp, "w") as f:
     json.dump(resolved, f, indent=2, sort_keys=True)
-  os.replace(path + ".tmp", path)
+  os.replace(tmp, path)
+
+
+def check_device_layout(workdir: str, num_shards: int) -> None:
+  """A run's checkpoints hold one shard per device: resuming needs the same number of devices
+  (``parallel.devices`` = 0 resolves to however many this machine has)."""
+  path = os.path.join(workdir, "devices.json")
+  if os.path.exists(path):
+    with open(path) as f:
+      before = json.load(f)["devices"]
+    if before != num_shards:
+      raise ConfigError(
+          f"workdir {workdir!r} holds a run on {before} device(s) (over all processes), but this "
+          f"run has {num_shards}. Its checkpoints hold one env and replay shard per device, so "
+          f"it resumes only on {before}: set --config.parallel.devices (and the process count) to "
+          "match, or use a new --workdir.")
+  tmp = f"{path}.{os.getpid()}.tmp"
+  with open(tmp, "w") as f:
+    json.dump({"devices": num_shards}, f)
+  os.replace(tmp, path)
 
 
 def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   """Runs (or resumes) ``config`` in ``workdir`` to ``config.total_steps``.
 
   Returns the metrics rows: a list for one seed; ``{seed: rows}`` when ``config.num_seeds > 1``,
-  whose outputs go to ``workdir/seeds/<seed>/`` (checkpoints and config stay at the top).
+  whose outputs go to ``workdir/seeds/<seed>/`` (checkpoints and config stay at the top). Trains
+  on ``config.parallel.devices`` local devices of every process (``goalrl.parallel``); with
+  several processes only the first writes metrics and returns rows (the others return ``None``).
   """
   validate(config)
-  check_workdir_config(config, workdir, overwrite)
-
   import jax
   import numpy as np
   from tqdm import tqdm
 
-  from goalrl import checkpoint, envs, loop, metrics
+  from goalrl import checkpoint, envs, loop, metrics, parallel
   from goalrl.agents import make_agent
 
+  local_devices = parallel.local_device_count(config)
+  parallel.check(config, local_devices, jax.process_count())
+  num_shards = local_devices * jax.process_count()
+  check_workdir_config(config, workdir, overwrite)
+  check_device_layout(workdir, num_shards)
+
   num_seeds = config.num_seeds
-  pool = envs.make_pool(config.env, config.seed, num_seeds)
-  spec = envs.make_spec(config.env, pool)
-  agent = make_agent(config.agent, spec)
-  state = loop.init_states(agent, spec, config.seed, num_seeds, envs.host_reset(spec, pool))
+  shards, devices = parallel.shard_ids(local_devices), parallel.devices(local_devices)
+  make_pools = lambda: [envs.make_pool(config.env, config.seed, num_seeds, d, num_shards)
+                        for d in shards]
+  pools = make_pools()
+  spec = envs.make_spec(config.env, pools[0], num_shards)
+  agent = make_agent(parallel.per_device_agent(config.agent, num_shards), spec)
+  stack = lambda outs: jax.tree.map(lambda *xs: np.stack(xs), *outs)
+  state = loop.init_states(agent, spec, config.seed, num_seeds,
+                           stack([envs.host_reset(spec, p) for p in pools]), shards, devices)
   manager = checkpoint.make_manager(workdir, config.max_checkpoints)
   restored = checkpoint.restore(manager, state)
-  action_log = [np.zeros((0, num_seeds * spec.num_envs), np.uint8)]
+  # The action log, [env steps / all envs, local device, seeds * envs per device].
+  action_log = [np.zeros((0, local_devices, num_seeds * spec.num_envs), np.uint8)]
   if restored is not None:
     _, state, actions = restored
     action_log = [actions]
-    # The pool above was reset once already; a fresh one replays the whole history from seed.
-    pool = envs.make_pool(config.env, config.seed, num_seeds)
-    _check_env_rebuilt(spec, state, envs.replay_actions(spec, pool, actions))
-  start = int(state.env_steps[0])
+    # The pools above were reset once already; fresh ones replay the whole history from seed.
+    pools = make_pools()
+    for i, pool in enumerate(pools):
+      _check_env_rebuilt(spec, jax.tree.map(lambda x: x[i], state),
+                         envs.replay_actions(spec, pool, actions[:, i]))
+  start = int(np.asarray(state.env_steps)[0, 0])
 
-  chunk_len = config.log_every // spec.num_envs
+  chunk_len = config.log_every // spec.steps_per_iteration
   compile_seconds = None
-  if config.env.rollout == "xla":
-    handle, xla_step = envs.make_xla_step(spec, pool)
-    t0 = time.time()
-    chunk = loop.make_xla_chunk(agent, spec, xla_step, chunk_len, num_seeds).lower(
-        state, handle).compile()
-    compile_seconds = time.time() - t0
+  rollout = config.env.rollout
+  if rollout == "xla" and local_devices > 1:
+    rollout = "host"  # see goalrl/envs.py: envpool's XLA step is not safe on two devices at once
+    if progress:
+      print(f"note: env.rollout='xla' steps the envs on the host with {local_devices} devices in "
+            "one process (envpool's XLA step crashes when devices step at once); one process per "
+            "device keeps it in the compiled loop.", file=sys.stderr)
+  if rollout == "xla":
+    steps = [envs.make_xla_step(spec, pool) for pool in pools]
+    handle, xla_step = np.stack([h for h, _ in steps]), steps[0][1]
+    chunk = loop.make_xla_chunk(agent, spec, xla_step, chunk_len, num_seeds, devices)
+    if jax.process_count() == 1:  # an AOT-compiled multi-process pmap wants global shapes
+      t0 = time.time()
+      chunk = chunk.lower(state, handle).compile()
+      compile_seconds = time.time() - t0
   else:
     handle = None
-    chunk = loop.make_host_chunk(agent, spec, pool, chunk_len, num_seeds)
+    chunk = loop.make_host_chunk(agent, spec, pools, chunk_len, num_seeds, devices)
 
   seeds = [config.seed + i for i in range(num_seeds)]
   seed_dirs = [workdir] if num_seeds == 1 else [os.path.join(workdir, "seeds", str(s))
                                                 for s in seeds]
+  # Every process computes the same rows (reduced over all devices); the first one writes them.
+  writes = jax.process_index() == 0
   for d in seed_dirs:
     os.makedirs(d, exist_ok=True)
-  loggers = [metrics.Logger(d, start) for d in seed_dirs]
+  loggers = [metrics.Logger(d, start) for d in seed_dirs] if writes else []
   bar = tqdm(total=config.total_steps, initial=start, unit="step", unit_scale=True,
-             disable=not progress, dynamic_ncols=True, file=sys.stderr)
+             disable=not (progress and writes), dynamic_ncols=True, file=sys.stderr)
   env_steps = start
   stop_signal = _catch_stop_signals()
   try:
     while env_steps < config.total_steps:
       t0 = time.time()
       state, handle, actions, row = chunk(state, handle)
-      row = jax.device_get(row)
+      row = jax.tree.map(lambda x: x[0], jax.device_get(row))  # the same on every device
       seconds = time.time() - t0
-      _check_health(row.pop("_health"), env_steps, spec.num_envs, manager)
-      env_steps = int(state.env_steps[0])
-      action_log.append(np.asarray(actions))
+      _check_health(row.pop("_health"), env_steps, spec.steps_per_iteration, manager)
+      env_steps = int(np.asarray(state.env_steps)[0, 0])
+      action_log.append(np.swapaxes(np.asarray(actions), 0, 1))
       perf = {"perf/sps": config.log_every * num_seeds / seconds, "perf/chunk_seconds": seconds}
       if compile_seconds is not None:
         perf["perf/compile_seconds"] = compile_seconds
@@ -168,6 +223,8 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
     for logger in loggers:
       logger.close()
   manager.close()
+  if not writes:
+    return None
 
   all_rows = {}
   for seed, d, logger in zip(seeds, seed_dirs, loggers):
@@ -201,7 +258,7 @@ def _restore_signal_handlers() -> None:
   _SAVED_HANDLERS.clear()
 
 
-def _check_health(health: dict, start: int, num_envs: int, manager) -> None:
+def _check_health(health: dict, start: int, steps_per_iteration: int, manager) -> None:
   """Stops the run, before anything of the bad chunk is logged or saved, on NaN/Inf (any seed)."""
   import numpy as np
   bad = [k for k, v in health["bad_metrics"].items() if np.any(v)]
@@ -210,7 +267,7 @@ def _check_health(health: dict, start: int, num_envs: int, manager) -> None:
   first = np.asarray(health["first_bad_iteration"])
   first = int(first[first >= 0].min()) if np.any(first >= 0) else -1
   last = manager.latest_step()
-  where = (f"at env step {start + (first + 1) * num_envs}" if bad
+  where = (f"at env step {start + (first + 1) * steps_per_iteration}" if bad
            else f"in the chunk after env step {start}")
   what = (f"non-finite {', '.join(bad)}" if bad else "a non-finite value in the agent's state "
           "(parameters, optimiser or replay)")
@@ -287,6 +344,9 @@ def main(argv):
   except OSError as err:
     fail(f"could not load --config: {err}", _DEBUG.value)
   try:
+    validate(config)  # before joining other processes: a bad config fails alone and at once
+    from goalrl import parallel
+    parallel.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     train(config, workdir, overwrite=_OVERWRITE.value)
   except ConfigError as err:
     fail(str(err), _DEBUG.value)

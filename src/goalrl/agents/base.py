@@ -30,11 +30,11 @@ class Agent(NamedTuple):
   observe: Callable[..., Any]
 
 
-def update_due(cfg, env_steps, num_envs: int, can_sample):
+def update_due(cfg, env_steps, steps_per_iteration: int, can_sample):
   """The update schedule every agent shares: ``learning_starts`` env steps taken, replay ready,
-  and every ``train_every``-th loop iteration."""
+  and every ``train_every``-th loop iteration (``spec.steps_per_iteration`` env steps each)."""
   return ((env_steps >= cfg.learning_starts) & can_sample
-          & ((env_steps // num_envs) % cfg.train_every == 0))
+          & ((env_steps // steps_per_iteration) % cfg.train_every == 0))
 
 
 def train_if_due(due, gradient_step, state, key, updates_per_train: int):

@@ -51,8 +51,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   """``cfg`` is ``config.agent``: the DQN hyper-parameters (see ``experiments/dqn.py``)."""
   net = make_network(cfg, spec)
   buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
-  optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm),
-                          optax.adam(cfg.learning_rate, eps=cfg.adam_eps))
+  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
+                                      cfg.adam_eps)
   epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
 
   def init(key) -> DQNState:
@@ -87,7 +87,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def observe(state: DQNState, ts, actions, key, env_steps):
     state = state.replace(replay=replay.add_rows(buffer, state.replay,
                                                  replay.make_row(spec, ts, actions)))
-    due = update_due(cfg, env_steps, spec.num_envs, buffer.can_sample(state.replay))
+    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
     return train_if_due(due, gradient_step, state, key, cfg.updates_per_train)
 
   return Agent(init=init, act=act, observe=observe)

@@ -68,8 +68,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   actor_net = networks.MLP((*cfg.head_layers, spec.num_actions))
   distance_net = networks.MLP((*cfg.head_layers, 1))
   buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.horizon)
-  optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm),
-                          optax.adam(cfg.learning_rate, eps=cfg.adam_eps))
+  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
+                                      cfg.adam_eps)
   epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
   j0 = spec.stack - 1
 
@@ -208,7 +208,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream),
                           replay=replay.add_rows(buffer, state.replay, rows))
-    due = update_due(cfg, env_steps, spec.num_envs, buffer.can_sample(state.replay))
+    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
     return train_if_due(due, gradient_step, state, k_train, cfg.updates_per_train)
 
   return Agent(init=init, act=act, observe=observe)

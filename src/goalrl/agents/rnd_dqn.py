@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from goalrl import losses, networks, replay
+from goalrl import losses, networks, parallel, replay
 from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.agents.dqn import dummy_obs, epsilon_greedy, make_network
 from goalrl.envs import EnvSpec
@@ -87,8 +87,7 @@ def make_rnd(rnd_cfg, spec: EnvSpec, max_grad_norm: float, adam_eps: float) -> R
   extra = [layer for width in rnd_cfg.predictor_layers for layer in (nn.Dense(width), nn.relu)]
   return RND(target=nn.Sequential([torso(), nn.Dense(rnd_cfg.embedding)]),
              predictor=nn.Sequential([torso(), *extra, nn.Dense(rnd_cfg.embedding)]),
-             optimiser=optax.chain(optax.clip_by_global_norm(max_grad_norm),
-                                   optax.adam(rnd_cfg.learning_rate, eps=adam_eps)))
+             optimiser=networks.make_optimiser(rnd_cfg.learning_rate, max_grad_norm, adam_eps))
 
 
 def init_rnd(rnd: RND, spec: EnvSpec, key) -> RNDState:
@@ -119,7 +118,8 @@ def update_moments(m: RunningMoments, x: jnp.ndarray) -> RunningMoments:
 def rnd_update(rnd: RND, state: RNDState, obs):
   """One predictor step on ``obs``; returns ``(state, raw errors [B] before the step, loss)``.
 
-  The moments take in the raw errors first, so the very first batch is normalised by itself.
+  The moments take in the raw errors first, so the very first batch is normalised by itself. On
+  several devices they take in every device's errors, so they stay the same on all of them.
   """
   def loss_fn(predictor):
     errors = prediction_errors(rnd, predictor, state.target, obs)
@@ -128,7 +128,8 @@ def rnd_update(rnd: RND, state: RNDState, obs):
   (loss, errors), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.predictor)
   updates, opt_state = rnd.optimiser.update(grads, state.opt_state, state.predictor)
   state = state.replace(predictor=optax.apply_updates(state.predictor, updates),
-                        opt_state=opt_state, moments=update_moments(state.moments, errors))
+                        opt_state=opt_state,
+                        moments=update_moments(state.moments, parallel.gather(errors)))
   return state, errors, loss
 
 
@@ -157,8 +158,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   net = make_network(cfg, spec)
   rnd = make_rnd(cfg.rnd, spec, cfg.max_grad_norm, cfg.adam_eps)
   buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
-  optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm),
-                          optax.adam(cfg.learning_rate, eps=cfg.adam_eps))
+  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
+                                      cfg.adam_eps)
   epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
 
   def init(key) -> RNDDQNState:
@@ -200,7 +201,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def observe(state: RNDDQNState, ts, actions, key, env_steps):
     state = state.replace(replay=replay.add_rows(buffer, state.replay,
                                                  replay.make_row(spec, ts, actions)))
-    due = update_due(cfg, env_steps, spec.num_envs, buffer.can_sample(state.replay))
+    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
     return train_if_due(due, gradient_step, state, key, cfg.updates_per_train)
 
   return Agent(init=init, act=act, observe=observe)
