@@ -35,8 +35,9 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from goalrl import config as config_lib
 from goalrl import envs
@@ -264,7 +265,7 @@ def summarise(runs: list[dict], metric: str, reps: int, workdir: str) -> dict:
                  for n in plotted}
     fig, _ = plot_utils.plot_interval_estimates(
         points, intervals, metric_names=[f"final {metric} (IQM)", f"AUC {metric} (IQM)"],
-        algorithms=plotted, xlabel=metric)
+        algorithms=plotted, xlabel="", row_height=0.5)
     fig.savefig(os.path.join(workdir, "summary.png"), bbox_inches="tight", dpi=100)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -287,6 +288,9 @@ def summarise(runs: list[dict], metric: str, reps: int, workdir: str) -> dict:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # rliable logs every estimate at INFO
+  # arch (rliable's bootstrap) deprecates the RandomState rliable passes; the numbers are unchanged.
+  warnings.filterwarnings("ignore", category=FutureWarning, module="arch")
   try:
     sweep = load_sweep(_SWEEP.value)
     runs = plan(_CONFIG.value, sweep, _WORKDIR.value, _VMAP_SEEDS.value)
