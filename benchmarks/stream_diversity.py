@@ -14,7 +14,7 @@ import os
 import jax
 import numpy as np
 
-from goalrl import envs, loop
+from goalrl import envs, loop, parallel
 from goalrl.agents import make_agent
 from goalrl.config import load_experiment
 
@@ -27,16 +27,19 @@ def run(strategy: str, steps: int):
   pool = envs.make_pool(config.env, config.seed)
   spec = envs.make_spec(config.env, pool)
   agent = make_agent(config.agent, spec)
-  state = loop.init_states(agent, spec, config.seed, 1, envs.host_reset(spec, pool))
+  mesh = parallel.make_mesh(1)  # a device axis of size 1, as goalrl.train on one device
+  reset = jax.tree.map(lambda x: x[None], envs.host_reset(spec, pool))
+  state = loop.init_states(agent, spec, config.seed, 1, reset, [0], mesh)
   handle, step = envs.make_xla_step(spec, pool)
-  chunk = loop.make_xla_chunk(agent, spec, step, config.log_every // spec.num_envs)
+  chunk = loop.make_xla_chunk(agent, spec, step, config.log_every // spec.num_envs, 1, mesh)
+  handle = parallel.to_global(handle[None], mesh)
   for _ in range(steps // config.log_every):
     state, handle, _, row = chunk(state, handle)
-  items = jax.device_get(jax.tree.map(lambda x: x[0], state.agent.encoder.stream.items))
+  items = jax.device_get(jax.tree.map(lambda x: x[0, 0], state.agent.encoder.stream.items))
   flat = np.concatenate([items["image"].reshape(len(items["image"]), -1),
                          items["direction"].reshape(-1, 1).astype(np.uint8)], axis=1)
   distinct = len(np.unique(flat, axis=0))
-  return distinct, float(jax.device_get(row["success_rate"])[0])
+  return distinct, float(jax.device_get(row["success_rate"])[0, 0])
 
 
 def main():

@@ -79,7 +79,8 @@ def train(params, batch, steps=5):
 
 one = jax.jit(train)(params, batch)
 halves = jax.tree.map(lambda x: x.reshape(2, B // 2, *x.shape[1:]), batch)
-two = jax.pmap(train, axis_name=parallel.AXIS, in_axes=(None, 0))(params, halves)
+mesh = parallel.make_mesh(2)
+two = parallel.over_devices(lambda h: train(params, h), mesh)(parallel.to_global(halves, mesh))
 moved = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(params)))
 same_devices = max(float(jnp.max(jnp.abs(t[0] - t[1]))) for t in jax.tree.leaves(two))
 diff = max(float(jnp.max(jnp.abs(a - t[0]))) for a, t in zip(jax.tree.leaves(one), jax.tree.leaves(two)))

@@ -6,8 +6,9 @@ mid-save leaves the previous checkpoint intact and the partial one is ignored on
 are synchronous: the next chunk donates the state's buffers, and a checkpoint is taken at most
 every few chunks.
 
-The state is saved as host arrays with its leading device axis (``goalrl.loop``), and restored as
-host arrays that the next ``pmap`` call places on the devices. With several processes
+The state is saved as this process's host arrays with their leading device axis
+(``parallel.to_local``), and restored as host arrays that ``parallel.to_global`` places back on
+the devices. With several processes
 (``jax.distributed``) each process saves its own devices' shards under
 ``checkpoints/process_<index>/``, on its own (no cross-process barrier: the shards differ).
 """
@@ -37,8 +38,9 @@ def make_manager(workdir: str, max_to_keep: int) -> ocp.CheckpointManager:
 
 
 def save(manager: ocp.CheckpointManager, step: int, state, actions: np.ndarray) -> None:
+  """``state``: host arrays (``parallel.to_local``)."""
   manager.save(step, args=ocp.args.Composite(
-      state=ocp.args.StandardSave(jax.device_get(state)),
+      state=ocp.args.StandardSave(state),
       actions=ocp.args.StandardSave({"actions": actions})))
   manager.wait_until_finished()
 
@@ -46,8 +48,8 @@ def save(manager: ocp.CheckpointManager, step: int, state, actions: np.ndarray) 
 def restore(manager: ocp.CheckpointManager, template):
   """Newest readable ``(step, state, actions)``, or ``None`` when there is none.
 
-  ``template`` is a freshly initialised state: it gives the pytree structure (flax dataclasses)
-  and the shapes/dtypes to restore into. A checkpoint that fails to restore (corrupt files, or a
+  ``template`` is the state's structure (flax dataclasses) with this process's shapes and dtypes
+  (arrays or ``ShapeDtypeStruct``s). A checkpoint that fails to restore (corrupt files, or a
   step directory damaged outside orbax) is moved aside to ``checkpoints_unreadable/`` (kept, not
   deleted, and out of the way of the new save of that step), with a warning, and the one before it
   is used.

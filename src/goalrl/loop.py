@@ -11,16 +11,18 @@ The ``xla`` rollout scans ``policy -> env.xla() step -> advance`` inside one jit
 Python sees the state only between chunks (one chunk = one log interval), where it logs,
 checkpoints and prints.
 
-Devices: the state carries a leading device axis ``[local devices, ...]`` and the chunk is
-``jax.pmap``-ed over it with the axis name ``parallel.AXIS``: each device steps its own env pool
-and replay, gradients and metrics are averaged over the axis (``goalrl.parallel`` has the design).
-One device is the same program on an axis of size one.
+Devices: the state is a global array with a leading device axis ``[devices, ...]``, and every
+compiled function runs once per device (``parallel.over_devices``, axis name ``parallel.AXIS``):
+each device steps its own env pool and replay, gradients and metrics are averaged over the axis
+(``goalrl.parallel`` has the design). One device is the same program on an axis of size one.
 
-Seeds: below the device axis the state carries a seed axis ``[num_seeds, ...]`` and ``policy``/``advance``
-are mapped over it (``over_seeds``), so one seed is the same code path as sixteen. Each seed has its own keys,
-networks, replay, episode statistics and coverage; the envs of all seeds form one envpool pool
-whose batch is reshaped ``[num_seeds * num_envs] <-> [num_seeds, num_envs]`` around the step. Everything the run needs to continue lives in :class:`LoopState`, except
-the env itself (see ``envs.replay_actions``) and the action log kept by the host for it.
+Seeds: below the device axis the state carries a seed axis ``[num_seeds, ...]`` and
+``policy``/``advance`` are mapped over it (``over_seeds``), so one seed is the same code path as
+sixteen. Each seed has its own keys, networks, replay, episode statistics and coverage; the envs
+of all seeds on a device form that device's envpool pool, whose batch is reshaped
+``[num_seeds * num_envs] <-> [num_seeds, num_envs]`` around the step. Everything the run needs to
+continue lives in :class:`LoopState`, except the env itself (see ``envs.replay_actions``) and the
+action log kept by the host for it.
 """
 from __future__ import annotations
 
@@ -97,18 +99,18 @@ def expand_seed(tree, num_seeds: int):
 
 
 def init_states(agent: Agent, spec: EnvSpec, seed: int, num_seeds: int, reset_outputs: dict,
-                shards, devices) -> LoopState:
-  """States ``[device, seed, ...]`` of seeds ``seed .. seed + num_seeds - 1`` on this process's
-  ``devices`` (global shard indices ``shards``), from each device's pool reset stacked along
-  axis 0. Built on the devices themselves: a replay is never materialised on the host."""
+                shards, mesh) -> LoopState:
+  """States ``[device, seed, ...]`` of seeds ``seed .. seed + num_seeds - 1`` over ``mesh``, from
+  this process's pool resets stacked along axis 0 (global shard indices ``shards``). Built on the
+  devices themselves: a replay is never materialised on the host."""
   keys = jnp.stack([jax.random.PRNGKey(seed + i) for i in range(num_seeds)])
 
   def per_device(out, shard):
     return jax.vmap(lambda k, o: init_state(agent, spec, k, o, shard))(
         keys, split_seeds(out, num_seeds))
 
-  return jax.pmap(per_device, axis_name=parallel.AXIS, devices=devices)(
-      reset_outputs, jnp.asarray(shards, jnp.int32))
+  return parallel.over_devices(per_device, mesh)(
+      *parallel.to_global((reset_outputs, np.asarray(shards, np.int32)), mesh))
 
 
 def policy(agent: Agent, ls: LoopState):
@@ -206,10 +208,9 @@ def _env_axis(num_seeds: int):
   return merge_seeds, lambda out: split_seeds(out, num_seeds)
 
 
-def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds: int = 1,
-                   devices=None):
-  """``chunk(ls, handles) -> (ls, handles, actions uint8 [D, length, S*N], row)``, one program
-  ``pmap``-ed over ``devices`` (``handles``: each device's envpool XLA handle, stacked).
+def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds: int, mesh):
+  """``chunk(ls, handles) -> (ls, handles, actions uint8 [D, length, S*N], row)``: one compiled
+  program run on every device of ``mesh`` (``handles``: each device's envpool XLA handle).
 
   ``row`` holds one value per device and seed for every key (leading axes ``[D, num_seeds]``),
   the same on every device.
@@ -232,20 +233,19 @@ def make_xla_chunk(agent: Agent, spec: EnvSpec, xla_step, length: int, num_seeds
     return expand_seed(ls, num_seeds), handle, actions, row
 
   # Donating the state lets XLA update the replay in place: no second copy of a GB-sized buffer.
-  return jax.pmap(chunk, axis_name=parallel.AXIS, devices=devices, donate_argnums=0)
+  return parallel.over_devices(chunk, mesh, donate_argnums=0)
 
 
-def make_host_chunk(agent: Agent, spec: EnvSpec, pools, length: int, num_seeds: int = 1,
-                    devices=None):
-  """Same contract as :func:`make_xla_chunk`, stepping each device's envpool ``pools[d]`` on the
-  host (``handles`` unused)."""
+def make_host_chunk(agent: Agent, spec: EnvSpec, pools, length: int, num_seeds: int, mesh):
+  """Same contract as :func:`make_xla_chunk`, stepping this process's envpools (``pools[d]`` for
+  its local device ``d``) on the host between compiled calls (``handles`` unused)."""
   to_pool, from_pool = _env_axis(num_seeds)
-  pmap = functools.partial(jax.pmap, axis_name=parallel.AXIS, devices=devices)
-  policy_fn = pmap(over_seeds(lambda ls: policy(agent, ls), num_seeds), donate_argnums=0)
-  advance_fn = pmap(lambda ls, out: over_seeds(lambda l, o: advance(spec, l, o), num_seeds)(
+  over = functools.partial(parallel.over_devices, mesh=mesh)
+  policy_fn = over(over_seeds(lambda ls: policy(agent, ls), num_seeds), donate_argnums=0)
+  advance_fn = over(lambda ls, out: over_seeds(lambda l, o: advance(spec, l, o), num_seeds)(
       ls, from_pool(out)), donate_argnums=0)
-  summarise_fn = pmap(_per_seed_summary(spec, num_seeds))
-  squeeze, expand = (pmap(functools.partial(f, num_seeds=num_seeds), donate_argnums=0)
+  summarise_fn = over(_per_seed_summary(spec, num_seeds))
+  squeeze, expand = (over(functools.partial(f, num_seeds=num_seeds), donate_argnums=0)
                      for f in (squeeze_seed, expand_seed))
 
   def chunk(ls, handles):
@@ -253,12 +253,13 @@ def make_host_chunk(agent: Agent, spec: EnvSpec, pools, length: int, num_seeds: 
     actions_log, per_iteration = [], []
     for _ in range(length):
       ls, actions, (act_m, obs_m) = policy_fn(ls)
-      actions = np.asarray(actions).reshape(len(pools), -1).astype(np.uint8)
+      actions = parallel.to_local(actions).reshape(len(pools), -1).astype(np.uint8)
       outs = envs.host_step_pools(spec, pools, actions)
-      ls, episodes = advance_fn(ls, jax.tree.map(lambda *xs: np.stack(xs), *outs))
+      out = parallel.to_global(jax.tree.map(lambda *xs: np.stack(xs), *outs), mesh)
+      ls, episodes = advance_fn(ls, out)
       actions_log.append(actions)
       per_iteration.append((act_m, obs_m, episodes))
-    # Per-iteration stacks along axis 1, after the device axis.
+    # Per-iteration stacks along axis 1, after the device axis (global arrays stay sharded).
     act_m, obs_m, episodes = jax.tree.map(lambda *xs: jnp.stack(xs, axis=1), *per_iteration)
     row = summarise_fn(ls, act_m, obs_m, episodes)
     return expand(ls), handles, np.stack(actions_log, axis=1), row

@@ -42,16 +42,19 @@ from absl import app, flags, logging
 from goalrl import config as config_lib
 from goalrl import envs
 
-_CONFIG = flags.DEFINE_string("config", None, "Experiment, e.g. experiments/dqn.py:minigrid.")
-_SWEEP = flags.DEFINE_string("sweep", None, "Sweep file defining get_sweep().")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Directory of the sweep's runs and summary.")
-_PROCESSES = flags.DEFINE_integer("processes", 0, "Runs at once; 0 = one per GPU (1 on CPU).")
-_VMAP_SEEDS = flags.DEFINE_bool("vmap_seeds", True, "Run a setting's seeds in one program.")
-_METRIC = flags.DEFINE_string("metric", None, "Metric to summarise (default: success_rate on "
-                              "MiniGrid, episode_return elsewhere).")
-_REPS = flags.DEFINE_integer("reps", 2000, "Bootstrap resamples for the intervals.")
-_DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the runs and exit.")
-flags.mark_flags_as_required(["config", "sweep", "workdir"])
+def define_flags() -> None:
+  """Command-line flags, defined only when run as a program (``goalrl.train`` defines some of the
+  same names, and both modules may be imported in one process)."""
+  flags.DEFINE_string("config", None, "Experiment, e.g. experiments/dqn.py:minigrid.")
+  flags.DEFINE_string("sweep", None, "Sweep file defining get_sweep().")
+  flags.DEFINE_string("workdir", None, "Directory of the sweep's runs and summary.")
+  flags.DEFINE_integer("processes", 0, "Runs at once; 0 = one per GPU (1 on CPU).")
+  flags.DEFINE_bool("vmap_seeds", True, "Run a setting's seeds in one program.")
+  flags.DEFINE_string("metric", None, "Metric to summarise (default: success_rate on MiniGrid, "
+                      "episode_return elsewhere).")
+  flags.DEFINE_integer("reps", 2000, "Bootstrap resamples for the intervals.")
+  flags.DEFINE_bool("dry_run", False, "Print the runs and exit.")
+  flags.mark_flags_as_required(["config", "sweep", "workdir"])
 
 
 class SweepError(ValueError):
@@ -288,26 +291,27 @@ def summarise(runs: list[dict], metric: str, reps: int, workdir: str) -> dict:
 
 def main(argv):
   del argv
+  f = flags.FLAGS
   logging.set_verbosity(logging.WARNING)  # rliable logs every estimate at INFO
   # arch (rliable's bootstrap) deprecates the RandomState rliable passes; the numbers are unchanged.
   warnings.filterwarnings("ignore", category=FutureWarning, module="arch")
   try:
-    sweep = load_sweep(_SWEEP.value)
-    runs = plan(_CONFIG.value, sweep, _WORKDIR.value, _VMAP_SEEDS.value)
+    sweep = load_sweep(f.sweep)
+    runs = plan(f.config, sweep, f.workdir, f.vmap_seeds)
   except (SweepError, OSError, AttributeError) as err:
     print(f"error: {err}", file=sys.stderr)
     sys.exit(2)
-  if _DRY_RUN.value:
+  if f.dry_run:
     for run in runs:
       print(run["dir"], " ".join(run["args"]))
     return
   gpus = gpu_count()
-  processes = _PROCESSES.value or max(gpus, 1)
-  failed = execute(runs, _CONFIG.value, processes, gpus)
-  metric = _METRIC.value or ("success_rate" if runs[0]["kind"] == "minigrid" else "episode_return")
-  summary = summarise(runs, metric, _REPS.value, _WORKDIR.value)
+  processes = f.processes or max(gpus, 1)
+  failed = execute(runs, f.config, processes, gpus)
+  metric = f.metric or ("success_rate" if runs[0]["kind"] == "minigrid" else "episode_return")
+  summary = summarise(runs, metric, f.reps, f.workdir)
   print(summary["table"])
-  print(f"summary: {os.path.join(os.path.abspath(_WORKDIR.value), 'summary.json')} "
+  print(f"summary: {os.path.join(os.path.abspath(f.workdir), 'summary.json')} "
         "(+ summary.png, curves.png)")
   if failed:
     print(f"error: {len(failed)} run(s) failed; their logs: "
@@ -316,4 +320,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -134,7 +134,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   check_device_layout(workdir, num_shards)
 
   num_seeds = config.num_seeds
-  shards, devices = parallel.shard_ids(local_devices), parallel.devices(local_devices)
+  shards, mesh = parallel.shard_ids(local_devices), parallel.make_mesh(local_devices)
   make_pools = lambda: [envs.make_pool(config.env, config.seed, num_seeds, d, num_shards)
                         for d in shards]
   pools = make_pools()
@@ -142,20 +142,22 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   agent = make_agent(parallel.per_device_agent(config.agent, num_shards), spec)
   stack = lambda outs: jax.tree.map(lambda *xs: np.stack(xs), *outs)
   state = loop.init_states(agent, spec, config.seed, num_seeds,
-                           stack([envs.host_reset(spec, p) for p in pools]), shards, devices)
+                           stack([envs.host_reset(spec, p) for p in pools]), shards, mesh)
   manager = checkpoint.make_manager(workdir, config.max_checkpoints)
-  restored = checkpoint.restore(manager, state)
+  restored = checkpoint.restore(manager, jax.tree.map(  # this process's shards of the state
+      lambda x: jax.ShapeDtypeStruct((local_devices, *x.shape[1:]), x.dtype), state))
   # The action log, [env steps / all envs, local device, seeds * envs per device].
   action_log = [np.zeros((0, local_devices, num_seeds * spec.num_envs), np.uint8)]
   if restored is not None:
-    _, state, actions = restored
+    _, local_state, actions = restored
     action_log = [actions]
+    state = parallel.to_global(local_state, mesh)
     # The pools above were reset once already; fresh ones replay the whole history from seed.
     pools = make_pools()
     for i, pool in enumerate(pools):
-      _check_env_rebuilt(spec, jax.tree.map(lambda x: x[i], state),
+      _check_env_rebuilt(spec, jax.tree.map(lambda x: x[i], local_state),
                          envs.replay_actions(spec, pool, actions[:, i]))
-  start = int(np.asarray(state.env_steps)[0, 0])
+  start = int(parallel.to_local(state.env_steps)[0, 0])
 
   chunk_len = config.log_every // spec.steps_per_iteration
   compile_seconds = None
@@ -168,15 +170,14 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
             "device keeps it in the compiled loop.", file=sys.stderr)
   if rollout == "xla":
     steps = [envs.make_xla_step(spec, pool) for pool in pools]
-    handle, xla_step = np.stack([h for h, _ in steps]), steps[0][1]
-    chunk = loop.make_xla_chunk(agent, spec, xla_step, chunk_len, num_seeds, devices)
-    if jax.process_count() == 1:  # an AOT-compiled multi-process pmap wants global shapes
-      t0 = time.time()
-      chunk = chunk.lower(state, handle).compile()
-      compile_seconds = time.time() - t0
+    handle = parallel.to_global(np.stack([h for h, _ in steps]), mesh)
+    t0 = time.time()
+    chunk = loop.make_xla_chunk(agent, spec, steps[0][1], chunk_len, num_seeds, mesh).lower(
+        state, handle).compile()
+    compile_seconds = time.time() - t0
   else:
     handle = None
-    chunk = loop.make_host_chunk(agent, spec, pools, chunk_len, num_seeds, devices)
+    chunk = loop.make_host_chunk(agent, spec, pools, chunk_len, num_seeds, mesh)
 
   seeds = [config.seed + i for i in range(num_seeds)]
   seed_dirs = [workdir] if num_seeds == 1 else [os.path.join(workdir, "seeds", str(s))
@@ -194,11 +195,11 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
     while env_steps < config.total_steps:
       t0 = time.time()
       state, handle, actions, row = chunk(state, handle)
-      row = jax.tree.map(lambda x: x[0], jax.device_get(row))  # the same on every device
+      row = jax.tree.map(lambda x: x[0], parallel.to_local(row))  # the same on every device
       seconds = time.time() - t0
       _check_health(row.pop("_health"), env_steps, spec.steps_per_iteration, manager)
-      env_steps = int(np.asarray(state.env_steps)[0, 0])
-      action_log.append(np.swapaxes(np.asarray(actions), 0, 1))
+      env_steps = int(parallel.to_local(state.env_steps)[0, 0])
+      action_log.append(np.swapaxes(parallel.to_local(actions), 0, 1))
       perf = {"perf/sps": config.log_every * num_seeds / seconds, "perf/chunk_seconds": seconds}
       if compile_seconds is not None:
         perf["perf/compile_seconds"] = compile_seconds
@@ -213,7 +214,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
       if (env_steps % config.checkpoint_every == 0 or env_steps >= config.total_steps
           or stop_signal):
         action_log = [np.concatenate(action_log)]
-        checkpoint.save(manager, env_steps, state, action_log[0])
+        checkpoint.save(manager, env_steps, parallel.to_local(state), action_log[0])
       if stop_signal and env_steps < config.total_steps:
         raise Interrupted(f"stopped by signal {stop_signal[0]} at step {env_steps}; a checkpoint "
                           "of that step is saved. Run the same command again to resume.")
