@@ -36,6 +36,8 @@ CASES = [
     (DQN, ["--config.agent.batch_size=5000"], "agent.batch_size=5000 must be <= agent.replay_size"),
     (DQN, ["--config.agent.learning_starts=8"], "agent.learning_starts=8 must be >= agent.batch_size"),
     (DQN, ["--config.agent.replay_size=16"], "agent.replay_size=16"),
+    (DQN, ["--config.agent.weight_reg=l1"], "agent.weight_reg='l1' must be one of"),
+    (RND, ["--config.agent.weight_reg_coef=-1.0"], "agent.weight_reg_coef=-1.0"),
     (DQN, ["--config.agent.replay_size=400000000"], "over memory_budget_gb=20.0"),
     (ODQN, ["--config.agent.optimism.ratio=1.2"], "agent.optimism.ratio=1.2"),
     (ODQN, ["--config.agent.optimism.source=future"], "agent.optimism.source='future'"),

@@ -61,6 +61,8 @@ def dqn_defaults(**overrides) -> ml_collections.ConfigDict:
       epsilon_start=1.0,
       epsilon_end=0.05,
       epsilon_decay_steps=50_000,  # env steps
+      weight_reg="none",  # Q-network kernels: "none" | "l2" (toward 0) | "unit_norm" (toward 1)
+      weight_reg_coef=1e-3,  # its weight in the loss (goalrl.regularisers)
   ))
   agent.update(overrides)
   return agent
@@ -197,6 +199,10 @@ def dqn_errors(config) -> list[str]:
          f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
          f"{a.n_step}) * env.num_envs = {need}")
   _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
+  from goalrl import regularisers
+  _check(e, a.weight_reg in regularisers.KINDS,
+         f"agent.weight_reg={a.weight_reg!r} must be one of {regularisers.KINDS}")
+  _check(e, a.weight_reg_coef >= 0, f"agent.weight_reg_coef={a.weight_reg_coef} must be >= 0")
   return e
 
 

@@ -47,3 +47,12 @@ def mean_unit_norm(params) -> jnp.ndarray:
   """Mean over every unit of every kernel of its weight norm: a metric to watch either way."""
   norms = [unit_norms(k) for k in kernels(params)]
   return jnp.mean(jnp.concatenate(norms)) if norms else jnp.zeros((), jnp.float32)
+
+
+def regularise(loss: jnp.ndarray, metrics: dict, params, cfg):
+  """``loss + cfg.weight_reg_coef * penalty(params, cfg.weight_reg)``; adds the metrics
+  ``weight_penalty`` and ``weight_norm`` (mean unit norm) whatever the kind, so runs with and
+  without it can be compared on the same curves."""
+  value = penalty(params, cfg.weight_reg)
+  metrics = {**metrics, "weight_penalty": value, "weight_norm": mean_unit_norm(params)}
+  return loss + cfg.weight_reg_coef * value, metrics

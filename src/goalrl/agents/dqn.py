@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from goalrl import losses, networks, replay
+from goalrl import losses, networks, regularisers, replay
 from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.envs import EnvSpec
 
@@ -70,8 +70,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def loss_fn(online, target, batch: replay.Transition):
     loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta)
-    return loss, {"loss": loss,
-                  "q_mean": losses.masked_mean(losses.q_taken(q_tm1, batch.a_tm1), batch.valid)}
+    return regularisers.regularise(loss, {
+        "loss": loss, "q_mean": losses.masked_mean(losses.q_taken(q_tm1, batch.a_tm1),
+                                                   batch.valid)}, online, cfg)
 
   def gradient_step(state: DQNState, key):
     batch = replay.sample_transitions(spec, buffer, state.replay, key, cfg.gamma, cfg.n_step)

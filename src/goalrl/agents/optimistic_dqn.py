@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from goalrl import encoder as encoder_lib
-from goalrl import losses, networks, optimism, replay
+from goalrl import losses, networks, optimism, regularisers, replay
 from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.agents.dqn import epsilon_greedy
 from goalrl.envs import EnvSpec
@@ -85,10 +85,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     latents, synthetic = optimistic_batch(key, latents, spec.num_actions, cfg.optimism)
     loss, q_tm1 = losses.double_dqn_loss(q_net.apply, online, target, latents, cfg.huber_delta)
     q_taken = losses.q_taken(q_tm1, latents.a_tm1)
-    return loss, {"loss": loss,
-                  "q_mean": losses.masked_mean(q_taken, latents.valid & ~synthetic),
-                  "q_synthetic": losses.masked_mean(q_taken, synthetic),
-                  "synthetic_fraction": jnp.mean(synthetic.astype(jnp.float32))}
+    return regularisers.regularise(loss, {
+        "loss": loss, "q_mean": losses.masked_mean(q_taken, latents.valid & ~synthetic),
+        "q_synthetic": losses.masked_mean(q_taken, synthetic),
+        "synthetic_fraction": jnp.mean(synthetic.astype(jnp.float32))}, online, cfg)
 
   def gradient_step(state: OptimisticDQNState, key):
     k_sample, k_mix, k_enc = jax.random.split(key, 3)
