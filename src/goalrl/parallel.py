@@ -69,7 +69,7 @@ def _across_devices() -> bool:
 def mean_gradients() -> optax.GradientTransformation:
   """First link of every optimiser: replaces the gradients by their mean over the devices.
 
-  Inside the training loop the axis is always bound (``pmap`` over one or more devices). Over one
+  Inside the training loop the axis is always bound (``over_devices``, one device or more). Over one
   device, or for agent functions called outside the loop (unit tests, no device axis), this is the
   identity, which is what a mean over one device is.
   """
