@@ -73,3 +73,13 @@ def test_grid_names_and_scores():
   rows = [{"step": i, "success_rate": v} for i, v in enumerate([None] + [0.0] * 8 + [1.0])]
   final, auc = sweep.seed_scores(rows, "success_rate")
   assert final == 1.0 and auc == pytest.approx(1 / 9)
+
+
+def test_a_killed_runs_torn_last_row_reads_as_unfinished(tmp_path):
+  """A run killed mid-write leaves a torn line; the sweep must read it as unfinished, not crash."""
+  path = tmp_path / "metrics.jsonl"
+  path.write_text('{"step": 400}\n{"step": 800}\n{"step": 12')
+  run = {"metrics": [str(path)], "total_steps": 1200}
+  assert not sweep.finished(run)
+  run["total_steps"] = 800
+  assert sweep.finished(run)

@@ -23,10 +23,27 @@ def to_json_value(x):
 
 
 def read_rows(path: str) -> list[dict]:
+  """The rows of a ``metrics.jsonl`` (none if it does not exist), up to a torn last line that a
+  killed run may have left (the run drops it itself when it resumes)."""
   if not os.path.exists(path):
     return []
+  rows = []
   with open(path) as f:
-    return [json.loads(line) for line in f if line.strip()]
+    for line in f:
+      try:
+        rows.append(json.loads(line))
+      except json.JSONDecodeError:
+        break
+  return rows
+
+
+def write_json(path: str, value) -> None:
+  """Writes ``value`` as JSON atomically: readers see the old file or the new one, never a part.
+  The temporary name is per process, as several processes of one run may write the same file."""
+  tmp = f"{path}.{os.getpid()}.tmp"
+  with open(tmp, "w") as f:
+    json.dump(value, f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
 
 
 def truncate_rows(path: str, last_step: int) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import json
 import os
 import shutil
 import subprocess
@@ -40,7 +39,7 @@ import warnings
 from absl import app, flags, logging
 
 from goalrl import config as config_lib
-from goalrl import envs
+from goalrl import envs, metrics
 
 def define_flags() -> None:
   """Command-line flags, defined only when run as a program (``goalrl.train`` defines some of the
@@ -135,15 +134,8 @@ def plan(config_arg: str, sweep: dict, workdir: str, vmap_seeds: bool) -> list[d
   return runs
 
 
-def read_rows(path: str) -> list[dict]:
-  if not os.path.exists(path):
-    return []
-  with open(path) as f:
-    return [json.loads(line) for line in f if line.strip()]
-
-
 def finished(run: dict) -> bool:
-  return all((read_rows(p) or [{"step": -1}])[-1]["step"] >= run["total_steps"]
+  return all((metrics.read_rows(p) or [{"step": -1}])[-1]["step"] >= run["total_steps"]
              for p in run["metrics"])
 
 
@@ -217,7 +209,7 @@ def summarise(runs: list[dict], metric: str, reps: int, workdir: str) -> dict:
   for run in runs:
     entry = by_setting.setdefault(run["setting"], {"final": [], "auc": [], "curves": []})
     for seed, path in zip(run["seeds"], run["metrics"]):
-      rows = read_rows(path)
+      rows = metrics.read_rows(path)
       if not rows or rows[-1]["step"] < run["total_steps"]:
         continue  # unfinished or failed: left out, and counted below
       final, auc = seed_scores(rows, metric)
@@ -257,9 +249,7 @@ def summarise(runs: list[dict], metric: str, reps: int, workdir: str) -> dict:
   summary["table"] = table
 
   os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, "summary.json.tmp"), "w") as f:
-    json.dump(summary, f, indent=2)
-  os.replace(os.path.join(workdir, "summary.json.tmp"), os.path.join(workdir, "summary.json"))
+  metrics.write_json(os.path.join(workdir, "summary.json"), summary)
   plotted = [n for n in summary["settings"] if "final" in summary["settings"][n]]
   if plotted:
     points = {n: np.array([summary["settings"][n][s]["iqm"] for s in ("final", "auc")])

@@ -25,6 +25,7 @@ import traceback
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from goalrl import metrics
 from goalrl.config import ConfigError, validate
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
@@ -86,10 +87,7 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
                         f"Only {', '.join(RESUMABLE_CHANGES)} may change on resume; use a new "
                         "--workdir for a different experiment, or --overwrite to replace it.")
   os.makedirs(workdir, exist_ok=True)
-  tmp = f"{path}.{os.getpid()}.tmp"  # several processes of one run may write it at once
-  with open(tmp, "w") as f:
-    json.dump(resolved, f, indent=2, sort_keys=True)
-  os.replace(tmp, path)
+  metrics.write_json(path, resolved)
 
 
 def check_device_layout(workdir: str, num_shards: int) -> None:
@@ -105,10 +103,7 @@ def check_device_layout(workdir: str, num_shards: int) -> None:
           f"run has {num_shards}. Its checkpoints hold one env and replay shard per device, so "
           f"it resumes only on {before}: set --config.parallel.devices (and the process count) to "
           "match, or use a new --workdir.")
-  tmp = f"{path}.{os.getpid()}.tmp"
-  with open(tmp, "w") as f:
-    json.dump({"devices": num_shards}, f)
-  os.replace(tmp, path)
+  metrics.write_json(path, {"devices": num_shards})
 
 
 def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
@@ -124,7 +119,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   import numpy as np
   from tqdm import tqdm
 
-  from goalrl import checkpoint, envs, loop, metrics, parallel
+  from goalrl import checkpoint, envs, loop, parallel
   from goalrl.agents import make_agent
 
   local_devices = parallel.local_device_count(config)
