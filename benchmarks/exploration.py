@@ -57,7 +57,8 @@ def plan_runs(task: str, agent: str, steps: int, seeds: int, log_every: int,
   config_arg = os.path.join(ROOT, "experiments", path) + ":minigrid"
   spec = {"grid": {}, "seeds": seeds, "first_seed": 0,
           "overrides": {"env.name": f"MiniGrid-{task}-v0", "total_steps": steps,
-                        "log_every": log_every, "checkpoint_every": max(steps // 4, log_every),
+                        "log_every": log_every,
+                        "checkpoint_every": max(steps // 4 // log_every, 1) * log_every,
                         **overrides}}
   runs = sweep.plan(config_arg, spec, os.path.join(runs_dir, task, agent), vmap_seeds=True)
   return config_arg, runs[0]

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The GPU checks of one lent-device session, as one prepared script (the device tool runs it in
+# the repository root; $OUT comes back). Never part of CI.
+#   Here, first:   .gpu/site.tgz = envpool (Atari + MiniGrid only), flashbax, ml-collections,
+#                  tensorboardX, gymnasium, dm-env, dm-tree, optree for CPython 3.12: the device's
+#                  python3 (3.12, jax + CUDA plugin, flax, optax, orbax) lacks them and has no
+#                  network (how it is built: RESULTS.md, "GPU runs").
+#   Device tool:   run(command="bash benchmarks/gpu_session.sh", carry=[".gpu"])
+set -u
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-/tmp/gpu_out}
+mkdir -p "$OUT" /tmp/site
+tar xzf .gpu/site.tgz -C /tmp/site || exit 1
+export PYTHONPATH=$PWD/src:/tmp/site
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/device.txt"
+python3 -c "import jax, flax, optax, chex, orbax.checkpoint, envpool, flashbax; \
+print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())" \
+  2>&1 | tee -a "$OUT/device.txt" || exit 1
+ROLLOUT=xla  # envpool's XLA step on a GPU backend: checked here, host stepping if it fails
+if ! timeout 120 python3 benchmarks/throughput.py --measure raw/atari/raw --atari_steps 256 \
+    > "$OUT/xla_check.log" 2>&1; then
+  ROLLOUT=host; tail -5 "$OUT/xla_check.log"
+fi
+echo "rollout: $ROLLOUT" | tee -a "$OUT/device.txt"
+timeout "${THROUGHPUT_S:-400}" python3 benchmarks/throughput.py --envs atari \
+  --atari_steps "${ATARI_STEPS:-24000}" --atari_replay 100000 --rollout "$ROLLOUT" \
+  --timeout 150 --out "$OUT/throughput_gpu.json" 2>&1 | tee "$OUT/throughput.log"
