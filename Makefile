@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= runs/default
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-more explore explore-summary clean
 
 install: $(STAMP)
 
@@ -22,11 +22,23 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Speed and memory tables (~12 min on 2 CPU cores); results in benchmarks/results/.
 bench: install
-	$(BIN)/python benchmarks/sps.py
-	$(BIN)/python benchmarks/replay_bytes.py
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/replay_memory.py
+
+bench-more: install
 	$(BIN)/python benchmarks/stream_diversity.py
 	$(BIN)/python benchmarks/seeds_sps.py
+	$(BIN)/python benchmarks/latent_probe.py
+
+# Every agent on hard-exploration MiniGrid, 5 seeds (hours on 2 CPU cores; resumable: rerun to
+# continue). explore-summary only summarises the runs under runs/exploration.
+explore: install
+	$(BIN)/python benchmarks/exploration.py
+
+explore-summary: install
+	$(BIN)/python benchmarks/exploration.py --summary_only
 
 clean:
 	rm -rf $(VENV) runs

@@ -22,6 +22,6 @@ if ! timeout 120 python3 benchmarks/throughput.py --measure raw/atari/raw --atar
   ROLLOUT=host; tail -5 "$OUT/xla_check.log"
 fi
 echo "rollout: $ROLLOUT" | tee -a "$OUT/device.txt"
-timeout "${THROUGHPUT_S:-400}" python3 benchmarks/throughput.py --envs atari \
+timeout "${THROUGHPUT_S:-400}" python3 benchmarks/throughput.py --envs atari --atari_agents all \
   --atari_steps "${ATARI_STEPS:-24000}" --atari_replay 100000 --rollout "$ROLLOUT" \
   --timeout 150 --out "$OUT/throughput_gpu.json" 2>&1 | tee "$OUT/throughput.log"

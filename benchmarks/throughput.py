@@ -225,10 +225,14 @@ def table(results: dict) -> str:
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--envs", default="minigrid,atari")
-  parser.add_argument("--agents", default=",".join(AGENTS))
+  parser.add_argument("--agents", default=",".join(AGENTS), help="agents measured on MiniGrid")
+  parser.add_argument("--atari_agents", default="dqn,rnd_dqn",
+                      help="agents measured on Atari ('all' = every agent). The latent agents' "
+                      "Atari encoder (the note's settings) takes seconds per update on a CPU: "
+                      "measure them on a GPU (benchmarks/gpu_session.sh passes all)")
   parser.add_argument("--minigrid_steps", type=int, default=32_000,
                       help="env steps of each MiniGrid loop / reference run (raw: 8x)")
-  parser.add_argument("--atari_steps", type=int, default=1_024,
+  parser.add_argument("--atari_steps", type=int, default=512,
                       help="env steps of each Atari loop / reference run (raw: 2x); on CPU an "
                       "Atari update takes ~0.2-2 s, so keep this small there")
   parser.add_argument("--atari_replay", type=int, default=16_384,
@@ -243,10 +247,13 @@ def main():
   args = parser.parse_args()
   if args.measure:
     return worker(args)
-  envs, agents = args.envs.split(","), args.agents.split(",")
-  bad = [e for e in envs if e not in ("minigrid", "atari")] + [a for a in agents if a not in AGENTS]
+  envs = args.envs.split(",")
+  agents = {"minigrid": args.agents.split(","),
+            "atari": list(AGENTS) if args.atari_agents == "all" else args.atari_agents.split(",")}
+  bad = [e for e in envs if e not in ("minigrid", "atari")] + [
+      a for names in agents.values() for a in names if a not in AGENTS]
   if bad:
-    sys.exit(f"error: unknown {bad}: --envs takes minigrid,atari and --agents "
+    sys.exit(f"error: unknown {bad}: --envs takes minigrid,atari and --agents / --atari_agents "
              f"{','.join(AGENTS)}")
   # No jax here: on a GPU the parent would hold the device memory its workers need.
   from goalrl import metrics
@@ -254,7 +261,7 @@ def main():
   results = {"device": None, "cpus": os.cpu_count(), "args": {k: v for k, v in vars(args).items() if k != "measure"},
              "envs": {}}
   for env in envs:
-    for name in ["raw", "reference"] + [f"loop/{a}" for a in agents]:
+    for name in ["raw", "reference"] + [f"loop/{a}" for a in agents[env]]:
       print(f"measuring {env} {name} ...", file=sys.stderr, flush=True)
       t0 = time.time()
       results["envs"].setdefault(env, {})[name] = run_one(f"{name.split('/')[0]}/{env}/"

@@ -11,7 +11,7 @@ rows that never cross the write head. One window holds everything an n-step tran
 * ``obs_t`` = the ``stack`` frames ending at the bootstrap row.
 
 So a stacked Atari observation is never stored (4x saving) and neither is ``next_obs`` (2x): a
-row costs 84*84 + 7 = 7,063 bytes instead of ~56 KB (``benchmarks/replay_bytes.py`` measures it).
+row costs 84*84 + 7 = 7,063 bytes instead of ~56 KB (``benchmarks/replay_memory.py`` measures it).
 Frames from before an episode's first row are replaced by that first frame, which is what envpool
 itself puts in the stack after a reset.
 
