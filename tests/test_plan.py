@@ -42,6 +42,6 @@ def test_cli_prints_plan_and_refuses_bad_budget():
   cmd = [sys.executable, "-m", "goalrl.plan", "--config=experiments/dqn.py:quick"]
   ok = subprocess.run(cmd + ["--memory_budget_gb=1"], capture_output=True, text=True, cwd=ROOT)
   assert ok.returncode == 0, ok.stderr
-  assert "largest agent.replay_size that fits" in ok.stdout and "state.replay" in ok.stdout
+  assert "largest agent.replay_size that fits" in ok.stdout and "activations (XLA temp)" in ok.stdout
   bad = subprocess.run(cmd + ["--memory_budget_gb=-1"], capture_output=True, text=True, cwd=ROOT)
   assert bad.returncode == 2 and "memory_budget_gb=-1" in bad.stderr
