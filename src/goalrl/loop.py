@@ -47,7 +47,7 @@ class LoopState:
   env_steps: jnp.ndarray  # int32, env steps of this seed so far, over all devices
   episode_return: jnp.ndarray  # float32 [N], running return of the current episodes
   episode_length: jnp.ndarray  # int32 [N]
-  visited_cells: jnp.ndarray  # bool [spec.num_cells], union over this device's envs since the start
+  visit_counts: jnp.ndarray  # int32 [spec.num_cells]: env steps per cell, this device's envs, whole run
   visited_rooms: jnp.ndarray  # bool [spec.num_rooms]
 
 
@@ -66,7 +66,7 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) ->
       agent=agent.init(k_agent), timestep=ts, key=k_loop, env_steps=jnp.zeros((), jnp.int32),
       episode_return=jnp.zeros(spec.num_envs, jnp.float32),
       episode_length=jnp.zeros(spec.num_envs, jnp.int32),
-      visited_cells=jnp.zeros(spec.num_cells, bool).at[signals.cell].set(True),
+      visit_counts=jnp.zeros(spec.num_cells, jnp.int32).at[signals.cell].add(1),
       visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True))
 
 
@@ -138,7 +138,7 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   }
   ls = ls.replace(
       timestep=ts, env_steps=ls.env_steps + spec.steps_per_iteration, episode_return=ep_return,
-      episode_length=ep_length, visited_cells=ls.visited_cells.at[signals.cell].set(True),
+      episode_length=ep_length, visit_counts=ls.visit_counts.at[signals.cell].add(1),
       visited_rooms=ls.visited_rooms.at[signals.room].set(True))
   return ls, episodes
 
@@ -157,7 +157,7 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
     row["success_rate"] = per_episode(episodes["success"])
   if spec.has_coverage:
     union = lambda x: jax.lax.pmax(x.astype(jnp.int32), parallel.AXIS)
-    row["coverage"] = union(ls.visited_cells).sum()
+    row["coverage"] = union(ls.visit_counts > 0).sum()
     if spec.kind == "atari":
       row["rooms"] = union(ls.visited_rooms).sum()
   for k, v in act_metrics.items():
@@ -192,6 +192,23 @@ def health(ls: LoopState, observe_metrics) -> dict:
                           for k, v in bad.items()},
           "first_bad_iteration": jnp.where(first == never, -1, first),
           "state_finite": jax.lax.pmin(finite.astype(jnp.int32), parallel.AXIS) > 0}
+
+
+def make_snapshot(agent: Agent, mesh):
+  """Compiled ``LoopState [devices, seeds, ...] -> (visit counts [seeds, cells] summed over
+  devices, goal-strip panels of each seed's env 0 on device 0 or None)`` for ``goalrl.pictures``.
+  Its results are replicated, so every process can read them; only they leave the device (never
+  the replay)."""
+  from jax.sharding import NamedSharding, PartitionSpec
+
+  def snapshot(ls: LoopState):
+    panels = None
+    if agent.pictures is not None:
+      first = lambda tree: jax.tree.map(lambda x: x[0], tree)
+      panels = jax.vmap(agent.pictures)(first(ls.agent), first(ls.timestep))
+    return ls.visit_counts.sum(0), panels
+
+  return jax.jit(snapshot, out_shardings=NamedSharding(mesh, PartitionSpec()))
 
 
 def _per_seed_summary(spec: EnvSpec, num_seeds: int):

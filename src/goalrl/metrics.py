@@ -86,6 +86,11 @@ class Logger:
         self.tb.add_scalar(k, v, row["step"])
     self.tb.flush()
 
+  def image(self, tag: str, rgb, step: int) -> None:
+    """An RGB uint8 [H, W, 3] image into TensorBoard (``goalrl.pictures`` draws them)."""
+    self.tb.add_image(tag, rgb, step, dataformats="HWC")
+    self.tb.flush()
+
   def close(self) -> None:
     self.file.close()
     self.tb.close()

@@ -119,7 +119,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   import numpy as np
   from tqdm import tqdm
 
-  from goalrl import checkpoint, envs, loop, parallel
+  from goalrl import checkpoint, envs, loop, parallel, pictures
   from goalrl.agents import make_agent
 
   local_devices = parallel.local_device_count(config)
@@ -185,6 +185,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   bar = tqdm(total=config.total_steps, initial=start, unit="step", unit_scale=True,
              disable=not (progress and writes), dynamic_ncols=True, file=sys.stderr)
   env_steps = start
+  snapshot = loop.make_snapshot(agent, mesh)
   stop_signal = _catch_stop_signals()
   try:
     while env_steps < config.total_steps:
@@ -201,6 +202,11 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
         compile_seconds = None
       for i, logger in enumerate(loggers):
         logger.write({"step": env_steps, **{k: v[i] for k, v in row.items()}, **perf})
+      counts, panels = jax.device_get(snapshot(state))  # every process: one SPMD program
+      for i, (d, logger) in enumerate(zip(seed_dirs, loggers)):
+        pictures.write(spec, d, logger, counts[i],
+                       None if panels is None else jax.tree.map(lambda x: x[i], panels),
+                       env_steps, f"{config.agent.name} on {config.env.name} (seed {seeds[i]})")
       bar.update(config.log_every)
       shown = {k: np.asarray(row[k], float) for k in ("episode_return", "success_rate",
                                                        "coverage") if k in row}

@@ -10,6 +10,10 @@ with an encoder, several networks and two replay streams plugs in exactly like D
 * ``observe(state, ts, actions, key, env_steps) -> (state, metrics)``: store the env step
   ``(ts, actions)`` in whatever replay the agent keeps and run the updates that are due.
 
+Optionally ``pictures(state, ts) -> {"observation", "goal", "reconstruction"}``: env 0's
+current observation, decoded goal and reconstruction in the encoder's input space, for the goal
+strip that ``goalrl.pictures`` draws (agents without goals leave it ``None``).
+
 ``metrics`` are dicts of float32 scalars (fixed keys per agent). ``act`` metrics are averaged over
 every iteration of a log interval, except keys ``sum/NAME``: event counts summed over the interval
 and logged as ``NAME_per_episode`` (divided by the episodes that ended in it). ``observe`` metrics are averaged over the iterations that
@@ -28,6 +32,7 @@ class Agent(NamedTuple):
   init: Callable[..., Any]
   act: Callable[..., Any]
   observe: Callable[..., Any]
+  pictures: Callable[..., Any] | None = None
 
 
 def update_due(cfg, env_steps, steps_per_iteration: int, can_sample):

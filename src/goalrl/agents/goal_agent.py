@@ -211,4 +211,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
     return train_if_due(due, gradient_step, state, k_train, cfg.updates_per_train)
 
-  return Agent(init=init, act=act, observe=observe)
+  def pictures(state: GoalAgentState, ts):
+    """Env 0: observation, decoded current goal, reconstruction (see ``goalrl.pictures``)."""
+    obs = jax.tree.map(lambda x: x[:1], ts.obs)
+    params = state.encoder.params
+    return {"observation": encoder_lib.encoder_input(spec.kind, obs)[0],
+            "goal": ae.decode(params, state.goal[:1])[0],
+            "reconstruction": ae.decode(params, ae.encode(params, obs))[0]}
+
+  return Agent(init=init, act=act, observe=observe, pictures=pictures)
