@@ -1,0 +1,35 @@
+"""The benchmark scripts' own logic: the probe's R^2, the reference DQN, steps-to-threshold."""
+import os
+import sys
+
+import numpy as np
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import exploration  # noqa: E402
+import latent_probe  # noqa: E402
+import throughput  # noqa: E402
+
+
+def test_probe_reads_a_linear_target_and_not_noise():
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(4000, 8))
+  env_ids = np.arange(4000) % 16
+  readable = x @ rng.normal(size=(8, 1)) + 0.05 * rng.normal(size=(4000, 1))
+  noise = rng.normal(size=(4000, 1))
+  r2 = latent_probe.probe_r2(x, np.c_[readable, noise], env_ids, 16)
+  assert r2[0] > 0.99 and r2[1] < 0.05
+
+
+def test_reference_dqn_steps_and_updates():
+  out = throughput.measure_reference("minigrid", 2048, 0)
+  assert out["updates"] > 100 and out["sps"] > 0 and out["compile_s"] > 0
+
+
+def test_steps_to_threshold_needs_enough_episodes():
+  rows = [{"step": 10_000, "success_rate": 1.0, "episodes": 1},
+          {"step": 20_000, "success_rate": 0.5, "episodes": 40},
+          {"step": 30_000, "success_rate": 0.95, "episodes": 40}]
+  assert exploration.steps_to(rows, 0.9) == 30_000
+  assert exploration.steps_to(rows[:2], 0.9) is None
