@@ -26,13 +26,17 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
-                                          "experiments/dqn.py:atari.", lock_config=False)
-_BUDGET = flags.DEFINE_float("memory_budget_gb", 4.0, "Device memory budget in GB (1e9 bytes); "
-                             "the default is the note's 1e9 float32 values.")
-_DEVICES = flags.DEFINE_integer("devices", 1, "Devices the run is split over (replay, envs and "
-                                "batch per device divide by this).")
-flags.mark_flags_as_required(["config"])
+
+def define_flags() -> None:
+  """Only when run as a program: ``goalrl.train`` defines ``--config`` too, and both modules may
+  be imported into one process (tests, notebooks)."""
+  config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
+                                  "experiments/dqn.py:atari.", lock_config=False)
+  flags.DEFINE_float("memory_budget_gb", 4.0, "Device memory budget in GB (1e9 bytes); the "
+                     "default is the note's 1e9 float32 values.")
+  flags.DEFINE_integer("devices", 1, "Devices the run is split over (replay, envs and batch per "
+                       "device divide by this).")
+  flags.mark_flags_as_required(["config"])
 
 
 @dataclasses.dataclass
@@ -147,10 +151,10 @@ def main(argv):
   from absl import logging
   logging.set_verbosity(logging.WARNING)
   from goalrl.config import ConfigError, validate
-  config = _CONFIG.value
-  bad = ([f"--memory_budget_gb={_BUDGET.value:g} must be > 0 (GB of device memory)"]
-         if _BUDGET.value <= 0 else []) + (
-         [f"--devices={_DEVICES.value} must be >= 1"] if _DEVICES.value < 1 else [])
+  config, budget, devices = flags.FLAGS.config, flags.FLAGS.memory_budget_gb, flags.FLAGS.devices
+  bad = ([f"--memory_budget_gb={budget:g} must be > 0 (GB of device memory)"]
+         if budget <= 0 else []) + (
+         [f"--devices={devices} must be >= 1"] if devices < 1 else [])
   if bad:
     print(f"error: {'; '.join(bad)}.", file=sys.stderr)
     sys.exit(2)
@@ -161,8 +165,9 @@ def main(argv):
   except ConfigError as err:
     print(f"error: {err}", file=sys.stderr)
     sys.exit(2)
-  print(report(make_plan(config, _DEVICES.value), config, _BUDGET.value, _DEVICES.value))
+  print(report(make_plan(config, devices), config, budget, devices))
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)
