@@ -81,7 +81,9 @@ def encoder_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
     enc = dict(kernels=(), channels=(), strides=(), hidden=256, latent=32, regulariser="mmd",
                reg_weight=10.0, batch_size=64, learning_rate=1e-3, stream_size=20_000)
   enc.update(stream="reservoir",  # "reservoir" (diverse, whole run) | "fifo" (most recent)
-             agent_grads=False)  # True: agent losses also train the encoder
+             agent_grads=False,  # True: agent losses also train the encoder
+             groups=1,  # conv layers after the first as this many grouped convs (1 = plain)
+             group_impl="feature_group")  # "feature_group" | "vmap" (networks.GroupedConv)
   c = ml_collections.ConfigDict(enc)
   c.update(overrides)
   return c
@@ -256,7 +258,7 @@ def goal_agent_errors(config) -> list[str]:
 def encoder_errors(c, env_name: str) -> list[str]:
   import numpy as np
 
-  from goalrl import diverse_replay, encoder
+  from goalrl import diverse_replay, encoder, networks
   e = []
   n = len(c.kernels)
   side = min(obs_layout(env_name)[1][:2])
@@ -281,6 +283,13 @@ def encoder_errors(c, env_name: str) -> list[str]:
   _check(e, c.stream in diverse_replay.STRATEGIES,
          f"agent.encoder.stream={c.stream!r} must be one of {diverse_replay.STRATEGIES}")
   _check(e, c.stream_size >= 1, f"agent.encoder.stream_size={c.stream_size} must be >= 1")
+  groups = c.get("groups", 1)
+  _check(e, isinstance(groups, int) and groups >= 1
+         and all(int(ch) % groups == 0 for ch in c.channels),
+         f"agent.encoder.groups={groups!r} must be an integer >= 1 that divides every conv's "
+         f"channels={tuple(c.channels)} (1 = plain convolutions)")
+  _check(e, c.get("group_impl", "feature_group") in networks.GROUP_IMPLS,
+         f"agent.encoder.group_impl={c.get('group_impl')!r} must be one of {networks.GROUP_IMPLS}")
   return e
 
 

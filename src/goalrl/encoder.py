@@ -90,11 +90,16 @@ class Encoder(nn.Module):
   latent: int
   stochastic: bool  # VAE: output mean and log-variance
   hidden: int = 0  # a dense layer before the latent (0 = none)
+  groups: int = 1  # conv layers after the first: this many grouped convolutions (1 = plain)
+  group_impl: str = "feature_group"  # networks.GroupedConv implementation
 
   @nn.compact
   def __call__(self, x):
-    for k, c, s in zip(self.kernels, self.channels, self.strides):
-      x = nn.relu(nn.Conv(c, (k, k), strides=(s, s), padding="SAME")(x))
+    for i, (k, c, s) in enumerate(zip(self.kernels, self.channels, self.strides)):
+      if i > 0 and self.groups > 1:
+        x = nn.relu(networks.GroupedConv(c, (k, k), (s, s), self.groups, self.group_impl)(x))
+      else:
+        x = nn.relu(nn.Conv(c, (k, k), strides=(s, s), padding="SAME")(x))
     x = x.reshape(x.shape[0], -1)
     if self.hidden:
       x = nn.relu(nn.Dense(self.hidden)(x))
@@ -159,7 +164,8 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
   one = jax.tree.map(lambda x: x[None], example_obs(spec))
   in_shape = encoder_input(spec.kind, one).shape[1:]
   enc = Encoder(tuple(cfg.kernels), tuple(cfg.channels), tuple(cfg.strides), cfg.latent,
-                stochastic=cfg.regulariser == "kl", hidden=cfg.hidden)
+                stochastic=cfg.regulariser == "kl", hidden=cfg.hidden,
+                groups=cfg.get("groups", 1), group_impl=cfg.get("group_impl", "feature_group"))
   dec = Decoder(tuple(cfg.kernels), tuple(cfg.channels), tuple(cfg.strides), tuple(in_shape),
                 hidden=cfg.hidden)
   optimiser = networks.make_optimiser(cfg.learning_rate)
