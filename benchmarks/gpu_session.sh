@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The GPU checks of one lent-device session, as one prepared script (the device tool runs it in
 # the repository root; $OUT comes back). Never part of CI.
-#   Here, first:   .gpu/site.tgz = envpool (Atari + MiniGrid only), flashbax, ml-collections,
-#                  tensorboardX, gymnasium, dm-env, dm-tree, optree for CPython 3.12: the device's
-#                  python3 (3.12, jax + CUDA plugin, flax, optax, orbax) lacks them and has no
-#                  network (how it is built: RESULTS.md, "GPU runs").
+#   Here, first:   bash benchmarks/gpu_site.sh (makes .gpu/site.tgz: envpool with Atari and
+#                  MiniGrid only, flashbax, ml-collections, tensorboardX and their needs, for
+#                  CPython 3.12; the device's python3 has jax + CUDA, flax, optax, orbax, but not
+#                  these, and no network).
 #   Device tool:   run(command="bash benchmarks/gpu_session.sh", carry=[".gpu"])
 set -u
 export PYTHONUNBUFFERED=1
@@ -25,3 +25,4 @@ echo "rollout: $ROLLOUT" | tee -a "$OUT/device.txt"
 timeout "${THROUGHPUT_S:-400}" python3 benchmarks/throughput.py --envs atari --atari_agents all \
   --atari_steps "${ATARI_STEPS:-24000}" --atari_replay 100000 --rollout "$ROLLOUT" \
   --timeout 150 --out "$OUT/throughput_gpu.json" 2>&1 | tee "$OUT/throughput.log"
+timeout "${GROUPED_S:-60}" python3 benchmarks/grouped_conv.py 2>&1 | tee "$OUT/grouped_conv.log"
