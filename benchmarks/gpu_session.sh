@@ -25,4 +25,4 @@ echo "rollout: $ROLLOUT" | tee -a "$OUT/device.txt"
 timeout "${THROUGHPUT_S:-400}" python3 benchmarks/throughput.py --envs atari --atari_agents all \
   --atari_steps "${ATARI_STEPS:-24000}" --atari_replay 100000 --rollout "$ROLLOUT" \
   --timeout 150 --out "$OUT/throughput_gpu.json" 2>&1 | tee "$OUT/throughput.log"
-timeout "${GROUPED_S:-60}" python3 benchmarks/grouped_conv.py 2>&1 | tee "$OUT/grouped_conv.log"
+timeout "${GROUPED_S:-60}" python3 benchmarks/grouped_conv.py --out "$OUT/grouped_conv_gpu.json" 2>&1 | tee "$OUT/grouped_conv.log"

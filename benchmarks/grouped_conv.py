@@ -42,6 +42,8 @@ def main():
   parser.add_argument("--batch", type=int, default=32)
   parser.add_argument("--repeats", type=int, default=20)
   parser.add_argument("--groups", default="2,4,8,16")
+  parser.add_argument("--out", default=None, help="JSON path (default: "
+                      "benchmarks/results/grouped_conv_<platform>.json)")
   args = parser.parse_args()
   x = jax.random.normal(jax.random.PRNGKey(1), (args.batch, 21, 21, 64))
   plain = time_grad(nn.Conv(64, (8, 8), padding="SAME"), x, args.repeats)
@@ -56,7 +58,8 @@ def main():
   lines += [f"{r['groups']:>6} {r['impl']:<14} {r['ms']:>9.2f} {r['speedup']:>8.2f}x" for r in rows]
   text = "\n".join(lines)
   print(text)
-  out = os.path.join(ROOT, "benchmarks", "results", f"grouped_conv_{jax.default_backend()}.json")
+  out = args.out or os.path.join(ROOT, "benchmarks", "results",
+                                 f"grouped_conv_{jax.default_backend()}.json")
   metrics.write_json(out, {"device": device, "args": vars(args), "rows": rows, "table": text})
   print(f"written to {out}")
 
