@@ -130,10 +130,13 @@ def _assert_rows_close(a, b, rtol):
 
 
 @pytest.mark.parametrize("agent, rollout, rtol", [
-    ("dqn", "xla", 0.0), ("dqn", "host", 0.0), ("optimistic_dqn", "xla", 1e-4)])
+    ("dqn", "xla", 0.0), ("dqn", "host", 0.0), ("optimistic_dqn", "xla", 2e-3)])
 def test_vmapped_seeds_equal_each_seed_alone(experiment, tmp_path, agent, rollout, rtol):
-  """Exact for DQN; the encoder's batched matmuls may reorder float sums under vmap (measured
-  ~1e-7 relative), so latent agents are compared with a tolerance (env statistics stay exact)."""
+  """Exact for DQN; the encoder's batched matmuls may reorder float sums under vmap, so latent
+  agents' float metrics are compared with a tolerance, while every integer (episodes, coverage,
+  updates) must match exactly. How far the floats drift depends on the CPU's kernels: ~1e-7
+  relative on an earlier machine, 3.3e-4 (q_mean at step 3000) on the 2-core AMD EPYC of
+  2026-11-26, with the code of that day's first commit as well as the later ones."""
   config = _quick(experiment, agent, rollout=rollout)
   config.num_seeds, config.seed = 2, 5
   together = train_lib.train(config, str(tmp_path / "both"), progress=False)
