@@ -61,7 +61,7 @@ def main():
                  f"{r['largest_replay']:>26,}")
   text = "\n".join(lines)
   print(f"replay GB = the shipped config's agent.replay_size rows; nets = params, targets, "
-        f"optimiser, counters; temp = XLA temporaries of act/observe\n{text}")
+        f"optimiser, counters; temp = XLA temporaries of the compiled training chunk\n{text}")
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   metrics.write_json(args.out, {"memory_budget_gb": args.memory_budget_gb, "rows": rows,
                                 "table": text})
