@@ -78,7 +78,9 @@ def seed_result(rows: list[dict]) -> dict:
   return {"steps_to_90": steps_to(rows, THRESHOLD), "final_success": final,
           "final_coverage": float(np.mean([r["coverage"] for r in tail])),
           "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]])),
-          "curve": [[int(r["step"]), r.get("success_rate")] for r in rows]}
+          # rows of fewer than MIN_EPISODES episodes are not plotted either (one lucky episode)
+          "curve": [[int(r["step"]), r.get("success_rate") if r["episodes"] >= MIN_EPISODES
+                     else None] for r in rows]}
 
 
 def interval(values, reps: int) -> dict:
