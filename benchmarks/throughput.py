@@ -55,7 +55,6 @@ def env_config(env: str):
 
 def measure_raw(env: str, steps: int) -> dict:
   import jax
-  import jax.numpy as jnp
   from goalrl import envs
   cfg = env_config(env).env
   pool = envs.make_pool(cfg, 0)
