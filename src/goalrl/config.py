@@ -85,6 +85,24 @@ def encoder_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
              groups=1,  # conv layers after the first as this many grouped convs (1 = plain)
              group_impl="feature_group")  # "feature_group" | "vmap" (networks.GroupedConv)
   c = ml_collections.ConfigDict(enc)
+  c.grow = grow_defaults()
+  c.update(overrides)
+  return c
+
+
+def grow_defaults(**overrides) -> ml_collections.ConfigDict:
+  """``config.agent.encoder.grow``: freeze-and-grow of the autoencoder (``goalrl.grow``).
+
+  Counts are encoder updates (one per agent update). ``branches=0`` switches it off exactly."""
+  c = ml_collections.ConfigDict(dict(
+      branches=0,  # residual branches to try in turn in the encoder and the decoder (0 = off)
+      width=64,  # hidden units of each branch
+      patience=2_000,  # updates without a plateau_tol improvement of the smoothed loss -> trial
+      plateau_tol=0.01,  # relative improvement that resets the patience count
+      trial_updates=2_000,  # updates a new branch trains before it is judged
+      margin=0.02,  # keep it if the smoothed loss fell by this fraction during the trial
+      ema=0.99,  # smoothing of the monitored (batch) loss
+  ))
   c.update(overrides)
   return c
 
@@ -290,6 +308,26 @@ def encoder_errors(c, env_name: str) -> list[str]:
          f"channels={tuple(c.channels)} (1 = plain convolutions)")
   _check(e, c.get("group_impl", "feature_group") in networks.GROUP_IMPLS,
          f"agent.encoder.group_impl={c.get('group_impl')!r} must be one of {networks.GROUP_IMPLS}")
+  if c.get("grow") is not None:
+    e.extend(grow_errors(c.grow))
+  return e
+
+
+def grow_errors(g) -> list[str]:
+  e = []
+  for key in ("branches", "width", "patience", "trial_updates"):
+    low = 0 if key == "branches" else 1
+    _check(e, isinstance(g[key], int) and g[key] >= low,
+           f"agent.encoder.grow.{key}={g[key]!r} must be an integer >= {low}"
+           + (" (0 = no freeze-and-grow)" if key == "branches" else ""))
+  for key in ("plateau_tol", "margin", "ema"):
+    _check(e, 0.0 <= g[key] < 1.0, f"agent.encoder.grow.{key}={g[key]!r} must be in [0, 1)")
+  if not e and g.branches:
+    span = 1.0 / (1.0 - g.ema)  # updates the smoothed loss averages over
+    _check(e, g.trial_updates >= span,
+           f"agent.encoder.grow.trial_updates={g.trial_updates} must be >= 1 / (1 - ema) = "
+           f"{span:.0f} updates, the span of the loss smoothing (ema={g.ema}); otherwise a trial "
+           "is judged mostly on losses from before it started")
   return e
 
 

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from goalrl import diverse_replay, networks
+from goalrl import diverse_replay, grow, networks
 from goalrl.envs import EnvSpec
 from goalrl.networks import MINIGRID_CHANNEL_SIZES
 
@@ -92,6 +92,8 @@ class Encoder(nn.Module):
   hidden: int = 0  # a dense layer before the latent (0 = none)
   groups: int = 1  # conv layers after the first: this many grouped convolutions (1 = plain)
   group_impl: str = "feature_group"  # networks.GroupedConv implementation
+  branches: int = 0  # freeze-and-grow branches (goalrl.grow): flattened conv output -> latent
+  branch_width: int = 64
 
   @nn.compact
   def __call__(self, x):
@@ -100,10 +102,11 @@ class Encoder(nn.Module):
         x = nn.relu(networks.GroupedConv(c, (k, k), (s, s), self.groups, self.group_impl)(x))
       else:
         x = nn.relu(nn.Conv(c, (k, k), strides=(s, s), padding="SAME")(x))
-    x = x.reshape(x.shape[0], -1)
+    features = x = x.reshape(x.shape[0], -1)
     if self.hidden:
       x = nn.relu(nn.Dense(self.hidden)(x))
     out = nn.Dense(self.latent * (2 if self.stochastic else 1))(x)
+    out = grow.add_branches(features, out, self.branches, self.branch_width)
     if self.stochastic:
       mean, logvar = jnp.split(out, 2, axis=-1)
       return mean, jnp.clip(logvar, -10.0, 10.0)
@@ -116,16 +119,20 @@ class Decoder(nn.Module):
   strides: Sequence[int]
   output_shape: tuple[int, int, int]  # H, W, C of the encoder input
   hidden: int = 0
+  branches: int = 0  # freeze-and-grow branches (goalrl.grow): latent -> first deconv input
+  branch_width: int = 64
 
   @nn.compact
   def __call__(self, z):
+    latent = z
     if self.hidden:
       z = nn.relu(nn.Dense(self.hidden)(z))
     h, w, c_in = self.output_shape
     for s in self.strides:
       h, w = -(-h // s), -(-w // s)
     c = self.channels[-1] if self.channels else c_in
-    x = nn.Dense(h * w * c)(z).reshape(z.shape[0], h, w, c)
+    x = grow.add_branches(latent, nn.Dense(h * w * c)(z), self.branches, self.branch_width)
+    x = x.reshape(z.shape[0], h, w, c)
     layers = list(zip(self.kernels, self.strides))[::-1]
     outs = [*self.channels[::-1][1:], c_in]
     for i, ((k, s), c) in enumerate(zip(layers, outs)):
@@ -140,6 +147,7 @@ class EncoderState:
   opt_state: Any
   stream: diverse_replay.StreamState
   num_updates: jnp.ndarray
+  grow: Any = None  # grow.GrowState when ``grow.branches > 0``
 
 
 class AutoEncoder(NamedTuple):
@@ -149,7 +157,7 @@ class AutoEncoder(NamedTuple):
   observe: Callable[..., EncoderState]  # (state, obs [N, ...], key) -> state
   update: Callable[..., Any]  # (state, key) -> (state, metrics)
   decode: Callable[..., jnp.ndarray]  # (params, latent) -> reconstruction in input space
-  optimiser: optax.GradientTransformation
+  apply_gradients: Callable[..., EncoderState]  # (state, grads) -> state (frozen modules kept)
 
 
 def example_obs(spec: EnvSpec):
@@ -160,24 +168,41 @@ def example_obs(spec: EnvSpec):
 
 
 def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
-  """``cfg`` is ``config.encoder`` (see ``experiments/optimistic_dqn.py``)."""
+  """``cfg`` is ``config.encoder`` (see ``experiments/optimistic_dqn.py``).
+
+  With ``cfg.grow.branches > 0`` the encoder and the decoder each get that many freeze-and-grow
+  branches (``goalrl.grow``), run by the reconstruction step's loss; 0 is exactly the plain
+  autoencoder (same parameters, optimiser and numbers).
+  """
   one = jax.tree.map(lambda x: x[None], example_obs(spec))
   in_shape = encoder_input(spec.kind, one).shape[1:]
+  grow_cfg = cfg.get("grow")
+  branches = grow_cfg.branches if grow_cfg is not None else 0
+  width = grow_cfg.width if branches else 0
   enc = Encoder(tuple(cfg.kernels), tuple(cfg.channels), tuple(cfg.strides), cfg.latent,
                 stochastic=cfg.regulariser == "kl", hidden=cfg.hidden,
-                groups=cfg.get("groups", 1), group_impl=cfg.get("group_impl", "feature_group"))
+                groups=cfg.get("groups", 1), group_impl=cfg.get("group_impl", "feature_group"),
+                branches=branches, branch_width=width)
   dec = Decoder(tuple(cfg.kernels), tuple(cfg.channels), tuple(cfg.strides), tuple(in_shape),
-                hidden=cfg.hidden)
-  optimiser = networks.make_optimiser(cfg.learning_rate)
+                hidden=cfg.hidden, branches=branches, branch_width=width)
+
+  def init_params(key):
+    k_enc, k_dec = jax.random.split(key)
+    return {"encoder": enc.init(k_enc, encoder_input(spec.kind, one)),
+            "decoder": dec.init(k_dec, jnp.zeros((1, cfg.latent)))}
+
+  if branches:
+    optimiser = grow.make_optimiser(lambda: optax.adam(cfg.learning_rate),
+                                    jax.eval_shape(init_params, jax.random.PRNGKey(0)), branches)
+  else:
+    optimiser = networks.make_optimiser(cfg.learning_rate)
 
   def init(key) -> EncoderState:
-    k_enc, k_dec = jax.random.split(key)
-    x = encoder_input(spec.kind, one)
-    params = {"encoder": enc.init(k_enc, x),
-              "decoder": dec.init(k_dec, jnp.zeros((1, cfg.latent)))}
+    params = init_params(key)
     return EncoderState(params=params, opt_state=optimiser.init(params),
                         stream=diverse_replay.init(example_obs(spec), cfg.stream_size),
-                        num_updates=jnp.zeros((), jnp.int32))
+                        num_updates=jnp.zeros((), jnp.int32),
+                        grow=grow.init() if branches else None)
 
   def encode(params, obs):
     return enc.apply(params["encoder"], encoder_input(spec.kind, obs))[0]
@@ -210,16 +235,34 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
   def observe(state: EncoderState, obs, key) -> EncoderState:
     return state.replace(stream=diverse_replay.add(state.stream, obs, key, cfg.stream))
 
+  def apply_gradients(state: EncoderState, grads) -> EncoderState:
+    """One optimiser step; with branches, only the module the grow schedule trains moves."""
+    extra = {"trainable": grow.training_module(state.grow)} if branches else {}
+    updates, opt_state = optimiser.update(grads, state.opt_state, state.params, **extra)
+    return state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
+
+  def reset_dropped(state: EncoderState, schedule, key):
+    """Branches beyond the kept ones back to a fresh zero-output start (after a dropped trial)."""
+    fresh = init_params(key)
+    return grow.reset_inactive(schedule, state.params, state.opt_state, fresh,
+                               optimiser.init(fresh))
+
   def update(state: EncoderState, key):
     k_sample, k_loss = jax.random.split(key)
     batch = diverse_replay.sample(state.stream, k_sample, cfg.batch_size)
-    grads, metrics = jax.grad(loss, has_aux=True)(state.params, batch, k_loss)
-    updates, opt_state = optimiser.update(grads, state.opt_state, state.params)
-    return state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state,
-                         num_updates=state.num_updates + 1), metrics
+    (total, metrics), grads = jax.value_and_grad(loss, has_aux=True)(state.params, batch, k_loss)
+    state = apply_gradients(state, grads)
+    if branches:
+      schedule, dropped = grow.step(state.grow, total, grow_cfg, branches)
+      params, opt_state = jax.lax.cond(
+          dropped, lambda: reset_dropped(state, schedule, jax.random.fold_in(key, 1)),
+          lambda: (state.params, state.opt_state))
+      state = state.replace(params=params, opt_state=opt_state, grow=schedule)
+      metrics = {**metrics, **grow.metrics(schedule)}
+    return state.replace(num_updates=state.num_updates + 1), metrics
 
   return AutoEncoder(init=init, encode=encode, loss=loss, observe=observe, update=update,
-                     decode=decode, optimiser=optimiser)
+                     decode=decode, apply_gradients=apply_gradients)
 
 
 def param_count(params) -> int:
@@ -231,6 +274,5 @@ def step_after_agent(ae: AutoEncoder, state: EncoderState, agent_grads, use_agen
   """The encoder's step inside an agent update: first the agent losses' gradients (only when the
   config lets them reach the encoder), then one reconstruction step on the encoder's stream."""
   if use_agent_grads:
-    updates, opt_state = ae.optimiser.update(agent_grads, state.opt_state, state.params)
-    state = state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
+    state = ae.apply_gradients(state, agent_grads)
   return ae.update(state, key)

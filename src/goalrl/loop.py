@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from goalrl import envs, parallel
-from goalrl.agents.base import Agent
+from goalrl.agents.base import LAST, Agent
 from goalrl.envs import EnvSpec, TimeStep
 
 
@@ -168,8 +168,11 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
   updated = observe_metrics["updated"]
   count = updated.sum()  # the update schedule is the same on every device
   row["updates"] = count
+  last = jnp.max(jnp.where(updated > 0, jnp.arange(updated.shape[0]), 0))
   for k, v in observe_metrics.items():
-    if k != "updated":
+    if k.startswith(LAST):  # the value at the last update (the same on every device)
+      row[k[len(LAST):]] = jnp.where(count > 0, jax.lax.pmean(v[last], parallel.AXIS), jnp.nan)
+    elif k != "updated":
       mean = jax.lax.pmean(jnp.sum(v * updated) / jnp.maximum(count, 1), parallel.AXIS)
       row[k] = jnp.where(count > 0, mean, jnp.nan)
   row["_health"] = health(ls, observe_metrics)

@@ -67,17 +67,27 @@ def truncate_rows(path: str, last_step: int) -> None:
 
 
 class Logger:
-  """Appends rows to ``metrics.jsonl`` and mirrors numeric values to TensorBoard."""
+  """Appends rows to ``metrics.jsonl`` and mirrors numeric values to TensorBoard.
 
-  def __init__(self, workdir: str, resume_step: int):
+  ``events(previous_row, row) -> [records]`` (optional) turns two consecutive rows into event
+  records, appended to ``events.jsonl`` (each with its ``step``; cut back on resume like the rows)
+  and returned by :meth:`write` so the caller can show them.
+  """
+
+  def __init__(self, workdir: str, resume_step: int, events=None):
     from tensorboardX import SummaryWriter
     self.path = os.path.join(workdir, "metrics.jsonl")
+    self.events_path = os.path.join(workdir, "events.jsonl")
     truncate_rows(self.path, resume_step)
+    truncate_rows(self.events_path, resume_step)
+    rows = read_rows(self.path)
+    self.last_row = rows[-1] if rows else None
+    self.events = events
     self.file = open(self.path, "a")
     self.tb = SummaryWriter(os.path.join(workdir, "tb"),
                             purge_step=resume_step + 1 if resume_step else None)
 
-  def write(self, row: dict) -> None:
+  def write(self, row: dict) -> list[dict]:
     row = {k: to_json_value(v) for k, v in row.items()}
     self.file.write(json.dumps(row, sort_keys=True) + "\n")
     self.file.flush()
@@ -85,6 +95,12 @@ class Logger:
       if k != "step" and v is not None:
         self.tb.add_scalar(k, v, row["step"])
     self.tb.flush()
+    records = self.events(self.last_row, row) if self.events else []
+    if records:
+      with open(self.events_path, "a") as f:
+        f.writelines(json.dumps(r, sort_keys=True) + "\n" for r in records)
+    self.last_row = row
+    return records
 
   def image(self, tag: str, rgb, step: int) -> None:
     """An RGB uint8 [H, W, 3] image into TensorBoard (``goalrl.pictures`` draws them)."""

@@ -83,6 +83,11 @@ def mean_gradients() -> optax.GradientTransformation:
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
 
 
+def mean(x):
+  """``x`` averaged over the devices (``x`` itself on one device or outside the loop)."""
+  return jax.lax.pmean(x, AXIS) if _across_devices() else x
+
+
 def gather(x):
   """``x`` of every device, concatenated along axis 0 (``x`` itself outside the loop)."""
   return jax.lax.all_gather(x, AXIS, tiled=True) if _across_devices() else x

@@ -119,7 +119,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   import numpy as np
   from tqdm import tqdm
 
-  from goalrl import checkpoint, envs, loop, parallel, pictures
+  from goalrl import checkpoint, envs, grow, loop, parallel, pictures
   from goalrl.agents import make_agent
 
   local_devices = parallel.local_device_count(config)
@@ -181,7 +181,7 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   writes = jax.process_index() == 0
   for d in seed_dirs:
     os.makedirs(d, exist_ok=True)
-  loggers = [metrics.Logger(d, start) for d in seed_dirs] if writes else []
+  loggers = [metrics.Logger(d, start, grow.events_between) for d in seed_dirs] if writes else []
   bar = tqdm(total=config.total_steps, initial=start, unit="step", unit_scale=True,
              disable=not (progress and writes), dynamic_ncols=True, file=sys.stderr)
   env_steps = start
@@ -201,7 +201,9 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
         perf["perf/compile_seconds"] = compile_seconds
         compile_seconds = None
       for i, logger in enumerate(loggers):
-        logger.write({"step": env_steps, **{k: v[i] for k, v in row.items()}, **perf})
+        events = logger.write({"step": env_steps, **{k: v[i] for k, v in row.items()}, **perf})
+        for ev in events if progress else ():
+          tqdm.write(f"seed {seeds[i]}: {grow.describe(ev)}", file=sys.stderr)
       counts, panels = jax.device_get(snapshot(state))  # every process: one SPMD program
       for i, (d, logger) in enumerate(zip(seed_dirs, loggers)):
         pictures.write(spec, d, logger, counts[i],

@@ -18,7 +18,8 @@ strip that ``goalrl.pictures`` draws (agents without goals leave it ``None``).
 every iteration of a log interval, except keys ``sum/NAME``: event counts summed over the interval
 and logged as ``NAME_per_episode`` (divided by the episodes that ended in it). ``observe`` metrics are averaged over the iterations that
 updated, which the agent marks with the key ``"updated"`` (1.0 or 0.0); a key is logged as null
-when no update happened in the interval.
+when no update happened in the interval. Keys ``last/NAME`` (counters, schedule states) are
+logged as ``NAME`` with their value at the interval's last update instead of the mean.
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ class Agent(NamedTuple):
   pictures: Callable[..., Any] | None = None
 
 
+LAST = "last/"  # observe-metric prefix: log the value at the interval's last update, not the mean
+
+
 def update_due(cfg, env_steps, steps_per_iteration: int, can_sample):
   """The update schedule every agent shares: ``learning_starts`` env steps taken, replay ready,
   and every ``train_every``-th loop iteration (``spec.steps_per_iteration`` env steps each)."""
@@ -48,7 +52,8 @@ def train_if_due(due, gradient_step, state, key, updates_per_train: int):
 
   def train(state, key):
     state, metrics = jax.lax.scan(gradient_step, state, jax.random.split(key, updates_per_train))
-    return state, {**jax.tree.map(jnp.mean, metrics), "updated": jnp.ones((), jnp.float32)}
+    reduced = {k: v[-1] if k.startswith(LAST) else jnp.mean(v) for k, v in metrics.items()}
+    return state, {**reduced, "updated": jnp.ones((), jnp.float32)}
 
   def skip(state, key):
     shapes = jax.eval_shape(train, state, key)[1]  # the same metric keys, without running it
