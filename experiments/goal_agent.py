@@ -52,6 +52,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       epsilon_start=1.0,
       epsilon_end=0.05,
       epsilon_decay_steps=100_000,
+      weight_reg="none",  # goal_q/actor/distance kernels: "none" | "l2" | "unit_norm" (toward 1)
+      weight_reg_coef=1e-3,
   ))
   agent.encoder = encoder_defaults(kind)
   agent.optimism = optimism_defaults()

@@ -219,10 +219,6 @@ def dqn_errors(config) -> list[str]:
          f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
          f"{a.n_step}) * env.num_envs = {need}")
   _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
-  from goalrl import regularisers
-  _check(e, a.weight_reg in regularisers.KINDS,
-         f"agent.weight_reg={a.weight_reg!r} must be one of {regularisers.KINDS}")
-  _check(e, a.weight_reg_coef >= 0, f"agent.weight_reg_coef={a.weight_reg_coef} must be >= 0")
   return e
 
 
@@ -245,6 +241,10 @@ def _common_learner_errors(a, e) -> None:
     _check(e, 0.0 <= a[k] <= 1.0, f"agent.{k}={a[k]} must be in [0, 1]")
   _check(e, a.epsilon_decay_steps >= 1,
          f"agent.epsilon_decay_steps={a.epsilon_decay_steps} must be >= 1")
+  from goalrl import regularisers
+  _check(e, a.weight_reg in regularisers.KINDS,
+         f"agent.weight_reg={a.weight_reg!r} must be one of {regularisers.KINDS}")
+  _check(e, a.weight_reg_coef >= 0, f"agent.weight_reg_coef={a.weight_reg_coef} must be >= 0")
 
 
 def goal_agent_errors(config) -> list[str]:

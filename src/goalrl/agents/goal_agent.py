@@ -1,7 +1,8 @@
 """The goal agent, the note's full design: encoder -> goal setter -> goal-conditioned actor.
 
 Learners (one optimiser over ``params = {goal_q, actor, distance}``; their losses are summed, and
-as the parameter sets are disjoint each gets its own gradient):
+as the parameter sets are disjoint each gets its own gradient; ``weight_reg`` adds the weight
+regulariser of ``goalrl.regularisers`` over all three):
 
 * ``goal_q``: Q(s, g) predicts the discounted *environment* return from latent state s while the
   agent pursues goal g. Trained by n-step TD on agent replay windows, the goal held along the
@@ -31,7 +32,7 @@ import jax.numpy as jnp
 import optax
 
 from goalrl import encoder as encoder_lib
-from goalrl import goals, losses, networks, optimism, replay
+from goalrl import goals, losses, networks, optimism, regularisers, replay
 from goalrl.agents.base import Agent, train_if_due, update_due
 from goalrl.agents.dqn import epsilon_greedy
 from goalrl.envs import EnvSpec
@@ -179,13 +180,13 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       distance_loss = jnp.zeros(())
 
     total = goal_q_loss + actor_loss + distance_loss
-    return total, {
+    return regularisers.regularise(total, {
         "goal_q_loss": goal_q_loss, "actor_loss": actor_loss, "distance_loss": distance_loss,
         "goal_q_mean": losses.masked_mean(q_pred, tr.valid & ~synthetic),
         "goal_q_synthetic": losses.masked_mean(q_pred, synthetic),
         "intrinsic_reward": losses.masked_mean(r_int, tr.valid),
         "her_relabelled": jnp.mean(relabelled.astype(jnp.float32)),
-    }
+    }, {k: v for k, v in params.items() if k != "distance" or cfg.distance == "learned"}, cfg)
 
   def gradient_step(state: GoalAgentState, key):
     k_sample, k_loss, k_enc = jax.random.split(key, 3)
