@@ -31,6 +31,7 @@ bench-more: install
 	$(BIN)/python benchmarks/stream_diversity.py
 	$(BIN)/python benchmarks/seeds_sps.py
 	$(BIN)/python benchmarks/latent_probe.py
+	$(BIN)/python benchmarks/note_options.py
 
 # Every agent on hard-exploration MiniGrid, 5 seeds (hours on 2 CPU cores; resumable: rerun to
 # continue). explore-summary only summarises the runs under runs/exploration.
