@@ -157,3 +157,45 @@ def test_two_processes_train_together_like_two_devices_in_one(tmp_path):
       assert a[k] == pytest.approx(b[k], rel=1e-5, nan_ok=True), k
   # Each process checkpoints its own shard.
   assert sorted(os.listdir(tmp_path / "two" / "checkpoints")) == ["process_0", "process_1"]
+
+
+GROW_CODE = """
+import jax, jax.numpy as jnp, numpy as np
+from goalrl import encoder, parallel
+from goalrl.config import encoder_defaults, grow_defaults
+from goalrl.envs import EnvSpec
+
+spec = EnvSpec("MiniGrid-Empty-5x5-v0", "minigrid", 8, 7, (7, 7, 3), 1, 4096, 1, True)
+cfg = encoder_defaults("minigrid", stream_size=64, hidden=8, latent=2, batch_size=32,
+                       grow=grow_defaults(branches=2, patience=4, trial_updates=6, ema=0.5,
+                                          plateau_tol=0.05, margin=0.05))
+ae = encoder.make_autoencoder(cfg, spec)
+rng = np.random.default_rng(0)
+# Device 0 sees varied views, device 1 one repeated view: far apart losses and plateaus.
+image = rng.integers(0, 6, (2, 64, 7, 7, 3)).astype(np.uint8)
+image[1] = image[1, :1]
+obs = dict(image=image, direction=rng.integers(0, 4, (2, 64)).astype(np.int32))
+
+def run(obs):  # each device: its own stream of different observations, hence its own losses
+  state = ae.observe(ae.init(jax.random.PRNGKey(0)), obs, jax.random.PRNGKey(1))
+  state, _ = jax.lax.scan(lambda s, i: ae.update(s, jax.random.fold_in(jax.random.PRNGKey(2), i)),
+                          state, jnp.arange(150))
+  return state.params, state.grow
+
+mesh = parallel.make_mesh(2)
+params, schedule = parallel.over_devices(run, mesh)(parallel.to_global(obs, mesh))
+params, schedule = parallel.to_local(params), parallel.to_local(schedule)
+apart = max(float(np.max(np.abs(p[0] - p[1]))) for p in jax.tree.leaves(params))
+print(apart, schedule.trials[0], schedule.trials[1], schedule.kept[0], schedule.kept[1])
+"""
+
+
+def test_freeze_and_grow_decides_alike_on_every_device():
+  """Each device sees a different stream, so different losses; the schedule averages the loss over
+  devices first, so every device starts, keeps and drops the same branches at the same update and
+  the parameters stay identical."""
+  apart, *counts = map(float, run_python(GROW_CODE, 2).split())
+  trials_0, trials_1, kept_0, kept_1 = counts
+  assert trials_0 >= 1  # the schedule acted
+  assert (trials_0, kept_0) == (trials_1, kept_1)
+  assert apart == 0.0
