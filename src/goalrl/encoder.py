@@ -17,6 +17,10 @@ Latent regulariser (``regulariser``):
   the maximum mean discrepancy (inverse multiquadratic kernel, as in Wasserstein autoencoders)
   between a batch of latents and samples of N(0, I). No per-sample KL term.
 
+Freeze-and-grow (``grow.branches > 0``, ``goalrl.grow``): the encoder gets residual branches from
+its flattened conv output to the latent, the decoder from the latent to its first deconv input;
+the reconstruction step's loss decides when one is tried, kept or dropped.
+
 The component keeps its own state (params, optimiser, stream) and is driven by the agent that owns
 it: ``observe`` offers every env observation to the stream, ``update`` takes one gradient step on a
 batch drawn from it. Agents call ``encode`` under ``stop_gradient`` unless ``agent_grads`` is set.

@@ -39,6 +39,13 @@ CLI turns changes of the counters into lines of ``events.jsonl`` (:func:`events_
 
 Cost: every branch runs forward and backward at every update, active or not (fixed shapes), so
 ``branches * width`` should stay small next to the network.
+
+Where it is used: the autoencoder (``agent.encoder.grow``), whose reconstruction loss on its own
+stream is a fixed-target regression, so a plateau there does mean the network has run out of
+capacity. Nothing here is specific to it: a module adds :func:`add_branches`, its learner uses
+:func:`make_optimiser` and calls :func:`step` with its loss. The agents' Q networks do not grow:
+their TD losses chase moving targets and rise when the agent finds reward, so their plateaus say
+little about capacity.
 """
 from __future__ import annotations
 
