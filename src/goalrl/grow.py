@@ -199,7 +199,12 @@ def metrics(state: GrowState) -> dict:
 
 def events_between(before: dict | None, row: dict) -> list[dict]:
   """Event records (for ``events.jsonl``) from the counters of two consecutive log rows: which
-  trials started, and which ended kept or dropped, in the interval that ``row`` closes."""
+  trials started, and which ended kept or dropped, in the interval that ``row`` closes.
+
+  The schedule runs inside the compiled chunk, so a record is dated by the log row that follows
+  it, and its other fields (branches kept, training module, smoothed and trial-baseline losses)
+  are those at that row's step. When a trial ends and the next starts within one interval, the
+  baseline shown is the new trial's; a ``log_every`` under the trial length keeps them apart."""
   if row.get("grow_trials") is None:
     return []
   get = lambda r, k: int(r.get(k) or 0) if r else 0
