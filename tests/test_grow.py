@@ -48,7 +48,7 @@ def test_schedule_never_trials_while_improving_nor_beyond_its_branches():
   _, improving = _run_schedule([100.0 * 0.95 ** i for i in range(60)], branches=2, patience=5,
                                trial_updates=4, ema=0.0)
   assert all(t[2] == 0 for t in improving)
-  state, flat = _run_schedule([10.0] * 6 + [1.0] * 60, branches=1, patience=5, trial_updates=4,
+  state, _ = _run_schedule([10.0] * 6 + [1.0] * 60, branches=1, patience=5, trial_updates=4,
                               ema=0.0)
   assert int(state.kept) == 1 and int(state.trials) == 1  # no branch left to try
 
