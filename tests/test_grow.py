@@ -195,3 +195,12 @@ def test_atari_encoder_grows_at_its_bottleneck():
   branch = params["encoder"]["params"]["grow_0"]
   assert branch["Dense_0"]["kernel"].shape == (21 * 21 * 64, 64)
   assert branch["Dense_1"]["kernel"].shape == (64, 256)
+
+
+def test_schedule_is_relative_to_the_loss_magnitude_below_zero_too():
+  """An MMD-regularised loss can sit slightly below zero: a flat negative loss is a plateau, and
+  a branch that does not lower it by the margin is dropped, as for a positive one."""
+  _, trace = _run_schedule([-0.01] * 6 + [-0.01] * 4, branches=1, patience=5, trial_updates=4,
+                           margin=0.1, plateau_tol=0.01, ema=0.0)
+  assert trace[5][2] == 1  # the trial started after 5 flat updates
+  assert trace[9][3] == 1 and trace[9][4]  # ... and -0.01 is not 10% below -0.01: dropped

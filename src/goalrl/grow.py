@@ -24,14 +24,14 @@ The schedule (:func:`step`, one call per update with that update's loss; the los
 over devices first, so all devices decide alike):
 
 1. the monitored loss is smoothed by a bias-corrected EMA (``ema``), as a batch loss is noisy;
-2. while no trial runs, an update that brings the smoothed loss below ``best * (1 - plateau_tol)``
-   resets the patience count; after ``patience`` updates without one, and while branches are left,
-   the training module is frozen and the next branch starts a trial of ``trial_updates`` updates,
-   remembering the smoothed loss at its start as ``baseline``;
+2. while no trial runs, an update that brings the smoothed loss below
+   ``best - plateau_tol * |best|`` resets the patience count; after ``patience`` updates without
+   one, and while branches are left, the training module is frozen and the next branch starts a
+   trial of ``trial_updates`` updates, remembering the smoothed loss at its start as ``baseline``;
 3. at the end of the trial the branch is *kept* if the smoothed loss fell below
-   ``baseline * (1 - margin)``: it goes on training (and becomes the module whose plateau starts the
-   next trial). Otherwise it is *dropped*: reset to zero output, and the module trained before
-   resumes training (its next plateau starts another trial with a fresh branch).
+   ``baseline - margin * |baseline|``: it goes on training (and becomes the module whose plateau
+   starts the next trial). Otherwise it is *dropped*: reset to zero output, and the module trained
+   before resumes training (its next plateau starts another trial with a fresh branch).
 
 Counters (trials, kept, dropped), the training module and the smoothed and baseline losses are
 logged with the ``last/`` metric prefix (the value at the interval's last update); the training
@@ -122,14 +122,15 @@ def step(state: GrowState, loss, cfg, branches: int):
   updates = state.updates + 1
   ema = cfg.ema * state.ema + (1.0 - cfg.ema) * loss
   smoothed = ema / (1.0 - cfg.ema ** updates.astype(jnp.float32))
-  improved = smoothed < state.best * (1.0 - cfg.plateau_tol)
+  # Relative to |loss|: an unbiased MMD term can take a total loss slightly below zero.
+  improved = smoothed < state.best - cfg.plateau_tol * jnp.abs(state.best)
   best = jnp.where(improved, smoothed, state.best)
   since_best = jnp.where(improved, 0, state.since_best + 1)
 
   # A trial that ends now: keep or drop.
   trial_left = jnp.where(state.on_trial, state.trial_left - 1, 0)
   ends = state.on_trial & (trial_left <= 0)
-  keep = ends & (smoothed < state.baseline * (1.0 - cfg.margin))
+  keep = ends & (smoothed < state.baseline - cfg.margin * jnp.abs(state.baseline))
   drop = ends & ~keep
   # A plateau with branches left: start a trial (never at the update a trial ends).
   start = (~state.on_trial & (since_best >= cfg.patience) & (state.kept < branches))
