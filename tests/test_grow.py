@@ -145,7 +145,7 @@ def test_growing_past_a_plateau_beats_the_plain_encoder():
   assert results[2][0] < 0.8 * results[0][0], results
 
 
-GROW_QUICK = dict(branches=2, patience=20, trial_updates=40, ema=0.9)
+GROW_QUICK = dict(branches=2, patience=10, trial_updates=20, ema=0.5, plateau_tol=0.2)
 
 
 def _events(path):
@@ -161,14 +161,14 @@ def test_cli_events_match_counters_for_vmapped_seeds_after_resume(experiment, tm
   def config(total):
     c = experiment("optimistic_dqn", "quick")
     c.agent.encoder.grow.update(GROW_QUICK)
-    c.num_seeds, c.total_steps = 2, total
+    c.num_seeds, c.total_steps, c.log_every, c.checkpoint_every = 2, total, 400, 800
     return c
 
-  train_lib.train(config(2_000), str(tmp_path), progress=False)
+  train_lib.train(config(800), str(tmp_path), progress=False)
   # A crash after an event past the checkpoint was written: the stale line must go on resume.
   with open(tmp_path / "seeds" / "0" / "events.jsonl", "a") as f:
-    f.write(json.dumps({"step": 3000, "event": "branch_kept"}) + "\n")
-  train_lib.train(config(4_000), str(tmp_path), progress=False)
+    f.write(json.dumps({"step": 1200, "event": "branch_kept"}) + "\n")
+  train_lib.train(config(2_000), str(tmp_path), progress=False)
   trials = []
   for seed in ("0", "1"):
     rows = [json.loads(line) for line in open(tmp_path / "seeds" / seed / "metrics.jsonl")]
