@@ -204,3 +204,18 @@ def test_schedule_is_relative_to_the_loss_magnitude_below_zero_too():
                            margin=0.1, plateau_tol=0.01, ema=0.0)
   assert trace[5][2] == 1  # the trial started after 5 flat updates
   assert trace[9][3] == 1 and trace[9][4]  # ... and -0.01 is not 10% below -0.01: dropped
+
+
+def test_events_skip_intervals_without_updates(tmp_path):
+  """An interval without an update logs null counters; the next one must be compared with the
+  last row that had counters, not counted again from zero."""
+  from goalrl import metrics
+  logger = metrics.Logger(str(tmp_path), 0, grow.events_between)
+  counters = lambda trials, kept: {"grow_trials": trials, "grow_kept": kept, "grow_dropped": 0,
+                                   "grow_module": kept, "grow_loss": 1.0, "grow_baseline": 1.0}
+  written = [logger.write({"step": 100, **counters(1, 0)}),
+             logger.write({"step": 200, **{k: None for k in counters(0, 0)}}),
+             logger.write({"step": 300, **counters(1, 1)})]
+  logger.close()
+  assert [[e["event"] for e in w] for w in written] == [["trial_started"], [], ["branch_kept"]]
+  assert len(_events(tmp_path / "events.jsonl")) == 2

@@ -198,7 +198,7 @@ def metrics(state: GrowState) -> dict:
           "last/grow_loss": f(state.smoothed), "last/grow_baseline": f(state.baseline)}
 
 
-def events_between(before: dict | None, row: dict) -> list[dict]:
+def events_between(before: dict | None, row: dict) -> list[dict] | None:
   """Event records (for ``events.jsonl``) from the counters of two consecutive log rows: which
   trials started, and which ended kept or dropped, in the interval that ``row`` closes.
 
@@ -206,8 +206,8 @@ def events_between(before: dict | None, row: dict) -> list[dict]:
   it, and its other fields (branches kept, training module, smoothed and trial-baseline losses)
   are those at that row's step. When a trial ends and the next starts within one interval, the
   baseline shown is the new trial's; a ``log_every`` under the trial length keeps them apart."""
-  if row.get("grow_trials") is None:
-    return []
+  if row.get("grow_trials") is None:  # no update in this interval: nothing to compare
+    return None
   get = lambda r, k: int(r.get(k) or 0) if r else 0
   out = []
   for kind, key in (("branch_kept", "grow_kept"), ("branch_dropped", "grow_dropped"),

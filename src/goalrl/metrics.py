@@ -69,9 +69,10 @@ def truncate_rows(path: str, last_step: int) -> None:
 class Logger:
   """Appends rows to ``metrics.jsonl`` and mirrors numeric values to TensorBoard.
 
-  ``events(previous_row, row) -> [records]`` (optional) turns two consecutive rows into event
-  records, appended to ``events.jsonl`` (each with its ``step``; cut back on resume like the rows)
-  and returned by :meth:`write` so the caller can show them.
+  ``events(previous_row, row) -> [records] | None`` (optional) turns two rows into event records,
+  appended to ``events.jsonl`` (each with its ``step``; cut back on resume like the rows) and
+  returned by :meth:`write` so the caller can show them. ``None`` means the row holds nothing to
+  compare; ``previous_row`` is then still the last row that did.
   """
 
   def __init__(self, workdir: str, resume_step: int, events=None):
@@ -95,7 +96,9 @@ class Logger:
       if k != "step" and v is not None:
         self.tb.add_scalar(k, v, row["step"])
     self.tb.flush()
-    records = self.events(self.last_row, row) if self.events else []
+    records = self.events(self.last_row, row) if self.events else None
+    if records is None:  # the row says nothing (e.g. no update in it): compare the next with the
+      return []          # last row that did
     if records:
       with open(self.events_path, "a") as f:
         f.writelines(json.dumps(r, sort_keys=True) + "\n" for r in records)
