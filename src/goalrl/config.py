@@ -45,6 +45,7 @@ def dqn_defaults(**overrides) -> ml_collections.ConfigDict:
   agent = ml_collections.ConfigDict(dict(
       name="dqn",
       hidden=256,  # torso width (Atari: 512)
+      torso="dense",  # MiniGrid observation torso: "dense" (one-hot MLP) | "conv" (2x2 CNN)
       head_layers=(256,),  # dense layers between torso (or latent) and Q head
       gamma=0.99,
       n_step=3,
@@ -219,6 +220,8 @@ def dqn_errors(config) -> list[str]:
          f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + n_step "
          f"{a.n_step}) * env.num_envs = {need}")
   _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
+  _check(e, a.torso in ("dense", "conv"),
+         f"agent.torso={a.torso!r} must be 'dense' or 'conv'")
   return e
 
 

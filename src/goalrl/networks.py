@@ -58,8 +58,32 @@ class AtariTorso(nn.Module):
     return nn.relu(nn.Dense(self.hidden)(x))
 
 
-def make_torso(kind: str, hidden: int) -> nn.Module:
-  return {"atari": AtariTorso, "minigrid": MiniGridTorso}[kind](hidden=hidden)
+class MiniGridConvTorso(nn.Module):
+  """The common small MiniGrid CNN: one-hot cells, three 2x2 convolutions (16, 32, 64), flattened
+  with the agent's direction, then a dense layer. Translation-equivariant where the dense torso
+  is not; its gradients are the slow part on XLA:CPU (see :class:`MiniGridTorso`), so it is an
+  option (``agent.torso="conv"``), meant for GPUs and for comparisons with conv-net baselines.
+  """
+  hidden: int = 256
+
+  @nn.compact
+  def __call__(self, obs):
+    image = obs["image"].astype(jnp.int32)
+    x = jnp.concatenate([nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
+                         for i, n in enumerate(MINIGRID_CHANNEL_SIZES)], axis=-1)
+    for channels in (16, 32, 64):
+      x = nn.relu(nn.Conv(channels, (2, 2), padding="VALID")(x))
+    x = jnp.concatenate([x.reshape(x.shape[0], -1), nn.one_hot(obs["direction"], 4)], axis=-1)
+    return nn.relu(nn.Dense(self.hidden)(x))
+
+
+TORSOS = ("dense", "conv")  # MiniGrid torsos; Atari always uses the Nature CNN
+
+
+def make_torso(kind: str, hidden: int, torso: str = "dense") -> nn.Module:
+  if kind == "atari":
+    return AtariTorso(hidden=hidden)
+  return {"dense": MiniGridTorso, "conv": MiniGridConvTorso}[torso](hidden=hidden)
 
 
 class QNetwork(nn.Module):

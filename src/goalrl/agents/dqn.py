@@ -27,7 +27,7 @@ class DQNState:
 
 
 def make_network(cfg, spec: EnvSpec) -> networks.QNetwork:
-  return networks.QNetwork(torso=networks.make_torso(spec.kind, cfg.hidden),
+  return networks.QNetwork(torso=networks.make_torso(spec.kind, cfg.hidden, cfg.torso),
                            num_actions=spec.num_actions, head_layers=tuple(cfg.head_layers))
 
 
