@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= runs/default
 
-.PHONY: install run test bench bench-more explore explore-summary clean
+.PHONY: install run test test-fast bench bench-more explore explore-summary clean
 
 install: $(STAMP)
 
@@ -19,8 +19,13 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 run: install
 	$(BIN)/python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid --workdir=$(RUN_DIR)
 
+# The whole suite on both cores (what .ci/run calls); test-fast: unit and shape tests only (no
+# training run, no CLI subprocess) for the edit loop. Measured times: README.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+test-fast: install
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 # Speed and memory tables (~12 min on 2 CPU cores); results in benchmarks/results/.
 bench: install

@@ -87,9 +87,16 @@ def interval(values, reps: int) -> dict:
   from rliable import library as rly
   from rliable import metrics as rly_metrics
   data = {"x": np.asarray(values, float)[:, None]}
-  points, intervals = rly.get_interval_estimates(
-      data, lambda s: np.array([rly_metrics.aggregate_iqm(s)]), reps=reps,
-      random_state=np.random.RandomState(0))
+  # rliable 1.2's StratifiedBootstrap draws its indices from numpy's global RNG whatever
+  # random_state says, so the global RNG is seeded here (and restored) for reproducible intervals.
+  saved = np.random.get_state()
+  np.random.seed(0)
+  try:
+    points, intervals = rly.get_interval_estimates(
+        data, lambda s: np.array([rly_metrics.aggregate_iqm(s)]), reps=reps,
+        random_state=np.random.RandomState(0))
+  finally:
+    np.random.set_state(saved)
   return {"iqm": float(points["x"][0]), "ci95": [float(intervals["x"][0, 0]),
                                                  float(intervals["x"][1, 0])]}
 

@@ -1,11 +1,17 @@
-"""Bad input is refused by the real CLI: exit code 2, one paragraph naming the offending key or
-value, no traceback, nothing built, compiled or written first."""
+"""Bad input is refused before anything is built, compiled or written: one paragraph naming the
+offending key or value, no traceback; from the real CLI, exit code 2.
+
+Every case goes through ``train.parse_config`` in-process (what the CLI calls); a few go through
+the real CLI too, one per kind of error, to hold the exit-code and one-line contract."""
+import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from goalrl import train
+from goalrl.config import ConfigError
+from helpers import ROOT, cli
 
 ODQN = "experiments/optimistic_dqn.py:quick"
 GOAL = "experiments/goal_agent.py:quick"
@@ -65,11 +71,30 @@ CASES = [
 
 @pytest.mark.parametrize("config, overrides, message", CASES,
                          ids=[" ".join(c[1]) or c[0] for c in CASES])
+def test_bad_input_is_refused_with_one_paragraph(tmp_path, config, overrides, message):
+  """What the CLI parses, in-process: ``train.parse_config`` is the whole of the CLI's parsing and
+  validation, so each case costs no new Python, jax or envpool start-up."""
+  workdir = tmp_path / "run"
+  with pytest.raises(ConfigError) as err:
+    train.parse_config(["goalrl.train", f"--config={os.path.join(ROOT, config)}",
+                        f"--workdir={workdir}", *overrides])
+  text = str(err.value)
+  assert message in text, text
+  assert "Traceback" not in text and "\n" not in text, text
+  assert not workdir.exists()
+
+
+# The CLI's contract end to end, in a real process, for each kind of error the parser meets: a
+# validation error, an unknown key, a value of the wrong type, a missing file.
+CONTRACT = [c for c in CASES if c[1] in (["--config.agent.gamma=1.5"], ["--config.foo=1"],
+                                         ["--config.seed=abc"]) or c[0] == "experiments/missing.py"]
+
+
+@pytest.mark.parametrize("config, overrides, message", CONTRACT,
+                         ids=[" ".join(c[1]) or c[0] for c in CONTRACT])
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, config, overrides, message):
   workdir = tmp_path / "run"
-  cmd = [sys.executable, "-m", "goalrl.train", f"--config={config}", f"--workdir={workdir}",
-         *overrides]
-  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+  proc = cli(workdir, config, *overrides, timeout=120)
   assert proc.returncode == 2, proc.stderr[-2000:]
   assert message in proc.stderr, proc.stderr
   assert "Traceback" not in proc.stderr
@@ -77,22 +102,30 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, config, overrides, mes
   assert not workdir.exists()
 
 
+def test_good_command_line_parses_to_the_run_it_names(tmp_path):
+  command = train.parse_config(["goalrl.train", f"--config={os.path.join(ROOT, DQN)}",
+                                f"--workdir={tmp_path}", "--config.seed=3", "--overwrite"])
+  assert command.config.seed == 3 and command.config.agent.name == "dqn"
+  assert command.workdir == str(tmp_path) and command.overwrite and not command.debug
+  help_text = subprocess.run([sys.executable, "-m", "goalrl.train", "--help"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+  assert help_text.returncode == 0 and "--config" in help_text.stdout
+
+
+@pytest.mark.slow
 def test_workdir_of_another_config_is_refused_then_overwritten(tmp_path):
   workdir = tmp_path / "run"
-  base = [sys.executable, "-m", "goalrl.train", f"--config={DQN}", f"--workdir={workdir}",
-          "--config.total_steps=1000", "--config.checkpoint_every=1000"]
-  assert subprocess.run(base, cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+  base = ["--config.total_steps=1000", "--config.checkpoint_every=1000"]
+  assert cli(workdir, DQN, *base, timeout=300).returncode == 0
   other = base + ["--config.agent.learning_rate=0.01"]
-  proc = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  proc = cli(workdir, DQN, *other, timeout=300)
   assert proc.returncode == 2 and "agent.learning_rate: 0.0005 -> 0.01" in proc.stderr
   assert "--overwrite" in proc.stderr
-  proc = subprocess.run(other + ["--overwrite"], cwd=ROOT, capture_output=True, text=True,
-                        timeout=300)
+  proc = cli(workdir, DQN, *other, "--overwrite", timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert '"learning_rate": 0.01' in (workdir / "config.json").read_text()
 
 
 def test_unwritable_workdir_is_a_clear_error():
-  cmd = [sys.executable, "-m", "goalrl.train", f"--config={DQN}", "--workdir=/dev/null/run"]
-  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+  proc = cli("/dev/null/run", DQN, timeout=120)
   assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from conftest import ROOT
+from helpers import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import exploration  # noqa: E402

@@ -1,5 +1,4 @@
 """Killed, interrupted, corrupted or numerically broken runs: nothing lost, nothing duplicated."""
-import json
 import os
 import random
 import shutil
@@ -12,7 +11,10 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT, rows
+
+# Every test here runs the CLI in subprocesses; one worker builds the shared reference run.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash_safety")]
 
 QUICK = ["--config=experiments/dqn.py:quick", "--config.total_steps=6000",
          "--config.checkpoint_every=1000"]
@@ -28,12 +30,6 @@ def _run(workdir, *extra):
   return proc
 
 
-def _rows(workdir):
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    return [{k: v for k, v in json.loads(line).items() if not k.startswith("perf/")}
-            for line in f]
-
-
 def _params(workdir, step):
   state = ocp.StandardCheckpointer().restore(
       os.path.join(workdir, "checkpoints", str(step), "state"))
@@ -41,7 +37,7 @@ def _params(workdir, step):
 
 
 def _assert_same_run(a, b, step=6000):
-  assert _rows(a) == _rows(b)
+  assert rows(a) == rows(b)
   import jax
   jax.tree.map(np.testing.assert_array_equal, _params(a, step), _params(b, step))
 
@@ -68,7 +64,7 @@ def _wait_for(predicate, proc, timeout=120):
   return False
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_sigkill_at_random_moments_then_resume(reference, tmp_path, seed):
   rng = random.Random(seed)
   workdir = tmp_path / "run"
@@ -109,11 +105,11 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes(reference, tmp_path):
   proc.send_signal(signal.SIGINT)
   _, stderr = proc.communicate(timeout=120)
   assert proc.returncode == 130, stderr[-2000:]
-  last = _rows(workdir)[-1]["step"]
+  last = rows(workdir)[-1]["step"]
   assert "interrupted" in stderr and (workdir / "checkpoints" / str(last)).is_dir()
   proc = _run(workdir, "--config.checkpoint_every=3000")
   assert proc.returncode == 0, proc.stderr[-2000:]
-  assert _rows(workdir) == _rows(reference)
+  assert rows(workdir) == rows(reference)
 
 
 def test_corrupt_latest_checkpoint_is_skipped(reference, tmp_path):
@@ -136,6 +132,6 @@ def test_nan_stops_cleanly_and_keeps_last_good_checkpoint(tmp_path):
   assert proc.returncode == 3, proc.stderr[-2000:]
   assert "non-finite" in proc.stderr and "loss" in proc.stderr and "Traceback" not in proc.stderr
   assert "last good checkpoint is step 2000" in proc.stderr
-  assert [r["step"] for r in _rows(workdir)] == [1000, 2000]
+  assert [r["step"] for r in rows(workdir)] == [1000, 2000]
   steps = sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit())
   assert steps[-1] == 2000

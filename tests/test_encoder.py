@@ -1,28 +1,11 @@
 """The autoencoder: shapes for the note's Atari settings, every regulariser, and learning."""
 import jax
 import jax.numpy as jnp
-import ml_collections
-import numpy as np
 import pytest
 
 from goalrl import encoder, envs
 from goalrl.config import encoder_defaults
-
-
-def _minigrid_obs(n=256):
-  cfg = ml_collections.ConfigDict(dict(name="MiniGrid-DoorKey-5x5-v0", num_envs=16, num_threads=1,
-                                       max_episode_steps=0, repeat_action_probability=0.0,
-                                       reward_clip=True))
-  pool = envs.make_pool(cfg, 0)
-  spec = envs.make_spec(cfg, pool)
-  rng = np.random.default_rng(0)
-  out, images, dirs = envs.host_reset(spec, pool), [], []
-  for _ in range(n // 16):
-    images.append(out["fields"]["image"])
-    dirs.append(out["fields"]["direction"])
-    out = envs.host_step(spec, pool, rng.integers(0, 3, 16))
-  return spec, dict(image=jnp.asarray(np.concatenate(images)),
-                    direction=jnp.asarray(np.concatenate(dirs), jnp.int32))
+from helpers import minigrid_obs as _minigrid_obs
 
 
 def test_atari_note_settings_round_trip_shapes():

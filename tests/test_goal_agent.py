@@ -11,6 +11,7 @@ from goalrl import train as train_lib
     dict(variant="reach", distance="learned", her_fraction=0.0),
     dict(variant="reach", candidate_source="prior", optimism={"ratio": 0.0}),
 ])
+@pytest.mark.slow
 def test_goal_agent_options(experiment, tmp_path, overrides):
   config = experiment("goal_agent", "quick")
   config.total_steps = 2_000

@@ -44,6 +44,7 @@ def test_one_group_is_a_plain_convolution():
                              plain + params["params"]["bias"], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_encoder_groups_switch_and_validation(experiment):
   from goalrl import config as config_lib
   from goalrl import encoder, envs

@@ -6,12 +6,13 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from goalrl import encoder, grow
 from goalrl import train as train_lib
 from goalrl.config import encoder_defaults, grow_defaults
 from goalrl.envs import EnvSpec
-from test_encoder import _minigrid_obs
+from helpers import minigrid_obs as _minigrid_obs
 
 
 def _run_schedule(losses, **cfg):
@@ -130,6 +131,7 @@ def test_dropped_branch_is_reset_to_zero_output_and_the_base_trains_again():
   assert _moved(start.params, state.params)[0]  # the base is unfrozen
 
 
+@pytest.mark.slow
 def test_growing_past_a_plateau_beats_the_plain_encoder():
   """With vs without on a deliberately small autoencoder (hidden 8, latent 2) that plateaus: a kept
   branch must bring the reconstruction loss lower than the plain one gets in as many updates."""
@@ -155,6 +157,7 @@ def _events(path):
     return [json.loads(line) for line in f]
 
 
+@pytest.mark.slow
 def test_cli_events_match_counters_for_vmapped_seeds_after_resume(experiment, tmp_path):
   """Two vmapped seeds, stopped at the first checkpoint and resumed (resume equality of the state
   itself is ``test_train``'s); each seed's ``events.jsonl`` must hold one line per counted event."""

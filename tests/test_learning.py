@@ -5,7 +5,7 @@ from goalrl import train as train_lib
 
 
 @pytest.mark.slow
-def test_dqn_solves_empty_5x5(experiment, tmp_path):
+def test_dqn_solves_empty_5x5(experiment, full_optimizations, tmp_path):
   rows = train_lib.train(experiment("dqn", "empty"), str(tmp_path), progress=False)
   last = rows[-3:]
   # A random policy succeeds about half the time within the 100-step limit, with return ~0.3;

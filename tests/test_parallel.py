@@ -3,7 +3,6 @@
 Each test runs in a subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``: the
 device count is fixed when jax starts, and this pytest process already has one device.
 """
-import json
 import os
 import socket
 import subprocess
@@ -12,14 +11,12 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT, cli, forced_devices, halfway_copy, rows
+
+pytestmark = pytest.mark.slow  # every test here runs the CLI in subprocesses
 
 QUICK = ["--config.total_steps=2048", "--config.log_every=512", "--config.checkpoint_every=1024",
          "--config.agent.learning_starts=256", "--config.agent.epsilon_decay_steps=1000"]
-
-
-def forced_devices(n: int) -> dict:
-  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={n}"}
 
 
 def run_python(code: str, devices: int) -> str:
@@ -31,16 +28,7 @@ def run_python(code: str, devices: int) -> str:
 
 def train_cli(workdir, devices: int, *overrides, config="experiments/optimistic_dqn.py:quick",
               env=None):
-  cmd = [sys.executable, "-m", "goalrl.train", f"--config={config}", f"--workdir={workdir}",
-         *QUICK, *overrides]
-  return subprocess.run(cmd, cwd=ROOT, env=env or forced_devices(devices), capture_output=True,
-                        text=True, timeout=600)
-
-
-def rows(path):
-  with open(path) as f:
-    return [{k: v for k, v in json.loads(line).items() if not k.startswith("perf/")}
-            for line in f]
+  return cli(workdir, config, *QUICK, *overrides, env=env or forced_devices(devices))
 
 
 UPDATE_CODE = """
@@ -107,11 +95,10 @@ def test_two_devices_train_resume_and_refuse_another_layout(tmp_path):
   assert [r["step"] for r in done] == [512, 1024, 1536, 2048]
   assert done[-1]["episodes"] > 0 and done[-1]["updates"] > 0
   assert np.isfinite(done[-1]["loss"])
-  half = train_cli(tmp_path / "half", 2, "--config.total_steps=1024")
-  assert half.returncode == 0, half.stderr[-3000:]
-  resumed = train_cli(tmp_path / "half", 2)
+  half = halfway_copy(tmp_path / "full", tmp_path / "half", 2048)
+  resumed = train_cli(half, 2)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
-  assert rows(tmp_path / "half" / "metrics.jsonl") == done
+  assert rows(half) == done
   other = train_cli(tmp_path / "half", 1, "--config.total_steps=4096")
   assert other.returncode == 2 and "holds a run on 2 device(s)" in other.stderr, other.stderr
 

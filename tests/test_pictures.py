@@ -5,8 +5,10 @@ import os
 import jax.numpy as jnp
 import matplotlib.image
 import numpy as np
+import pytest
 
-from goalrl import envs, pictures, train
+from goalrl import envs, pictures
+from helpers import group
 
 GRID = envs.EnvSpec("MiniGrid-DoorKey-8x8-v0", "minigrid", 2, 7, (7, 7, 3), 1,
                     envs.MINIGRID_MAX_SIDE ** 2, 1, True)
@@ -44,9 +46,10 @@ def test_montezuma_rooms_split_visits_by_room():
   assert image.dtype == np.uint8 and image.ndim == 3 and image.std() > 0
 
 
-def test_goal_agent_run_writes_visits_and_goal_strip(experiment, tmp_path):
-  workdir = str(tmp_path / "run")
-  train.train(experiment("goal_agent", "quick"), workdir, progress=False)
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
+def test_goal_agent_run_writes_visits_and_goal_strip(quick_run):
+  workdir = str(quick_run("goal_agent")[0])
   for name in ("visits.png", "goal_strip.png"):
     image = matplotlib.image.imread(os.path.join(workdir, name))
     assert image.ndim == 3 and image.std() > 0

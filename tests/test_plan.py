@@ -4,12 +4,11 @@ import subprocess
 import sys
 
 import jax
-import numpy as np
 import pytest
 
 from goalrl import envs, plan
 from goalrl.agents import make_agent
-from conftest import ROOT
+from helpers import ROOT
 
 
 @pytest.mark.parametrize("agent", ["dqn", "goal_agent"])
@@ -38,6 +37,7 @@ def test_largest_replay_fits_and_one_more_batch_does_not(experiment):
     assert (sum(bigger.fields.values()) + p.temporaries <= budget) == fits
 
 
+@pytest.mark.slow
 def test_cli_prints_plan_and_refuses_bad_budget():
   cmd = [sys.executable, "-m", "goalrl.plan", "--config=experiments/dqn.py:quick"]
   ok = subprocess.run(cmd + ["--memory_budget_gb=1"], capture_output=True, text=True, cwd=ROOT)

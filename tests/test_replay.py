@@ -61,12 +61,17 @@ def test_stack_repeats_first_frame_of_episode():
   assert t.obs_t[:, 0, 0].tolist() == [12, 12, 13, 14]
 
 
-@pytest.mark.parametrize("name", ["MontezumaRevenge-v5", "MiniGrid-DoorKey-5x5-v0"])
-def test_sampled_transitions_match_envpool_observations(name):
-  """Every stored window rebuilds envpool's own obs_tm1 / obs_t (stacked frames, resets)."""
-  n_envs, steps, n_step = 2, 50, 2
+@pytest.mark.parametrize("name, n_step, limit", [("MontezumaRevenge-v5", 2, 17),
+                                                  ("MiniGrid-DoorKey-5x5-v0", 2, 17),
+                                                  ("MiniGrid-Empty-5x5-v0", 3, 40)])
+def test_sampled_transitions_match_envpool_observations(name, n_step, limit):
+  """Every stored window rebuilds envpool's own obs_tm1 / obs_t (stacked frames, resets), and its
+  n-step return and bootstrap discount from the rewards and flags envpool returned step by step
+  (Empty-5x5 under a random policy reaches its goal within a 40-step limit now and then, so
+  rewards, terminations and truncations all occur)."""
+  n_envs, steps = 2, 200
   cfg = ml_collections.ConfigDict(dict(name=name, num_envs=n_envs, num_threads=1,
-                                       max_episode_steps=17, repeat_action_probability=0.25,
+                                       max_episode_steps=limit, repeat_action_probability=0.25,
                                        reward_clip=True))
   pool = envs.make_pool(cfg, seed=0)
   spec = envs.make_spec(cfg, pool)
@@ -89,7 +94,7 @@ def test_sampled_transitions_match_envpool_observations(name):
   build = jax.jit(lambda w: replay.nstep_transition(spec, w, GAMMA, n_step))
   equal = lambda a, b: all(jax.tree.leaves(jax.tree.map(np.array_equal, a, b)))
   obs_of = lambda t, e: jax.tree.map(lambda x: np.asarray(x[e]), seen[t].obs)
-  checked = 0
+  checked = rewarded = 0
   for e in range(n_envs):
     for s in range(steps - length + 1):
       tr = build(jax.tree.map(lambda x: x[e, s:s + length], exp))
@@ -98,12 +103,19 @@ def test_sampled_transitions_match_envpool_observations(name):
                for k in range(1, n_step + 1)]
       k = ended.index(True) + 1 if any(ended) else n_step
       assert bool(tr.valid) == (not bool(seen[j0].terminated[e] | seen[j0].truncated[e]))
+      expected_return = sum(GAMMA ** (i - 1) * float(seen[j0 + i].reward[e]) for i in range(1, k + 1))
+      np.testing.assert_allclose(float(tr.r_t), expected_return, rtol=1e-6, atol=1e-7)
+      expected_discount = 0.0 if bool(seen[j0 + k].terminated[e]) else GAMMA ** k
+      np.testing.assert_allclose(float(tr.discount_t), expected_discount, rtol=1e-6)
+      rewarded += float(tr.r_t) > 0
       # Windows reaching back before the buffer's first row cannot rebuild a stack at the start.
       if j0 >= spec.stack - 1:
         assert equal(jax.tree.map(np.asarray, tr.obs_tm1), obs_of(j0, e)), (e, s)
         assert equal(jax.tree.map(np.asarray, tr.obs_t), obs_of(j0 + k, e)), (e, s, k)
         checked += 1
   assert checked == n_envs * (steps - length + 1)
+  if name == "MiniGrid-Empty-5x5-v0":
+    assert rewarded > 0, "test needs rewarded windows"
 
 
 def test_atari_row_is_under_8kb():

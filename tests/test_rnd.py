@@ -7,7 +7,7 @@ import numpy as np
 
 from goalrl import envs, replay
 from goalrl.agents import rnd_dqn
-from conftest import load_experiment
+from helpers import load_experiment
 
 GAMMA = 0.9
 

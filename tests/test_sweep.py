@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from goalrl import sweep
 
 SWEEP_FILE = """
@@ -24,6 +24,7 @@ def run_sweep(tmp_path, sweep_text=SWEEP_FILE, *flags):
   return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_tiny_sweep_summarises_then_resumes_without_redoing_finished_runs(tmp_path):
   first = run_sweep(tmp_path)
   assert first.returncode == 0, first.stderr[-3000:]
@@ -55,6 +56,7 @@ def test_tiny_sweep_summarises_then_resumes_without_redoing_finished_runs(tmp_pa
   assert json.loads((out / "summary.json").read_text())["settings"] == summary["settings"]
 
 
+@pytest.mark.slow
 def test_bad_sweep_is_refused_before_any_run(tmp_path):
   bad = SWEEP_FILE.replace('"agent.learning_rate"', '"agent.learning_rat"')
   proc = run_sweep(tmp_path, bad)

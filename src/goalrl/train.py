@@ -21,27 +21,81 @@ import shutil
 import sys
 import time
 import traceback
+from typing import NamedTuple, Sequence
 
+import ml_collections
 from absl import app, flags, logging
 from ml_collections import config_flags
 
 from goalrl import metrics
 from goalrl.config import ConfigError, validate
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
-                                          "experiments/dqn.py:minigrid.", lock_config=True)
-_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for logs, checkpoints and plots.")
-_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a run of a different config in "
-                               "--workdir instead of refusing to touch it.")
-_DEBUG = flags.DEFINE_bool("debug", False, "Show tracebacks for config and workdir errors.")
-_COORDINATOR = flags.DEFINE_string(
-    "coordinator", None, "Multi-host: host:port of process 0, for jax.distributed (default: "
-    "$JAX_COORDINATOR_ADDRESS; unset = one process).")
-_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Multi-host: number of processes "
-                                      "(default: $JAX_NUM_PROCESSES).")
-_PROCESS_ID = flags.DEFINE_integer("process_id", None, "Multi-host: this process's index "
-                                   "(default: $JAX_PROCESS_ID).")
-flags.mark_flags_as_required(["config", "workdir"])
+
+
+def define_flags(flag_values: flags.FlagValues, argv: Sequence[str]) -> None:
+  """The command line's flags, defined on ``flag_values`` (a fresh set per parse, see
+  :func:`parse_config`, so parsing is a pure function that tests can call in-process).
+  ml-collections reads the ``--config.KEY`` overrides from ``argv`` (by default: sys.argv)."""
+  fv = dict(flag_values=flag_values)
+  config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. "
+                                  "experiments/dqn.py:minigrid.", lock_config=True,
+                                  sys_argv=list(argv), **fv)
+  flags.DEFINE_string("workdir", None, "Directory for logs, checkpoints and plots.", **fv)
+  flags.DEFINE_bool("overwrite", False, "Replace a run of a different config in --workdir "
+                    "instead of refusing to touch it.", **fv)
+  flags.DEFINE_bool("debug", False, "Show tracebacks for config and workdir errors.", **fv)
+  flags.DEFINE_string("coordinator", None, "Multi-host: host:port of process 0, for "
+                      "jax.distributed (default: $JAX_COORDINATOR_ADDRESS; unset = one process).",
+                      **fv)
+  flags.DEFINE_integer("num_processes", None, "Multi-host: number of processes (default: "
+                       "$JAX_NUM_PROCESSES).", **fv)
+  flags.DEFINE_integer("process_id", None, "Multi-host: this process's index (default: "
+                       "$JAX_PROCESS_ID).", **fv)
+  flags.mark_flags_as_required(["config", "workdir"], **fv)
+
+
+class Command(NamedTuple):
+  """A parsed, validated command line."""
+  config: ml_collections.ConfigDict
+  workdir: str
+  overwrite: bool
+  debug: bool
+  coordinator: str | None
+  num_processes: int | None
+  process_id: int | None
+
+
+def parse_config(argv: Sequence[str]) -> Command:
+  """``argv`` (program name first) -> the validated config and the run's options.
+
+  Flags, ``--config=FILE:VARIANT`` loading, ``--config.KEY=VALUE`` overrides and
+  :func:`goalrl.config.validate` in one pass: every bad input raises :class:`ConfigError` with one
+  paragraph naming the bad value and what is allowed. Nothing is built, compiled or written, and no
+  global flag state is touched, so the CLI and the bad-input tests call exactly this.
+  """
+  fv = flags.FlagValues()
+  define_flags(fv, argv)
+  try:
+    fv(list(argv))
+    config = fv["config"].value
+    config.get("seed")  # ml-collections loads the file lazily: a missing or broken one fails here
+  except flags.Error as err:
+    raise ConfigError(f"{one_paragraph(err)} (fix the value or the flag name; --helpfull lists "
+                      "the flags)") from err
+  except (AttributeError, KeyError) as err:
+    overrides = [a for a in argv if a.startswith("--config.")]
+    raise ConfigError(
+        f"the config has no key {str(err).strip(chr(34))} (overrides given: "
+        f"{' '.join(overrides) or 'none'}). The keys a config has are set in its experiment "
+        "file's get_config().") from err
+  except OSError as err:
+    raise ConfigError(f"could not load --config: {one_paragraph(err)}") from err
+  except (ValueError, TypeError) as err:
+    raise ConfigError(f"could not load the config: {one_paragraph(err)}") from err
+  validate(config)
+  return Command(config, fv["workdir"].value, fv["overwrite"].value, fv["debug"].value,
+                 fv["coordinator"].value, fv["num_processes"].value, fv["process_id"].value)
+
 
 class NonFiniteError(RuntimeError):
   """A loss or the agent's state became NaN/Inf; the run stopped before checkpointing it."""
@@ -317,43 +371,32 @@ def fail(message: str, debug: bool) -> None:
   sys.exit(2)
 
 
-def parse_flags(argv):
-  """absl's parser, with every error in the command line or the config turned into ``fail``.
-
-  ml-collections loads the config file and applies ``--config.x`` overrides while parsing, so an
-  unknown key, a wrong type or a bad variant surfaces here, before anything is built.
-  """
-  debug = "--debug" in argv
+def _flags_parser(argv) -> Command:
+  """absl's ``flags_parser``: :func:`parse_config`, with a bad input ending the program (exit 2,
+  one paragraph) before anything is built. absl's own flags are not taken."""
+  if {"-h", "--help", "--helpfull"} & set(argv):
+    fv = flags.FlagValues()
+    define_flags(fv, argv)
+    print("usage: python -m goalrl.train --config=FILE:VARIANT --workdir=DIR "
+          "[--config.KEY=VALUE ...]\n\n" + fv.get_help())
+    sys.exit(0)
+  flags.FLAGS.mark_as_parsed()
   try:
-    return flags.FLAGS(argv)
-  except flags.Error as err:
-    fail(f"{one_paragraph(err)} (fix the value or the flag name; --helpfull lists the flags)",
-         debug)
-  except (AttributeError, KeyError) as err:
-    overrides = [a for a in argv if a.startswith("--config.")]
-    fail(f"the config has no key {str(err).strip(chr(34))} (overrides given: "
-         f"{' '.join(overrides) or 'none'}). The keys a config has are set in its experiment "
-         "file's get_config().", debug)
-  except (ValueError, TypeError) as err:
-    fail(f"could not load the config: {err}", debug)
-
-
-def main(argv):
-  del argv
-  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
-  workdir = _WORKDIR.value
-  try:
-    config = _CONFIG.value
-    config.get("seed")  # ml-collections loads the file lazily: a missing or broken one fails here
-  except OSError as err:
-    fail(f"could not load --config: {err}", _DEBUG.value)
-  try:
-    validate(config)  # before joining other processes: a bad config fails alone and at once
-    from goalrl import parallel
-    parallel.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
-    train(config, workdir, overwrite=_OVERWRITE.value)
+    return parse_config(argv)
   except ConfigError as err:
-    fail(str(err), _DEBUG.value)
+    fail(str(err), "--debug" in argv)
+
+
+def main(command: Command):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
+  workdir = command.workdir
+  try:
+    from goalrl import parallel
+    parallel.initialize_distributed(command.coordinator, command.num_processes,
+                                    command.process_id)
+    train(command.config, workdir, overwrite=command.overwrite)
+  except ConfigError as err:
+    fail(str(err), command.debug)
   except NonFiniteError as err:
     print(f"error: {err}", file=sys.stderr)
     sys.exit(3)
@@ -363,7 +406,7 @@ def main(argv):
   except OSError as err:
     fail(f"cannot write the run's outputs ({err.strerror}: {err.filename or workdir}). Check that "
          "--workdir is writable and its disk has space; rerunning the same command resumes from "
-         "the last complete checkpoint.", _DEBUG.value)
+         "the last complete checkpoint.", command.debug)
   workdir = os.path.abspath(workdir)
   print(f"metrics:     {os.path.join(workdir, 'metrics.jsonl')}\n"
         f"tensorboard: tensorboard --logdir {os.path.join(workdir, 'tb')}\n"
@@ -372,4 +415,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=parse_flags)
+  app.run(main, flags_parser=_flags_parser)

@@ -1,0 +1,183 @@
+"""DQN on MiniGrid-DoorKey-8x8: goalrl's defaults against the common DQN, from the GPU runs.
+
+  PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py [--archives A.tgz,B.tgz]
+      [--runs DIR] [--at 150000] [--out benchmarks/results/dqn_doorkey_gpu.json]
+
+Reads the archives that ``benchmarks/gpu_dqn_doorkey.sh`` brings back (default: rounds 1 and 2,
+``benchmarks/results/dqn_doorkey_gpu_round{1,2}.tgz``), unpacked into a temporary folder, or an
+unpacked ``dqn_doorkey/`` folder (``--runs``). Each holds ``dqn_doorkey/<setting>/config.json`` and
+``seeds/<seed>/metrics.jsonl`` (one row per 10k env steps). Settings may have stopped early (the
+device script's time limit), so each is read as far as it ran. ``success_rate`` is the fraction of
+the training episodes (epsilon-greedy) that ended in a log interval and reached the goal.
+
+Columns, per setting over its seeds:
+
+* **round**: which archive it came from (1-based; ``-`` with ``--runs``);
+* **ran to**: the last env step logged (the smallest over seeds);
+* **reached 0.9**: seeds whose success rate reached 0.9, by ``exploration.steps_to``'s rule (the
+  first row with ``success_rate`` >= 0.9 over at least ``MIN_EPISODES`` episodes);
+* **steps to 0.9**: the step at which each of those seeds got there (k env steps, sorted);
+* **success, last 5 rows**: ``success_rate`` averaged over each seed's last 5 logged rows, then
+  IQM [95% stratified-bootstrap CI] over seeds (rliable, as ``exploration.py``);
+* **success @150k**: mean over seeds of each seed's mean ``success_rate`` over the rows from
+  140k to 150k env steps (``--at`` - ``WINDOW`` to ``--at``), so that settings stopped at
+  different steps compare at equal steps; ``-`` where a setting stopped before;
+* **q_mean, last row**: the mean Q of the taken actions over the replay batches of the last log
+  interval's updates, mean [min, max] over seeds. The (clipped) return is at most 1, so a value
+  above 1 is overestimation;
+* **q_mean peak**: the largest ``q_mean`` of any row of any seed;
+* **sps/seed**: env steps per second per seed (median over log rows after the first).
+
+Prints a markdown table and writes ``--out`` (JSON: the table, per setting the summary, the
+per-seed values and the config keys that the device script varies).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import tarfile
+import tempfile
+import warnings
+
+import numpy as np
+
+from exploration import MIN_EPISODES, THRESHOLD, interval, steps_to
+from goalrl import metrics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+ARCHIVES = tuple(os.path.join(RESULTS, f"dqn_doorkey_gpu_round{r}.tgz") for r in (1, 2))
+LAST_ROWS = 5
+WINDOW = 10_000  # "success at step S" averages the rows from S - WINDOW to S
+# The config keys gpu_dqn_doorkey.sh varies between settings.
+KEYS = ("env.num_envs", "agent.torso", "agent.n_step", "agent.learning_rate",
+        "agent.updates_per_train", "agent.target_update_every", "agent.epsilon_decay_steps",
+        "agent.replay_size")
+
+
+def unpack(archive: str, dest: str) -> str:
+  """Extracts ``archive`` into ``dest`` and returns its ``dqn_doorkey`` folder."""
+  with tarfile.open(archive) as tar:
+    if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: no paths outside dest
+      tar.extractall(dest, filter="data")
+    else:
+      tar.extractall(dest)
+  return os.path.join(dest, "dqn_doorkey")
+
+
+def read_setting(setting_dir: str) -> tuple[dict, list[list[dict]]]:
+  """(config, rows of every seed in seed order) of one setting's folder."""
+  with open(os.path.join(setting_dir, "config.json")) as f:
+    config = json.load(f)
+  paths = sorted(glob.glob(os.path.join(setting_dir, "seeds", "*", "metrics.jsonl")),
+                 key=lambda p: int(os.path.basename(os.path.dirname(p))))
+  return config, [metrics.read_rows(p) for p in paths]
+
+
+def config_keys(config: dict) -> dict:
+  out = {}
+  for key in KEYS:
+    value = config
+    for part in key.split("."):
+      value = value[part]
+    out[key] = value
+  return out
+
+
+def mean_success(rows: list[dict]) -> float | None:
+  """Mean ``success_rate`` over ``rows``, leaving out rows where it is null."""
+  values = [r["success_rate"] for r in rows if r.get("success_rate") is not None]
+  return float(np.mean(values)) if values else None
+
+
+def seed_summary(rows: list[dict], at: int) -> dict:
+  window = [r for r in rows if at - WINDOW <= r["step"] <= at]
+  return {"steps_to_90": steps_to(rows, THRESHOLD), "last_step": int(rows[-1]["step"]),
+          "success_last": mean_success(rows[-LAST_ROWS:]),
+          "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
+          "q_mean_last": float(rows[-1]["q_mean"]),
+          "q_mean_peak": float(max(r["q_mean"] for r in rows)),
+          "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]]))}
+
+
+def setting_summary(seeds: list[dict], reps: int) -> dict:
+  """Over seeds: reached count, steps of those that reached, IQM interval, means."""
+  reached = sorted(s["steps_to_90"] for s in seeds if s["steps_to_90"] is not None)
+  last = [s["success_last"] for s in seeds if s["success_last"] is not None]
+  at = [s["success_at"] for s in seeds]
+  q = [s["q_mean_last"] for s in seeds]
+  return {"ran_to": min(s["last_step"] for s in seeds), "reached": len(reached),
+          "steps_to_90": reached, "success_last": interval(last, reps) if last else None,
+          "success_at": float(np.mean(at)) if all(a is not None for a in at) else None,
+          "q_mean_last": {"mean": float(np.mean(q)), "min": float(min(q)), "max": float(max(q))},
+          "q_mean_peak": max(s["q_mean_peak"] for s in seeds),
+          # perf/sps counts the env steps of all the seeds of the process
+          "sps_per_seed": float(np.median([s["sps"] for s in seeds])) / len(seeds)}
+
+
+def table(results: dict, at: int) -> str:
+  k = lambda x: f"{x / 1e3:.0f}k"
+  lines = [f"| setting | round | ran to | reached 0.9 | steps to 0.9 | success, last {LAST_ROWS} "
+           f"rows IQM [95% CI] | success @{k(at)} | q_mean, last row | q_mean peak | sps/seed |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+  for name, e in results.items():
+    s = e["summary"]
+    last = s["success_last"]
+    last = f"{last['iqm']:.2f} [{last['ci95'][0]:.2f}, {last['ci95'][1]:.2f}]" if last else "-"
+    at_ = "-" if s["success_at"] is None else f"{s['success_at']:.2f}"
+    q = s["q_mean_last"]
+    lines.append(f"| {name} | {e['round'] or '-'} | {k(s['ran_to'])} | {s['reached']}/"
+                 f"{len(e['seeds'])} | {', '.join(k(x) for x in s['steps_to_90']) or '-'} | "
+                 f"{last} | {at_} | {q['mean']:.2f} [{q['min']:.2f}, {q['max']:.2f}] | "
+                 f"{s['q_mean_peak']:.2f} | {s['sps_per_seed']:,.0f} |")
+  return "\n".join(lines)
+
+
+def summarise(sources: list[tuple[int | None, str]], at: int, reps: int) -> dict:
+  """Per setting (in the order of ``sources``, then by name): config keys, seeds, summary."""
+  results = {}
+  for round_, runs_dir in sources:
+    for name in sorted(os.listdir(runs_dir)):
+      config, rows = read_setting(os.path.join(runs_dir, name))
+      seeds = [seed_summary(r, at) for r in rows if r]
+      if seeds:
+        results[name] = {"round": round_, "config": config_keys(config), "seeds": seeds,
+                         "summary": setting_summary(seeds, reps)}
+  return results
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--archives", default=",".join(os.path.relpath(a) for a in ARCHIVES),
+                      help="Comma-separated .tgz files from gpu_dqn_doorkey.sh, in round order.")
+  parser.add_argument("--runs", default=None,
+                      help="An unpacked dqn_doorkey/ folder to read instead of --archives.")
+  parser.add_argument("--at", type=int, default=150_000,
+                      help="The step at which every setting is also compared.")
+  parser.add_argument("--reps", type=int, default=2000)
+  parser.add_argument("--out", default=os.path.relpath(os.path.join(RESULTS,
+                                                                    "dqn_doorkey_gpu.json")))
+  args = parser.parse_args()
+  warnings.filterwarnings("ignore", category=FutureWarning, module="arch")
+  with tempfile.TemporaryDirectory() as tmp:
+    if args.runs:
+      sources = [(None, args.runs)]
+    else:
+      archives = args.archives.split(",")
+      sources = [(i + 1, unpack(a, os.path.join(tmp, str(i)))) for i, a in enumerate(archives)]
+    results = summarise(sources, args.at, args.reps)
+  if not results:
+    raise SystemExit("error: no runs with metrics found")
+  text = table(results, args.at)
+  print(text)
+  metrics.write_json(args.out, {"sources": args.runs or args.archives, "threshold": THRESHOLD,
+                                "min_episodes": MIN_EPISODES, "last_rows": LAST_ROWS,
+                                "at": args.at, "window": WINDOW, "table": text,
+                                "results": results})
+  print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,98 @@
+"""What several test modules share: paths, configs, the real CLI, metric rows, env samples.
+
+Test modules import from here (never from each other). The expensive shared objects (one CLI run
+of each agent's ``:quick`` config that many tests only read) are session fixtures in
+``conftest.py``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from goalrl import config as config_lib, envs, metrics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AGENTS = ("dqn", "optimistic_dqn", "goal_agent", "rnd_dqn")
+
+
+def group(agent: str) -> str:
+  """The xdist group of the tests that read ``agent``'s session runs (see conftest.py)."""
+  return f"quick_{agent}"
+
+
+def for_agents(*agents: str) -> list:
+  """``parametrize`` values for agents, each in its agent's xdist group."""
+  return [pytest.param(a, marks=pytest.mark.xdist_group(group(a))) for a in agents]
+
+
+def load_experiment(name: str, variant: str):
+  """``experiments/<name>.py:<variant>`` as an unlocked ConfigDict."""
+  return config_lib.load_experiment(os.path.join(ROOT, "experiments", f"{name}.py"), variant)
+
+
+def forced_devices(n: int) -> dict:
+  """The environment of a subprocess whose jax sees ``n`` CPU devices."""
+  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={n}"}
+
+
+def cli(workdir, config: str, *overrides: str, env: dict | None = None,
+        timeout: float = 600) -> subprocess.CompletedProcess:
+  """``python -m goalrl.train --config=CONFIG --workdir=WORKDIR OVERRIDES...`` from the repo root."""
+  cmd = [sys.executable, "-m", "goalrl.train", f"--config={config}", f"--workdir={workdir}",
+         *overrides]
+  return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def rows(path) -> list[dict]:
+  """A workdir's (or a metrics file's) rows without the ``perf/`` timings, which always differ."""
+  path = str(path)
+  if os.path.isdir(path):
+    path = os.path.join(path, "metrics.jsonl")
+  return [{k: v for k, v in r.items() if not k.startswith("perf/")}
+          for r in metrics.read_rows(path)]
+
+
+def halfway_copy(workdir, dest, last_step: int):
+  """A copy of a finished run as if killed after logging its last rows but before their
+  checkpoint: checkpoint ``last_step`` is gone, so the rows after the one before it are stale, and
+  each metrics file ends in a torn line. Resuming it must drop both and redo them exactly."""
+  shutil.copytree(workdir, dest)
+  shutil.rmtree(os.path.join(dest, "checkpoints", str(last_step)))
+  seeds = os.path.join(dest, "seeds")
+  dirs = [os.path.join(seeds, s) for s in os.listdir(seeds)] if os.path.isdir(seeds) else [dest]
+  for d in dirs:
+    with open(os.path.join(d, "metrics.jsonl"), "a") as f:
+      f.write('{"step": 40')
+  return dest
+
+
+def minigrid_pool(name: str, num_envs: int = 4, max_episode_steps: int = 0, seed: int = 0,
+                  repeat_action_probability: float = 0.25):
+  """A small envpool pool and its spec, stepped on the host."""
+  cfg = ml_collections.ConfigDict(dict(name=name, num_envs=num_envs, num_threads=1,
+                                       max_episode_steps=max_episode_steps,
+                                       repeat_action_probability=repeat_action_probability,
+                                       reward_clip=True))
+  pool = envs.make_pool(cfg, seed=seed)
+  return pool, envs.make_spec(cfg, pool)
+
+
+def minigrid_obs(n: int = 256):
+  """``n`` DoorKey-5x5 observations of a random walk (forward/turn actions) and their spec."""
+  pool, spec = minigrid_pool("MiniGrid-DoorKey-5x5-v0", num_envs=16,
+                             repeat_action_probability=0.0)
+  rng = np.random.default_rng(0)
+  out, images, dirs = envs.host_reset(spec, pool), [], []
+  for _ in range(n // 16):
+    images.append(out["fields"]["image"])
+    dirs.append(out["fields"]["direction"])
+    out = envs.host_step(spec, pool, rng.integers(0, 3, 16))
+  return spec, dict(image=jnp.asarray(np.concatenate(images)),
+                    direction=jnp.asarray(np.concatenate(dirs), jnp.int32))
