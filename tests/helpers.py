@@ -6,6 +6,7 @@ of each agent's ``:quick`` config that many tests only read) are session fixture
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -61,14 +62,21 @@ def rows(path) -> list[dict]:
 
 def halfway_copy(workdir, dest, last_step: int):
   """A copy of a finished run as if killed after logging its last rows but before their
-  checkpoint: checkpoint ``last_step`` is gone, so the rows after the one before it are stale, and
-  each metrics file ends in a torn line. Resuming it must drop both and redo them exactly."""
+  checkpoint: checkpoint ``last_step`` is gone, the rows after the newest checkpoint left are
+  stale (marked ``episode_return = -1``, so keeping one shows) and each metrics file ends in a
+  torn line. Resuming it must drop both and redo those rows exactly."""
   shutil.copytree(workdir, dest)
-  shutil.rmtree(os.path.join(dest, "checkpoints", str(last_step)))
+  checkpoints = os.path.join(dest, "checkpoints")
+  shutil.rmtree(os.path.join(checkpoints, str(last_step)))
+  resume_step = max(int(p) for p in os.listdir(checkpoints) if p.isdigit())
   seeds = os.path.join(dest, "seeds")
   dirs = [os.path.join(seeds, s) for s in os.listdir(seeds)] if os.path.isdir(seeds) else [dest]
   for d in dirs:
-    with open(os.path.join(d, "metrics.jsonl"), "a") as f:
+    path = os.path.join(d, "metrics.jsonl")
+    stale = [{**r, "episode_return": -1.0} if r["step"] > resume_step else r
+             for r in metrics.read_rows(path)]
+    with open(path, "w") as f:
+      f.writelines(json.dumps(r, sort_keys=True) + "\n" for r in stale)
       f.write('{"step": 40')
   return dest
 

@@ -4,25 +4,10 @@ import math
 import pytest
 
 from goalrl import train as train_lib
+from helpers import group, rows
 
 
-@pytest.mark.parametrize("overrides", [
-    dict(variant="progress"),
-    dict(variant="reach", distance="learned", her_fraction=0.0),
-    dict(variant="reach", candidate_source="prior", optimism={"ratio": 0.0}),
-])
-@pytest.mark.slow
-def test_goal_agent_options(experiment, tmp_path, overrides):
-  config = experiment("goal_agent", "quick")
-  config.total_steps = 2_000
-  for key, value in overrides.items():
-    if isinstance(value, dict):
-      config.agent[key].update(value)
-    else:
-      config.agent[key] = value
-  config.agent.encoder.agent_grads = overrides.get("variant") == "progress"
-  rows = train_lib.train(config, str(tmp_path), progress=False)
-  last = rows[-1]
+def _check_options(last: dict, agent_cfg, overrides: dict):
   for key in ("goal_q_loss", "actor_loss", "recon_loss", "goal_q", "goal_distance",
               "goals_reached_per_episode", "goals_abandoned_per_episode"):
     assert last[key] is not None and math.isfinite(last[key]), key
@@ -34,6 +19,34 @@ def test_goal_agent_options(experiment, tmp_path, overrides):
     assert last["goals_abandoned_per_episode"] == 0
   else:
     assert last["goals_abandoned_per_episode"] > 0
-  assert last["her_relabelled"] == pytest.approx(config.agent.her_fraction, abs=0.1)
-  if config.agent.optimism.ratio == 0:
+  assert last["her_relabelled"] == pytest.approx(agent_cfg.her_fraction, abs=0.1)
+  if agent_cfg.optimism.ratio == 0:
     assert last["goal_q_synthetic"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
+def test_default_options_report_what_they_should(experiment, quick_run):
+  """The ``:quick`` defaults (reach, fixed distance, HER, optimism, both candidate sources): the
+  session's run."""
+  _check_options(rows(quick_run("goal_agent")[0])[-1], experiment("goal_agent", "quick").agent, {})
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(variant="progress"),
+    # Every other switch off its default at once, each checked on its own below.
+    dict(variant="reach", distance="learned", her_fraction=0.0, candidate_source="prior",
+         optimism={"ratio": 0.0}),
+])
+@pytest.mark.slow
+def test_goal_agent_options(experiment, tmp_path, overrides):
+  config = experiment("goal_agent", "quick")
+  config.total_steps = 2_000
+  for key, value in overrides.items():
+    if isinstance(value, dict):
+      config.agent[key].update(value)
+    else:
+      config.agent[key] = value
+  config.agent.encoder.agent_grads = overrides.get("variant") == "progress"
+  _check_options(train_lib.train(config, str(tmp_path), progress=False)[-1], config.agent,
+                 overrides)

@@ -13,7 +13,8 @@ import pytest
 
 from helpers import ROOT, cli, forced_devices, halfway_copy, rows
 
-pytestmark = pytest.mark.slow  # every test here runs the CLI in subprocesses
+# Every test here runs subprocesses; one worker makes the shared two-device run.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("parallel")]
 
 QUICK = ["--config.total_steps=2048", "--config.log_every=512", "--config.checkpoint_every=1024",
          "--config.agent.learning_starts=256", "--config.agent.epsilon_decay_steps=1000"]
@@ -85,17 +86,24 @@ def test_two_device_update_equals_one_device_update_on_the_same_global_batch():
   assert diff < 1e-6  # stated tolerance: float reordering of the batch mean only
 
 
-def test_two_devices_train_resume_and_refuse_another_layout(tmp_path):
+@pytest.fixture(scope="module")
+def two_devices(tmp_path_factory):
+  """One CLI run of optimistic DQN on two devices in one process: ``(workdir, process)``."""
+  workdir = tmp_path_factory.mktemp("two_devices") / "full"
+  return workdir, train_cli(workdir, 2)
+
+
+def test_two_devices_train_resume_and_refuse_another_layout(two_devices, tmp_path):
   """The real CLI on two devices: it trains (every device's envs count), a run stopped halfway and
   resumed equals the uninterrupted one, and resuming on a different device count is refused."""
-  full = train_cli(tmp_path / "full", 2)
+  workdir, full = two_devices
   assert full.returncode == 0, full.stderr[-3000:]
   assert "steps the envs on the host" in full.stderr  # two devices in one process: host rollout
-  done = rows(tmp_path / "full" / "metrics.jsonl")
+  done = rows(workdir)
   assert [r["step"] for r in done] == [512, 1024, 1536, 2048]
   assert done[-1]["episodes"] > 0 and done[-1]["updates"] > 0
   assert np.isfinite(done[-1]["loss"])
-  half = halfway_copy(tmp_path / "full", tmp_path / "half", 2048)
+  half = halfway_copy(workdir, tmp_path / "half", 2048)
   resumed = train_cli(half, 2)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   assert rows(half) == done
@@ -121,14 +129,15 @@ def free_port() -> int:
     return s.getsockname()[1]
 
 
-def test_two_processes_train_together_like_two_devices_in_one(tmp_path):
+def test_two_processes_train_together_like_two_devices_in_one(two_devices, tmp_path):
   """Two processes of one device each, joined by ``jax.distributed`` on localhost, compute what one
-  process with two devices computes: same env shards, keys, and averaged gradients."""
-  one_process = train_cli(tmp_path / "one", 2, config="experiments/dqn.py:quick")
+  process with two devices computes: same env shards, keys, and averaged gradients (encoder's
+  too)."""
+  one_dir, one_process = two_devices
   assert one_process.returncode == 0, one_process.stderr[-3000:]
   port = free_port()
   procs = [subprocess.Popen(
-      [sys.executable, "-m", "goalrl.train", "--config=experiments/dqn.py:quick",
+      [sys.executable, "-m", "goalrl.train", "--config=experiments/optimistic_dqn.py:quick",
        f"--workdir={tmp_path / 'two'}", *QUICK, f"--coordinator=localhost:{port}",
        "--num_processes=2", f"--process_id={i}"], cwd=ROOT, env=forced_devices(1),
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
@@ -136,7 +145,7 @@ def test_two_processes_train_together_like_two_devices_in_one(tmp_path):
   for p, (_, err) in zip(procs, results):
     assert p.returncode == 0, err[-3000:]
   two = rows(tmp_path / "two" / "metrics.jsonl")
-  one = rows(tmp_path / "one" / "metrics.jsonl")
+  one = rows(one_dir)
   assert [r["step"] for r in two] == [512, 1024, 1536, 2048]
   for a, b in zip(one, two):
     assert a.keys() == b.keys()
