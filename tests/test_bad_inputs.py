@@ -43,6 +43,7 @@ CASES = [
     (DQN, ["--config.agent.learning_starts=8"], "agent.learning_starts=8 must be >= agent.batch_size"),
     (DQN, ["--config.agent.replay_size=16"], "agent.replay_size=16"),
     (DQN, ["--config.agent.weight_reg=l1"], "agent.weight_reg='l1' must be one of"),
+    (DQN, ["--config.agent.torso=lstm"], "agent.torso='lstm' must be 'dense' or 'conv'"),
     (RND, ["--config.agent.weight_reg_coef=-1.0"], "agent.weight_reg_coef=-1.0"),
     (DQN, ["--config.agent.replay_size=400000000"], "over memory_budget_gb=20.0"),
     (ODQN, ["--config.agent.optimism.ratio=1.2"], "agent.optimism.ratio=1.2"),

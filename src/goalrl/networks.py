@@ -77,10 +77,8 @@ class MiniGridConvTorso(nn.Module):
     return nn.relu(nn.Dense(self.hidden)(x))
 
 
-TORSOS = ("dense", "conv")  # MiniGrid torsos; Atari always uses the Nature CNN
-
-
 def make_torso(kind: str, hidden: int, torso: str = "dense") -> nn.Module:
+  """Atari: always the Nature CNN; MiniGrid: ``torso`` is "dense" or "conv"."""
   if kind == "atari":
     return AtariTorso(hidden=hidden)
   return {"dense": MiniGridTorso, "conv": MiniGridConvTorso}[torso](hidden=hidden)

@@ -31,7 +31,6 @@ from goalrl import metrics
 from goalrl.config import ConfigError, validate
 
 
-
 def define_flags(flag_values: flags.FlagValues, argv: Sequence[str]) -> None:
   """The command line's flags, defined on ``flag_values`` (a fresh set per parse, see
   :func:`parse_config`, so parsing is a pure function that tests can call in-process).
