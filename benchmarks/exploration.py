@@ -18,7 +18,9 @@ Reported per task and agent, over seeds (IQM with 95% stratified-bootstrap inter
   there counts as the budget, so with some seeds short of it the interval is a lower bound (shown
   with ">="), and with most of them short it is "not reached"; ``reached`` says how many seeds did;
 * **final success**: mean ``success_rate`` over the last 10% of log rows;
-* **final coverage**: distinct grid cells visited by then (``coverage``, all envs of a seed).
+* **final coverage**: distinct grid cells visited by then (``coverage``, all envs of a seed);
+* **cells/episode**: distinct cells visited per episode (``episode_cells``) over the last 10% of
+  log rows: where every episode draws a new layout, run-wide coverage saturates and this does not.
 
 Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate, mean over
 seeds with the min..max band, one panel per task) and ``exploration_intervals.png``.
@@ -72,11 +74,18 @@ def steps_to(rows: list[dict], threshold: float) -> int | None:
   return None
 
 
+def _tail_mean(tail: list[dict], key: str) -> float | None:
+  values = [r[key] for r in tail if r.get(key) is not None]
+  return float(np.mean(values)) if values else None
+
+
 def seed_result(rows: list[dict]) -> dict:
   final, _ = sweep.seed_scores(rows, "success_rate")
   tail = rows[-max(1, len(rows) // 10):]
   return {"steps_to_90": steps_to(rows, THRESHOLD), "final_success": final,
           "final_coverage": float(np.mean([r["coverage"] for r in tail])),
+          # distinct cells per episode (runs from before 2026-11-27 lack it: None)
+          "final_episode_cells": _tail_mean(tail, "episode_cells"),
           "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]])),
           # rows of fewer than MIN_EPISODES episodes are not plotted either (one lucky episode)
           "curve": [[int(r["step"]), r.get("success_rate") if r["episodes"] >= MIN_EPISODES
@@ -115,6 +124,9 @@ def summarise(results: dict, steps: int, reps: int) -> dict:
       entry["steps_to_90"]["lower_bound"] = len(reached) < len(seeds)
       entry["final_success"] = interval([s["final_success"] for s in seeds], reps)
       entry["final_coverage"] = interval([s["final_coverage"] for s in seeds], reps)
+      cells = [s.get("final_episode_cells") for s in seeds]
+      entry["final_episode_cells"] = (interval(cells, reps) if all(c is not None for c in cells)
+                                      else None)
       entry["sps"] = float(np.median([s["sps"] for s in seeds]))
   return results
 
@@ -130,14 +142,15 @@ def fmt_steps(entry: dict, steps: int) -> str:
 def table(results: dict, steps: int, seeds: int) -> str:
   iv = lambda s, f: f"{s['iqm']:{f}} [{s['ci95'][0]:{f}}, {s['ci95'][1]:{f}}]"
   header = (f"{'task':<16} {'agent':<15} {'reached':>7}  {'steps to 90% IQM [95% CI]':<26} "
-            f"{'final success':<22} {'final coverage':<22} {'sps':>6}")
+            f"{'final success':<22} {'final coverage':<22} {'cells/episode':<22} {'sps':>6}")
   lines = [f"{seeds} seeds x {steps:,} env steps each; IQM [95% bootstrap CI] over seeds",
            header, "-" * len(header)]
   for task, agents in results.items():
     for agent, e in agents.items():
+      cells = iv(e["final_episode_cells"], ".1f") if e.get("final_episode_cells") else "-"
       lines.append(f"{task:<16} {agent:<15} {e['reached']:>3}/{len(e['seeds']):<3}  "
                    f"{fmt_steps(e, steps):<26} {iv(e['final_success'], '.2f'):<22} "
-                   f"{iv(e['final_coverage'], '.0f'):<22} {e['sps']:>6.0f}")
+                   f"{iv(e['final_coverage'], '.0f'):<22} {cells:<22} {e['sps']:>6.0f}")
   return "\n".join(lines)
 
 

@@ -45,7 +45,8 @@ def forced_devices(n: int) -> dict:
 
 def cli(workdir, config: str, *overrides: str, env: dict | None = None,
         timeout: float = 600) -> subprocess.CompletedProcess:
-  """``python -m goalrl.train --config=CONFIG --workdir=WORKDIR OVERRIDES...`` from the repo root."""
+  """``python -m goalrl.train --config=CONFIG --workdir=WORKDIR OVERRIDES...`` from the repo
+  root."""
   cmd = [sys.executable, "-m", "goalrl.train", f"--config={config}", f"--workdir={workdir}",
          *overrides]
   return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)

@@ -33,3 +33,18 @@ def test_steps_to_threshold_needs_enough_episodes():
           {"step": 30_000, "success_rate": 0.95, "episodes": 40}]
   assert exploration.steps_to(rows, 0.9) == 30_000
   assert exploration.steps_to(rows[:2], 0.9) is None
+
+
+def test_intervals_are_reproducible_and_old_runs_lack_cells_per_episode():
+  """rliable draws from numpy's global RNG: ``interval`` seeds it, so two calls agree whatever
+  the global state; runs logged before ``episode_cells`` existed summarise with it as None."""
+  values = [0.1, 0.5, 0.2, 0.9, 0.4]
+  np.random.seed(1)
+  first = exploration.interval(values, 200)
+  np.random.seed(2)
+  assert exploration.interval(values, 200) == first
+  rows = [{"step": s, "success_rate": 0.5, "episodes": 20, "coverage": 9, "perf/sps": 1.0}
+          for s in (1000, 2000)]
+  assert exploration.seed_result(rows)["final_episode_cells"] is None
+  rows[-1]["episode_cells"] = 4.5
+  assert exploration.seed_result(rows)["final_episode_cells"] == 4.5

@@ -158,7 +158,8 @@ def _events(path):
 
 
 @pytest.mark.slow
-def test_cli_events_match_counters_for_vmapped_seeds_after_resume(experiment, full_optimizations, tmp_path):
+def test_cli_events_match_counters_for_vmapped_seeds_after_resume(experiment, full_optimizations,
+                                                                  tmp_path):
   """Two vmapped seeds, stopped at the first checkpoint and resumed (resume equality of the state
   itself is ``test_train``'s); each seed's ``events.jsonl`` must hold one line per counted event."""
   def config(total):

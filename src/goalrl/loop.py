@@ -49,6 +49,9 @@ class LoopState:
   episode_length: jnp.ndarray  # int32 [N]
   visit_counts: jnp.ndarray  # int32 [spec.num_cells]: env steps per cell, this device's envs, whole run
   visited_rooms: jnp.ndarray  # bool [spec.num_rooms]
+  # bool [N, spec.num_cells]: the cells each env's current episode has visited. Where every
+  # episode draws a new layout, the run-wide coverage saturates; this per-episode count does not.
+  episode_cells: jnp.ndarray
 
 
 def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) -> LoopState:
@@ -67,7 +70,13 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) ->
       episode_return=jnp.zeros(spec.num_envs, jnp.float32),
       episode_length=jnp.zeros(spec.num_envs, jnp.int32),
       visit_counts=jnp.zeros(spec.num_cells, jnp.int32).at[signals.cell].add(1),
-      visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True))
+      visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True),
+      episode_cells=_visit(jnp.zeros((spec.num_envs, spec.num_cells), bool), signals.cell))
+
+
+def _visit(cells: jnp.ndarray, cell: jnp.ndarray) -> jnp.ndarray:
+  """Marks each env's current ``cell`` in its row of ``cells`` [N, num_cells]."""
+  return cells.at[jnp.arange(cells.shape[0]), cell].set(True)
 
 
 def split_seeds(tree, num_seeds: int):
@@ -130,16 +139,19 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   ep_return = jnp.where(ts.first, 0.0, ls.episode_return + ts.reward)
   ep_length = jnp.where(ts.first, 0, ls.episode_length + 1)
   done = ts.terminated | ts.truncated
+  # A new episode starts from its reset cell alone; the terminal obs's cell still counts.
+  cells = _visit(jnp.where(ts.first[:, None], False, ls.episode_cells), signals.cell)
   episodes = {
       "done": done.sum(), "return": jnp.sum(jnp.where(done, ep_return, 0.0)),
       "length": jnp.sum(jnp.where(done, ep_length, 0)),
       # MiniGrid pays a positive reward only when the mission is accomplished.
       "success": jnp.sum(ts.terminated & (ts.reward > 0)),
+      "cells": jnp.sum(jnp.where(done, cells.sum(axis=1), 0)),
   }
   ls = ls.replace(
       timestep=ts, env_steps=ls.env_steps + spec.steps_per_iteration, episode_return=ep_return,
       episode_length=ep_length, visit_counts=ls.visit_counts.at[signals.cell].add(1),
-      visited_rooms=ls.visited_rooms.at[signals.room].set(True))
+      visited_rooms=ls.visited_rooms.at[signals.room].set(True), episode_cells=cells)
   return ls, episodes
 
 
@@ -158,6 +170,7 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
   if spec.has_coverage:
     union = lambda x: jax.lax.pmax(x.astype(jnp.int32), parallel.AXIS)
     row["coverage"] = union(ls.visit_counts > 0).sum()
+    row["episode_cells"] = per_episode(episodes["cells"])
     if spec.kind == "atari":
       row["rooms"] = union(ls.visited_rooms).sum()
   for k, v in act_metrics.items():
