@@ -61,10 +61,11 @@ def visits_image(spec: envs.EnvSpec, counts: np.ndarray, title: str) -> np.ndarr
   import matplotlib.pyplot as plt
   if spec.kind == "minigrid":
     grid = minigrid_map(counts)
-    fig, ax = plt.subplots(figsize=(4, 4))
+    # constrained layout keeps the title and the colour bar's label inside the figure
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
     im = ax.imshow(np.log1p(grid), cmap="magma")
     fig.colorbar(im, ax=ax, fraction=0.046, label="log(1 + env steps in cell)")
-    ax.set_title(f"{title}\n{int((grid > 0).sum())} cells visited", fontsize=9)
+    ax.set_title(f"{title}\n{int((grid > 0).sum())} cells visited", fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
     return _figure_to_rgb(fig)
@@ -73,7 +74,7 @@ def visits_image(spec: envs.EnvSpec, counts: np.ndarray, title: str) -> np.ndarr
   cols = min(max(len(rooms), 1), 6)
   rows = -(-max(len(rooms), 1) // cols)
   fig, axes = plt.subplots(rows, cols, figsize=(max(1.8 * cols, 4.5), 1.9 * rows + 0.6),
-                           squeeze=False)
+                           squeeze=False, layout="constrained")
   for ax in axes.flat:
     ax.axis("off")
   for ax, (room, grid) in zip(axes.flat, sorted(rooms.items())):
@@ -101,7 +102,7 @@ def goal_strip_image(spec: envs.EnvSpec, panels: dict, title: str) -> np.ndarray
   import matplotlib.pyplot as plt
   names = ("observation", "goal", "reconstruction")
   labels = ("current observation", "decoded chosen goal", "reconstruction")
-  fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.9))
+  fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.9), layout="constrained")
   for ax, name, label in zip(axes, names, labels):
     ax.imshow(observation_rgb(spec, panels[name]), interpolation="nearest")
     ax.set_title(label, fontsize=9)
