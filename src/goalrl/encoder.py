@@ -38,7 +38,7 @@ import optax
 
 from goalrl import diverse_replay, grow, networks
 from goalrl.envs import EnvSpec
-from goalrl.networks import MINIGRID_CHANNEL_SIZES
+from goalrl.networks import MINIGRID_CHANNEL_SIZES, minigrid_cells_onehot
 
 REGULARISERS = ("none", "kl", "mmd")
 MINIGRID_GROUPS = (*MINIGRID_CHANNEL_SIZES, 4)  # + direction
@@ -48,12 +48,9 @@ def encoder_input(kind: str, obs) -> jnp.ndarray:
   """Float NHWC input (and reconstruction target) for a batch of observations."""
   if kind == "atari":
     return jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32) / 255.0
-  image = obs["image"].astype(jnp.int32)
-  groups = [nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
-            for i, n in enumerate(MINIGRID_CHANNEL_SIZES)]
+  cells = minigrid_cells_onehot(obs["image"])
   direction = nn.one_hot(obs["direction"], 4)[:, None, None, :]
-  groups.append(jnp.broadcast_to(direction, (*image.shape[:3], 4)))
-  return jnp.concatenate(groups, axis=-1)
+  return jnp.concatenate([cells, jnp.broadcast_to(direction, (*cells.shape[:3], 4))], axis=-1)
 
 
 def reconstruction_loss(kind: str, output: jnp.ndarray, target: jnp.ndarray) -> jnp.ndarray:

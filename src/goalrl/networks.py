@@ -20,6 +20,14 @@ from goalrl import parallel
 MINIGRID_CHANNEL_SIZES = (11, 6, 3)
 
 
+def minigrid_cells_onehot(image) -> jnp.ndarray:
+  """MiniGrid images ``[..., 7, 7, 3]`` (object, colour, state indices) -> one-hot cells
+  ``[..., 7, 7, 20]``. The one encoding every MiniGrid network reads (torsos, autoencoder)."""
+  image = image.astype(jnp.int32)
+  return jnp.concatenate([nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
+                          for i, n in enumerate(MINIGRID_CHANNEL_SIZES)], axis=-1)
+
+
 class MiniGridTorso(nn.Module):
   """One-hot cell encoding and the agent's direction, flattened, then a dense layer.
 
@@ -32,11 +40,8 @@ class MiniGridTorso(nn.Module):
 
   @nn.compact
   def __call__(self, obs):
-    image = obs["image"].astype(jnp.int32)
-    onehots = [nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
-               for i, n in enumerate(MINIGRID_CHANNEL_SIZES)]
-    x = jnp.concatenate(onehots, axis=-1).reshape(image.shape[0], -1)
-    x = jnp.concatenate([x, nn.one_hot(obs["direction"], 4)], axis=-1)
+    x = minigrid_cells_onehot(obs["image"])
+    x = jnp.concatenate([x.reshape(x.shape[0], -1), nn.one_hot(obs["direction"], 4)], axis=-1)
     return nn.relu(nn.Dense(self.hidden)(x))
 
 
@@ -68,9 +73,7 @@ class MiniGridConvTorso(nn.Module):
 
   @nn.compact
   def __call__(self, obs):
-    image = obs["image"].astype(jnp.int32)
-    x = jnp.concatenate([nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
-                         for i, n in enumerate(MINIGRID_CHANNEL_SIZES)], axis=-1)
+    x = minigrid_cells_onehot(obs["image"])
     for channels in (16, 32, 64):
       x = nn.relu(nn.Conv(channels, (2, 2), padding="VALID")(x))
     x = jnp.concatenate([x.reshape(x.shape[0], -1), nn.one_hot(obs["direction"], 4)], axis=-1)
