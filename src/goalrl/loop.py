@@ -49,9 +49,11 @@ class LoopState:
   episode_length: jnp.ndarray  # int32 [N]
   visit_counts: jnp.ndarray  # int32 [spec.num_cells]: env steps per cell, this device's envs, whole run
   visited_rooms: jnp.ndarray  # bool [spec.num_rooms]
-  # bool [N, spec.num_cells]: the cells each env's current episode has visited. Where every
-  # episode draws a new layout, the run-wide coverage saturates; this per-episode count does not.
-  episode_cells: jnp.ndarray
+  # Distinct cells per episode (where every episode draws a new layout, the run-wide coverage
+  # saturates; this count does not), kept in O(N) work per step, with no clearing at resets:
+  cell_stamps: jnp.ndarray  # int32 [N, spec.num_cells]: the episode (its start iteration) that
+  #                           last visited each cell, -1 = never
+  episode_cells: jnp.ndarray  # int32 [N]: distinct cells of each env's current episode
 
 
 def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) -> LoopState:
@@ -71,12 +73,18 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) ->
       episode_length=jnp.zeros(spec.num_envs, jnp.int32),
       visit_counts=jnp.zeros(spec.num_cells, jnp.int32).at[signals.cell].add(1),
       visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True),
-      episode_cells=_visit(jnp.zeros((spec.num_envs, spec.num_cells), bool), signals.cell))
+      **_visit(jnp.full((spec.num_envs, spec.num_cells), -1, jnp.int32),
+               jnp.zeros(spec.num_envs, jnp.int32), signals.cell,
+               episode=jnp.zeros(spec.num_envs, jnp.int32)))
 
 
-def _visit(cells: jnp.ndarray, cell: jnp.ndarray) -> jnp.ndarray:
-  """Marks each env's current ``cell`` in its row of ``cells`` [N, num_cells]."""
-  return cells.at[jnp.arange(cells.shape[0]), cell].set(True)
+def _visit(stamps, counts, cell, episode) -> dict:
+  """Each env's visit of ``cell`` in its ``episode`` (an id: the iteration it started at):
+  counted when that episode has not stamped the cell yet, then stamped."""
+  rows = jnp.arange(stamps.shape[0])
+  new = stamps[rows, cell] != episode
+  return dict(cell_stamps=stamps.at[rows, cell].set(episode),
+              episode_cells=counts + new.astype(jnp.int32))
 
 
 def split_seeds(tree, num_seeds: int):
@@ -140,18 +148,20 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   ep_length = jnp.where(ts.first, 0, ls.episode_length + 1)
   done = ts.terminated | ts.truncated
   # A new episode starts from its reset cell alone; the terminal obs's cell still counts.
-  cells = _visit(jnp.where(ts.first[:, None], False, ls.episode_cells), signals.cell)
+  iteration = ls.env_steps // spec.steps_per_iteration + 1
+  visit = _visit(ls.cell_stamps, jnp.where(ts.first, 0, ls.episode_cells), signals.cell,
+                 episode=iteration - ep_length)
   episodes = {
       "done": done.sum(), "return": jnp.sum(jnp.where(done, ep_return, 0.0)),
       "length": jnp.sum(jnp.where(done, ep_length, 0)),
       # MiniGrid pays a positive reward only when the mission is accomplished.
       "success": jnp.sum(ts.terminated & (ts.reward > 0)),
-      "cells": jnp.sum(jnp.where(done, cells.sum(axis=1), 0)),
+      "cells": jnp.sum(jnp.where(done, visit["episode_cells"], 0)),
   }
   ls = ls.replace(
       timestep=ts, env_steps=ls.env_steps + spec.steps_per_iteration, episode_return=ep_return,
       episode_length=ep_length, visit_counts=ls.visit_counts.at[signals.cell].add(1),
-      visited_rooms=ls.visited_rooms.at[signals.room].set(True), episode_cells=cells)
+      visited_rooms=ls.visited_rooms.at[signals.room].set(True), **visit)
   return ls, episodes
 
 
