@@ -3,8 +3,8 @@
   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py [--archives A.tgz,B.tgz]
       [--runs DIR] [--at 150000] [--out benchmarks/results/dqn_doorkey_gpu.json]
 
-Reads the archives that ``benchmarks/gpu_dqn_doorkey.sh`` brings back (default: rounds 1 and 2,
-``benchmarks/results/dqn_doorkey_gpu_round{1,2}.tgz``), unpacked into a temporary folder, or an
+Reads the archives that ``benchmarks/gpu_dqn_doorkey.sh`` brings back (default: rounds 1 to 3,
+``benchmarks/results/dqn_doorkey_gpu_round{1,2,3}.tgz``), unpacked into a temporary folder, or an
 unpacked ``dqn_doorkey/`` folder (``--runs``). Each holds ``dqn_doorkey/<setting>/config.json`` and
 ``seeds/<seed>/metrics.jsonl`` (one row per 10k env steps). Settings may have stopped early (the
 device script's time limit), so each is read as far as it ran. ``success_rate`` is the fraction of
@@ -48,7 +48,7 @@ from goalrl import metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
-ARCHIVES = tuple(os.path.join(RESULTS, f"dqn_doorkey_gpu_round{r}.tgz") for r in (1, 2))
+ARCHIVES = tuple(os.path.join(RESULTS, f"dqn_doorkey_gpu_round{r}.tgz") for r in (1, 2, 3))
 LAST_ROWS = 5
 WINDOW = 10_000  # "success at step S" averages the rows from S - WINDOW to S
 # The config keys gpu_dqn_doorkey.sh varies between settings.

@@ -38,6 +38,21 @@ if [ "${SET:-1}" = 1 ]; then  # round 1: one difference at a time from goalrl's 
     [common_eps100k]="$cdqn --config.agent.epsilon_decay_steps=100000"
     [common_16envs]="$cdqn --config.env.num_envs=16 --config.agent.updates_per_train=4"
   )
+elif [ "${SET}" = 3 ]; then  # round 3: faster epsilon with conv and dense, one change each
+  c3="$conv --config.agent.epsilon_decay_steps=300000"
+  d3="$cdqn --config.agent.epsilon_decay_steps=300000"
+  GRID=(
+    [conv_eps300k]="$c3"
+    [conv_eps400k]="$conv --config.agent.epsilon_decay_steps=400000"
+    [conv_eps300k_tgt1000]="$c3 --config.agent.target_update_every=1000"
+    [conv_eps300k_b128]="$c3 --config.agent.batch_size=128"
+    [conv_eps300k_buf50k]="$c3 --config.agent.replay_size=50000"
+    [conv_eps300k_16envs]="$c3 --config.env.num_envs=16 --config.agent.updates_per_train=4"
+    [conv_eps300k_lr1e-4]="$c3 --config.agent.learning_rate=1e-4"
+    [dense_eps300k]="$d3"
+    [dense_eps300k_tgt1000]="$d3 --config.agent.target_update_every=1000"
+    [dense_eps300k_16envs]="$d3 --config.env.num_envs=16 --config.agent.updates_per_train=4"
+  )
 else  # round 2: around the best of round 1 (common_conv), aiming at 0.9 within 300k
   GRID=(
     [conv_eps250k]="$conv --config.agent.epsilon_decay_steps=250000"
