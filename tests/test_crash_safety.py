@@ -33,7 +33,7 @@ def _run(workdir, *extra):
 def _params(workdir, step):
   state = ocp.StandardCheckpointer().restore(
       os.path.join(workdir, "checkpoints", str(step), "state"))
-  return state["agent"]["online"]
+  return state["agent"]["learner"]["online"]
 
 
 def _assert_same_run(a, b, step=6000):

@@ -1,11 +1,19 @@
 """Double DQN with n-step returns, a periodically copied target network, epsilon-greedy
-exploration and the Huber loss, as pure ``init / act / observe`` functions (see ``base.py``).
+exploration and the Huber loss, as pure ``init / act / observe`` functions (see ``base.py``), on
+the shared Q-learning core (``agents/qlearning.py``).
 
 Replay is the frame-deduplicated trajectory buffer of ``goalrl.replay``. An update runs every
 ``train_every`` loop iterations (one iteration = one step of all ``num_envs`` envs) once
 ``learning_starts`` env steps have been taken; each runs ``updates_per_train`` gradient steps.
+
+Extension point: a :class:`BatchHook` turns each sampled batch of replay windows into the TD batch
+and carries state of its own (``DQNState.hook``); ``make_agent(cfg, spec, hook)``. Plain DQN's
+hook is :func:`nstep_hook`; RND-DQN (``agents/rnd_dqn.py``) is DQN with a hook that trains the
+RND predictor on the batch and adds its bonus to the rewards.
 """
 from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
 
 import flax
 import jax
@@ -13,17 +21,38 @@ import jax.numpy as jnp
 import optax
 
 from goalrl import losses, networks, regularisers, replay
-from goalrl.agents.base import Agent, train_if_due, update_due
+from goalrl.agents.base import Agent
+from goalrl.agents.qlearning import Learner, make_core
 from goalrl.envs import EnvSpec
 
 
 @flax.struct.dataclass
 class DQNState:
-  online: dict
-  target: dict
-  opt_state: optax.OptState
+  learner: Learner
   replay: object  # flashbax TrajectoryBufferState of replay.Row
-  num_updates: jnp.ndarray  # int32 gradient steps so far
+  hook: Any  # the BatchHook's own state (plain DQN: an empty tuple)
+
+
+class BatchHook(NamedTuple):
+  """How sampled replay windows become the TD batch.
+
+  * ``init(key) -> hook_state``; ``None`` in place of the function means a stateless hook that
+    takes no key (so plain DQN's parameter init uses the agent key unsplit);
+  * ``batch(hook_state, windows) -> (hook_state, replay.Transition, metrics)``: ``windows`` are
+    flashbax samples of ``replay.Row`` (``[B, stack + n_step]``); ``metrics`` are logged beside
+    DQN's own.
+  """
+  init: Callable[[Any], Any] | None
+  batch: Callable[..., Any]
+
+
+def nstep_hook(cfg, spec: EnvSpec) -> BatchHook:
+  """Plain DQN: the windows' n-step transitions, rewards as stored."""
+  def batch(hook_state, windows):
+    transitions = jax.vmap(lambda w: replay.nstep_transition(spec, w, cfg.gamma, cfg.n_step))(
+        windows)
+    return hook_state, transitions, {}
+  return BatchHook(init=None, batch=batch)
 
 
 def make_network(cfg, spec: EnvSpec) -> networks.QNetwork:
@@ -39,34 +68,24 @@ def dummy_obs(spec: EnvSpec):
               direction=jnp.zeros((1,), jnp.int32))
 
 
-def epsilon_greedy(q: jnp.ndarray, epsilon: jnp.ndarray, key) -> jnp.ndarray:
-  """Per-row epsilon-greedy actions for a batch of Q-values [B, A]."""
-  k_explore, k_random = jax.random.split(key)
-  explore = jax.random.uniform(k_explore, q.shape[:1]) < epsilon
-  random_actions = jax.random.randint(k_random, q.shape[:1], 0, q.shape[1])
-  return jnp.where(explore, random_actions, jnp.argmax(q, axis=-1)).astype(jnp.int32)
-
-
-def make_agent(cfg, spec: EnvSpec) -> Agent:
+def make_agent(cfg, spec: EnvSpec, hook: BatchHook | None = None) -> Agent:
   """``cfg`` is ``config.agent``: the DQN hyper-parameters (see ``experiments/dqn.py``)."""
   net = make_network(cfg, spec)
-  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
-  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
-                                      cfg.adam_eps)
-  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
+  core = make_core(cfg, spec, cfg.n_step)
+  hook = hook or nstep_hook(cfg, spec)
 
   def init(key) -> DQNState:
-    params = net.init(key, dummy_obs(spec))
-    # A copy, not an alias: the loop donates the state, and XLA cannot donate one buffer twice.
-    target = jax.tree.map(jnp.copy, params)
-    return DQNState(online=params, target=target, opt_state=optimiser.init(params),
-                    replay=buffer.init(replay.example_row(spec)),
-                    num_updates=jnp.zeros((), jnp.int32))
+    if hook.init is None:
+      params, hook_state = net.init(key, dummy_obs(spec)), ()
+    else:
+      k_q, k_hook = jax.random.split(key)
+      params, hook_state = net.init(k_q, dummy_obs(spec)), hook.init(k_hook)
+    return DQNState(learner=core.init(params), replay=core.buffer.init(replay.example_row(spec)),
+                    hook=hook_state)
 
   def act(state: DQNState, ts, key, env_steps):
-    epsilon = epsilon_at(env_steps)
-    q = net.apply(state.online, ts.obs)
-    return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
+    actions, metrics = core.act(net.apply(state.learner.online, ts.obs), key, env_steps)
+    return state, actions, metrics
 
   def loss_fn(online, target, batch: replay.Transition):
     loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta)
@@ -75,20 +94,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                                    batch.valid)}, online, cfg)
 
   def gradient_step(state: DQNState, key):
-    batch = replay.sample_transitions(spec, buffer, state.replay, key, cfg.gamma, cfg.n_step)
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(state.online, state.target, batch)
-    updates, opt_state = optimiser.update(grads, state.opt_state, state.online)
-    online = optax.apply_updates(state.online, updates)
-    num_updates = state.num_updates + 1
-    target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
-    metrics["grad_norm"] = optax.tree.norm(grads)
-    return state.replace(online=online, target=target, opt_state=opt_state,
-                         num_updates=num_updates), metrics
+    windows = core.buffer.sample(state.replay, key).experience
+    hook_state, batch, hook_metrics = hook.batch(state.hook, windows)
+    learner = state.learner
+    grads, metrics = jax.grad(loss_fn, has_aux=True)(learner.online, learner.target, batch)
+    metrics.update(grad_norm=optax.tree.norm(grads), **hook_metrics)
+    return state.replace(learner=core.step(learner, grads), hook=hook_state), metrics
 
   def observe(state: DQNState, ts, actions, key, env_steps):
-    state = state.replace(replay=replay.add_rows(buffer, state.replay,
-                                                 replay.make_row(spec, ts, actions)))
-    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
-    return train_if_due(due, gradient_step, state, key, cfg.updates_per_train)
+    return core.store_and_train(state, replay.make_row(spec, ts, actions), key, env_steps,
+                                gradient_step)
 
   return Agent(init=init, act=act, observe=observe)

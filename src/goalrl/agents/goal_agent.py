@@ -29,12 +29,12 @@ from typing import Any, NamedTuple
 import flax
 import jax
 import jax.numpy as jnp
-import optax
 
 from goalrl import encoder as encoder_lib
 from goalrl import goals, losses, networks, optimism, regularisers, replay
-from goalrl.agents.base import Agent, train_if_due, update_due
-from goalrl.agents.dqn import epsilon_greedy
+from goalrl.agents import latent
+from goalrl.agents.base import Agent
+from goalrl.agents.qlearning import Learner, make_core
 from goalrl.envs import EnvSpec
 
 
@@ -46,15 +46,12 @@ class GoalRow(NamedTuple):
 @flax.struct.dataclass
 class GoalAgentState:
   encoder: encoder_lib.EncoderState
-  params: dict  # {"goal_q", "actor", "distance"}
-  target: dict  # {"goal_q", "actor"}
-  opt_state: Any
+  learner: Learner  # online {"goal_q", "actor", "distance"}, target {"goal_q", "actor"}
   replay: Any
   bank: jnp.ndarray  # float32 [bank_size, D]: recently encoded real states
   bank_count: jnp.ndarray  # int32
   goal: jnp.ndarray  # float32 [N, D]
   goal_age: jnp.ndarray  # int32 [N]
-  num_updates: jnp.ndarray
 
 
 def pair(z, g):
@@ -68,10 +65,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   goal_q_net = networks.MLP((*cfg.head_layers, 1), zero_head=True)
   actor_net = networks.MLP((*cfg.head_layers, spec.num_actions))
   distance_net = networks.MLP((*cfg.head_layers, 1))
-  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.horizon)
-  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
-                                      cfg.adam_eps)
-  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
+  core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
 
   def goal_q(params, z, g):
@@ -91,41 +85,40 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     x = jnp.zeros((1, 2 * dim))
     params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor_net.init(k_actor, x),
               "distance": distance_net.init(k_dist, x)}
-    target = {k: jax.tree.map(jnp.copy, params[k]) for k in ("goal_q", "actor")}
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32))
     n = spec.num_envs
     return GoalAgentState(
-        encoder=ae.init(k_enc), params=params, target=target, opt_state=optimiser.init(params),
-        replay=buffer.init(example), bank=jnp.zeros((cfg.bank_size, dim), jnp.float32),
-        bank_count=jnp.zeros((), jnp.int32), goal=jnp.zeros((n, dim), jnp.float32),
-        goal_age=jnp.zeros((n,), jnp.int32), num_updates=jnp.zeros((), jnp.int32))
+        encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
+        bank=jnp.zeros((cfg.bank_size, dim), jnp.float32), bank_count=jnp.zeros((), jnp.int32),
+        goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32))
 
   def act(state: GoalAgentState, ts, key, env_steps):
     k_cand, k_eps = jax.random.split(key)
     n = spec.num_envs
     z = ae.encode(state.encoder.params, ts.obs)
+    params = state.learner.online
     events = goals.goal_events(
-        cfg.variant, ts.first, distance(state.params, z, state.goal),
-        goal_q(state.params, z, state.goal), state.goal_age, cfg.reach_threshold,
+        cfg.variant, ts.first, distance(params, z, state.goal),
+        goal_q(params, z, state.goal), state.goal_age, cfg.reach_threshold,
         cfg.abandon_threshold, cfg.max_goal_steps)
     cands = goals.candidates(k_cand, n, cfg.num_candidates, state.bank,
                              jnp.minimum(state.bank_count, cfg.bank_size), cfg.candidate_source)
-    q_cands = goal_q(state.params, jnp.broadcast_to(z[:, None], cands.shape), cands)
+    q_cands = goal_q(params, jnp.broadcast_to(z[:, None], cands.shape), cands)
     chosen, chosen_q = goals.select_goal(q_cands, cands)
     goal = jnp.where(events.renew[:, None], chosen, state.goal)
     age = jnp.where(events.renew, 0, state.goal_age + 1)
     slots = (state.bank_count + jnp.arange(n)) % cfg.bank_size
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
-    epsilon = epsilon_at(env_steps)
-    actions = epsilon_greedy(actor_net.apply(state.params["actor"], pair(z, goal)), epsilon, k_eps)
+    actions, eps_metrics = core.act(actor_net.apply(params["actor"], pair(z, goal)), k_eps,
+                                    env_steps)
     renew = events.renew
     metrics = {
-        "epsilon": epsilon.astype(jnp.float32),
+        **eps_metrics,
         "sum/goals_reached": events.reached.sum().astype(jnp.float32),
         "sum/goals_abandoned": events.abandoned.sum().astype(jnp.float32),
         "goal_q": losses.masked_mean(chosen_q, renew),
-        "goal_distance": losses.masked_mean(distance(state.params, z, chosen), renew),
+        "goal_distance": losses.masked_mean(distance(params, z, chosen), renew),
     }
     return state, actions, metrics
 
@@ -190,27 +183,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def gradient_step(state: GoalAgentState, key):
     k_sample, k_loss, k_enc = jax.random.split(key, 3)
-    windows = buffer.sample(state.replay, k_sample).experience
-    (grads, enc_grads), metrics = jax.grad(losses_fn, argnums=(0, 1), has_aux=True)(
-        state.params, state.encoder.params, state.target, windows, k_loss)
-    updates, opt_state = optimiser.update(grads, state.opt_state, state.params)
-    params = optax.apply_updates(state.params, updates)
-    num_updates = state.num_updates + 1
-    target = {k: optax.periodic_update(params[k], state.target[k], num_updates,
-                                       cfg.target_update_every) for k in state.target}
-    enc_state, enc_metrics = encoder_lib.step_after_agent(ae, state.encoder, enc_grads,
-                                                          cfg.encoder.agent_grads, k_enc)
-    return state.replace(params=params, target=target, opt_state=opt_state, encoder=enc_state,
-                         num_updates=num_updates), {**metrics, **enc_metrics}
-
+    windows = core.buffer.sample(state.replay, k_sample).experience
+    return latent.update(core, ae, cfg, state, losses_fn, windows, k_loss, k_enc)
 
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal)
-    state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream),
-                          replay=replay.add_rows(buffer, state.replay, rows))
-    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
-    return train_if_due(due, gradient_step, state, k_train, cfg.updates_per_train)
+    state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    return core.store_and_train(state, rows, k_train, env_steps, gradient_step)
 
   def pictures(state: GoalAgentState, ts):
     """Env 0: observation, decoded current goal, reconstruction (see ``goalrl.pictures``)."""

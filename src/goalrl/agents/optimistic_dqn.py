@@ -15,23 +15,20 @@ from __future__ import annotations
 import flax
 import jax
 import jax.numpy as jnp
-import optax
 
 from goalrl import encoder as encoder_lib
 from goalrl import losses, networks, optimism, regularisers, replay
-from goalrl.agents.base import Agent, train_if_due, update_due
-from goalrl.agents.dqn import epsilon_greedy
+from goalrl.agents import latent
+from goalrl.agents.base import Agent
+from goalrl.agents.qlearning import Learner, make_core
 from goalrl.envs import EnvSpec
 
 
 @flax.struct.dataclass
 class OptimisticDQNState:
   encoder: encoder_lib.EncoderState
-  online: dict
-  target: dict
-  opt_state: optax.OptState
+  learner: Learner  # Q over latents
   replay: object
-  num_updates: jnp.ndarray
 
 
 def optimistic_batch(key, batch: replay.Transition, num_actions: int, opt_cfg):
@@ -56,10 +53,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   """``cfg`` is ``config.agent`` with ``encoder`` and ``optimism`` sub-configs."""
   ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
   q_net = networks.MLP((*cfg.head_layers, spec.num_actions), zero_head=cfg.zero_head)
-  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
-  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
-                                      cfg.adam_eps)
-  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
+  core = make_core(cfg, spec, cfg.n_step)
 
   def encode(params, obs):
     z = ae.encode(params, obs)
@@ -68,16 +62,13 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def init(key) -> OptimisticDQNState:
     k_enc, k_q = jax.random.split(key)
     params = q_net.init(k_q, jnp.zeros((1, cfg.encoder.latent)))
-    return OptimisticDQNState(encoder=ae.init(k_enc), online=params,
-                              target=jax.tree.map(jnp.copy, params),
-                              opt_state=optimiser.init(params),
-                              replay=buffer.init(replay.example_row(spec)),
-                              num_updates=jnp.zeros((), jnp.int32))
+    return OptimisticDQNState(encoder=ae.init(k_enc), learner=core.init(params),
+                              replay=core.buffer.init(replay.example_row(spec)))
 
   def act(state: OptimisticDQNState, ts, key, env_steps):
-    epsilon = epsilon_at(env_steps)
-    q = q_net.apply(state.online, ae.encode(state.encoder.params, ts.obs))
-    return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
+    q = q_net.apply(state.learner.online, ae.encode(state.encoder.params, ts.obs))
+    actions, metrics = core.act(q, key, env_steps)
+    return state, actions, metrics
 
   def loss_fn(online, enc_params, target, batch: replay.Transition, key):
     latents = batch._replace(obs_tm1=encode(enc_params, batch.obs_tm1),
@@ -92,24 +83,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def gradient_step(state: OptimisticDQNState, key):
     k_sample, k_mix, k_enc = jax.random.split(key, 3)
-    batch = replay.sample_transitions(spec, buffer, state.replay, k_sample, cfg.gamma, cfg.n_step)
-    (q_grads, enc_grads), metrics = jax.grad(loss_fn, argnums=(0, 1), has_aux=True)(
-        state.online, state.encoder.params, state.target, batch, k_mix)
-    updates, opt_state = optimiser.update(q_grads, state.opt_state, state.online)
-    online = optax.apply_updates(state.online, updates)
-    num_updates = state.num_updates + 1
-    target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
-    enc_state, enc_metrics = encoder_lib.step_after_agent(ae, state.encoder, enc_grads,
-                                                          cfg.encoder.agent_grads, k_enc)
-    return state.replace(online=online, target=target, opt_state=opt_state, encoder=enc_state,
-                         num_updates=num_updates), {**metrics, **enc_metrics}
+    batch = replay.sample_transitions(spec, core.buffer, state.replay, k_sample, cfg.gamma,
+                                      cfg.n_step)
+    return latent.update(core, ae, cfg, state, loss_fn, batch, k_mix, k_enc)
 
   def observe(state: OptimisticDQNState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
-    state = state.replace(
-        encoder=ae.observe(state.encoder, ts.obs, k_stream),
-        replay=replay.add_rows(buffer, state.replay, replay.make_row(spec, ts, actions)))
-    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
-    return train_if_due(due, gradient_step, state, k_train, cfg.updates_per_train)
+    state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    return core.store_and_train(state, replay.make_row(spec, ts, actions), k_train, env_steps,
+                                gradient_step)
 
   return Agent(init=init, act=act, observe=observe)

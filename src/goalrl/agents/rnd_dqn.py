@@ -27,6 +27,8 @@ Choices, and why:
   the torso's ``/ 255`` (the paper whitens pixels, a candidate if Montezuma needs it).
 * **Predictor training**: on those same next observations, in the same gradient step as Q, with
   its own Adam, so one sampled batch pays for both.
+* **Built on DQN**: the agent is ``agents/dqn.py`` with :func:`rnd_hook` as its batch hook; the
+  predictor, target and moments are the hook's state (``DQNState.hook``).
 """
 from __future__ import annotations
 
@@ -38,9 +40,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from goalrl import losses, networks, parallel, regularisers, replay
-from goalrl.agents.base import Agent, train_if_due, update_due
-from goalrl.agents.dqn import dummy_obs, epsilon_greedy, make_network
+from goalrl import networks, parallel, replay
+from goalrl.agents import dqn
+from goalrl.agents.base import Agent
+from goalrl.agents.dqn import dummy_obs
 from goalrl.envs import EnvSpec
 
 # Added to the running variance before the square root: raw errors are mean squares, never < 0.
@@ -61,16 +64,6 @@ class RNDState:
   predictor: dict
   opt_state: optax.OptState
   moments: RunningMoments
-
-
-@flax.struct.dataclass
-class RNDDQNState:
-  online: dict
-  target: dict
-  opt_state: optax.OptState
-  replay: object  # flashbax TrajectoryBufferState of replay.Row
-  num_updates: jnp.ndarray  # int32 gradient steps so far
-  rnd: RNDState
 
 
 class RND(NamedTuple):
@@ -153,56 +146,23 @@ def bonus_transitions(spec: EnvSpec, windows: replay.Row, intrinsic: jnp.ndarray
       windows, bonus)
 
 
+def rnd_hook(cfg, spec: EnvSpec) -> dqn.BatchHook:
+  """DQN's batch hook for RND: one predictor step on the windows' next observations, then their
+  normalised errors as the per-row bonus of the n-step returns. Its state is :class:`RNDState`."""
+  rnd = make_rnd(cfg.rnd, spec, cfg.max_grad_norm, cfg.adam_eps)
+
+  def batch(rnd_state: RNDState, windows):
+    rnd_state, raw, rnd_loss = rnd_update(rnd, rnd_state, next_observations(spec, windows,
+                                                                            cfg.n_step))
+    intrinsic = jax.lax.stop_gradient(normalise(rnd_state.moments, raw))
+    transitions = bonus_transitions(spec, windows, intrinsic.reshape(-1, cfg.n_step),
+                                    cfg.rnd.beta, cfg.gamma, cfg.n_step)
+    return rnd_state, transitions, {"rnd_loss": rnd_loss,
+                                    "intrinsic_reward": jnp.mean(intrinsic)}
+
+  return dqn.BatchHook(init=lambda key: init_rnd(rnd, spec, key), batch=batch)
+
+
 def make_agent(cfg, spec: EnvSpec) -> Agent:
   """``cfg`` is ``config.agent``: DQN keys plus ``rnd`` (see ``experiments/rnd_dqn.py``)."""
-  net = make_network(cfg, spec)
-  rnd = make_rnd(cfg.rnd, spec, cfg.max_grad_norm, cfg.adam_eps)
-  buffer = replay.make_buffer(spec, cfg.replay_size, cfg.batch_size, cfg.n_step)
-  optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm,
-                                      cfg.adam_eps)
-  epsilon_at = optax.linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_decay_steps)
-
-  def init(key) -> RNDDQNState:
-    k_q, k_rnd = jax.random.split(key)
-    params = net.init(k_q, dummy_obs(spec))
-    # A copy, not an alias: the loop donates the state, and XLA cannot donate one buffer twice.
-    return RNDDQNState(online=params, target=jax.tree.map(jnp.copy, params),
-                       opt_state=optimiser.init(params),
-                       replay=buffer.init(replay.example_row(spec)),
-                       num_updates=jnp.zeros((), jnp.int32), rnd=init_rnd(rnd, spec, k_rnd))
-
-  def act(state: RNDDQNState, ts, key, env_steps):
-    epsilon = epsilon_at(env_steps)
-    q = net.apply(state.online, ts.obs)
-    return state, epsilon_greedy(q, epsilon, key), {"epsilon": epsilon.astype(jnp.float32)}
-
-  def loss_fn(online, target, batch: replay.Transition):
-    loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta)
-    return regularisers.regularise(loss, {
-        "loss": loss, "q_mean": losses.masked_mean(losses.q_taken(q_tm1, batch.a_tm1),
-                                                   batch.valid)}, online, cfg)
-
-  def gradient_step(state: RNDDQNState, key):
-    windows = buffer.sample(state.replay, key).experience
-    rnd_state, raw, rnd_loss = rnd_update(
-        rnd, state.rnd, next_observations(spec, windows, cfg.n_step))
-    intrinsic = jax.lax.stop_gradient(normalise(rnd_state.moments, raw))
-    batch = bonus_transitions(spec, windows, intrinsic.reshape(-1, cfg.n_step), cfg.rnd.beta,
-                              cfg.gamma, cfg.n_step)
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(state.online, state.target, batch)
-    updates, opt_state = optimiser.update(grads, state.opt_state, state.online)
-    online = optax.apply_updates(state.online, updates)
-    num_updates = state.num_updates + 1
-    target = optax.periodic_update(online, state.target, num_updates, cfg.target_update_every)
-    metrics.update(grad_norm=optax.tree.norm(grads), rnd_loss=rnd_loss,
-                   intrinsic_reward=jnp.mean(intrinsic))
-    return state.replace(online=online, target=target, opt_state=opt_state,
-                         num_updates=num_updates, rnd=rnd_state), metrics
-
-  def observe(state: RNDDQNState, ts, actions, key, env_steps):
-    state = state.replace(replay=replay.add_rows(buffer, state.replay,
-                                                 replay.make_row(spec, ts, actions)))
-    due = update_due(cfg, env_steps, spec.steps_per_iteration, buffer.can_sample(state.replay))
-    return train_if_due(due, gradient_step, state, key, cfg.updates_per_train)
-
-  return Agent(init=init, act=act, observe=observe)
+  return dqn.make_agent(cfg, spec, hook=rnd_hook(cfg, spec))
