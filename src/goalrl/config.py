@@ -1,5 +1,9 @@
 """The config schema every agent shares, and the one validation pass run before anything compiles.
 
+Jax-free: this module imports nothing of goalrl but the supported env names, so validating a
+config (``validate``) imports no jax, envpool or agent code. The allowed values of every
+categorical key live here, and the modules that implement them import them from here.
+
 Experiment files (``experiments/*.py``) start from :func:`base_config` and add ``config.agent``.
 Top-level keys that users and scripts may rely on for every agent: ``seed``, ``total_steps`` (env
 steps), ``log_every``, ``checkpoint_every`` (env steps), ``env.name``, ``env.num_envs``.
@@ -10,7 +14,18 @@ import difflib
 
 import ml_collections
 
-from goalrl import envs
+from goalrl.env_names import SUPPORTED as SUPPORTED_ENVS
+
+# Allowed values of the categorical keys (the modules named implement them).
+AGENTS = ("dqn", "optimistic_dqn", "goal_agent", "rnd_dqn")  # goalrl.agents.REGISTRY
+WEIGHT_REGS = ("none", "l2", "unit_norm")  # goalrl.regularisers
+GOAL_VARIANTS = ("progress", "reach")  # goalrl.goals
+CANDIDATE_SOURCES = ("prior", "replay", "both")  # goalrl.goals
+DISTANCES = ("latent", "learned")  # goalrl.goals
+ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
+STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
+GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
+OPTIMISM_SOURCES = ("prior", "replay", "both")  # goalrl.optimism
 
 
 class ConfigError(ValueError):
@@ -136,16 +151,11 @@ def validate(config) -> None:
          f"parallel.devices={config.parallel.devices!r} must be an integer >= 0 (0 = every local "
          "device)")
   env = config.env
-  names = envs.all_env_names()
-  if env.name not in names:
-    close = difflib.get_close_matches(env.name, names, n=5, cutoff=0.6)
-    e.append(f"env.name={env.name!r} is not an envpool env (similar: {', '.join(close) or 'none'};"
-             " Atari games end in '-v5', grid worlds start with 'MiniGrid-' or 'BabyAI-')")
-  else:
-    try:
-      envs.env_kind(env.name)
-    except ValueError as err:
-      e.append(f"{err}; goalrl supports Atari v5 and MiniGrid/BabyAI envs")
+  if env.name not in SUPPORTED_ENVS:
+    close = difflib.get_close_matches(env.name, SUPPORTED_ENVS, n=5, cutoff=0.6)
+    e.append(f"env.name={env.name!r} is not an env goalrl supports (similar: "
+             f"{', '.join(close) or 'none'}; goalrl runs envpool's Atari games, whose names end in "
+             "'-v5', and its grid worlds, whose names start with 'MiniGrid-' or 'BabyAI-')")
   _check(e, env.num_envs >= 1, f"env.num_envs={env.num_envs} must be >= 1")
   _check(e, env.rollout in ("xla", "host"), f"env.rollout={env.rollout!r} must be 'xla' or 'host'")
   _check(e, env.num_threads >= 0, f"env.num_threads={env.num_threads} must be >= 0")
@@ -167,9 +177,8 @@ def validate(config) -> None:
   _check(e, config.max_checkpoints >= 1, f"max_checkpoints={config.max_checkpoints} must be >= 1")
   _check(e, config.memory_budget_gb >= 0,
          f"memory_budget_gb={config.memory_budget_gb} must be >= 0 (0 = no check)")
-  from goalrl.agents import REGISTRY  # late: agents import jax
-  if config.agent.name not in REGISTRY:
-    e.append(f"agent.name={config.agent.name!r} must be one of {sorted(REGISTRY)}")
+  if config.agent.name not in AGENTS:
+    e.append(f"agent.name={config.agent.name!r} must be one of {sorted(AGENTS)}")
   else:
     e.extend(goal_agent_errors(config) if config.agent.name == "goal_agent"
              else dqn_errors(config))
@@ -244,22 +253,20 @@ def _common_learner_errors(a, e) -> None:
     _check(e, 0.0 <= a[k] <= 1.0, f"agent.{k}={a[k]} must be in [0, 1]")
   _check(e, a.epsilon_decay_steps >= 1,
          f"agent.epsilon_decay_steps={a.epsilon_decay_steps} must be >= 1")
-  from goalrl import regularisers
-  _check(e, a.weight_reg in regularisers.KINDS,
-         f"agent.weight_reg={a.weight_reg!r} must be one of {regularisers.KINDS}")
+  _check(e, a.weight_reg in WEIGHT_REGS,
+         f"agent.weight_reg={a.weight_reg!r} must be one of {WEIGHT_REGS}")
   _check(e, a.weight_reg_coef >= 0, f"agent.weight_reg_coef={a.weight_reg_coef} must be >= 0")
 
 
 def goal_agent_errors(config) -> list[str]:
-  from goalrl import goals
   a, e = config.agent, []
   _common_learner_errors(a, e)
-  _check(e, a.variant in goals.VARIANTS, f"agent.variant={a.variant!r} must be one of "
-         f"{goals.VARIANTS}")
-  _check(e, a.candidate_source in goals.CANDIDATE_SOURCES,
-         f"agent.candidate_source={a.candidate_source!r} must be one of {goals.CANDIDATE_SOURCES}")
-  _check(e, a.distance in goals.DISTANCES,
-         f"agent.distance={a.distance!r} must be one of {goals.DISTANCES}")
+  _check(e, a.variant in GOAL_VARIANTS, f"agent.variant={a.variant!r} must be one of "
+         f"{GOAL_VARIANTS}")
+  _check(e, a.candidate_source in CANDIDATE_SOURCES,
+         f"agent.candidate_source={a.candidate_source!r} must be one of {CANDIDATE_SOURCES}")
+  _check(e, a.distance in DISTANCES,
+         f"agent.distance={a.distance!r} must be one of {DISTANCES}")
   _check(e, a.num_candidates >= 1, f"agent.num_candidates={a.num_candidates} must be >= 1")
   _check(e, a.bank_size >= 1, f"agent.bank_size={a.bank_size} must be >= 1")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")
@@ -279,7 +286,6 @@ def goal_agent_errors(config) -> list[str]:
 def encoder_errors(c, env_name: str) -> list[str]:
   import numpy as np
 
-  from goalrl import diverse_replay, encoder, networks
   e = []
   n = len(c.kernels)
   side = min(obs_layout(env_name)[1][:2])
@@ -296,21 +302,21 @@ def encoder_errors(c, env_name: str) -> list[str]:
          "agent.encoder kernels, channels and strides must all be >= 1")
   _check(e, c.latent >= 1, f"agent.encoder.latent={c.latent} must be >= 1")
   _check(e, c.hidden >= 0, f"agent.encoder.hidden={c.hidden} must be >= 0 (0 = no dense layer)")
-  _check(e, c.regulariser in encoder.REGULARISERS,
-         f"agent.encoder.regulariser={c.regulariser!r} must be one of {encoder.REGULARISERS}")
+  _check(e, c.regulariser in ENCODER_REGULARISERS,
+         f"agent.encoder.regulariser={c.regulariser!r} must be one of {ENCODER_REGULARISERS}")
   _check(e, c.reg_weight >= 0, f"agent.encoder.reg_weight={c.reg_weight} must be >= 0")
   _check(e, c.batch_size >= 2, f"agent.encoder.batch_size={c.batch_size} must be >= 2")
   _check(e, c.learning_rate > 0, f"agent.encoder.learning_rate={c.learning_rate} must be > 0")
-  _check(e, c.stream in diverse_replay.STRATEGIES,
-         f"agent.encoder.stream={c.stream!r} must be one of {diverse_replay.STRATEGIES}")
+  _check(e, c.stream in STREAM_STRATEGIES,
+         f"agent.encoder.stream={c.stream!r} must be one of {STREAM_STRATEGIES}")
   _check(e, c.stream_size >= 1, f"agent.encoder.stream_size={c.stream_size} must be >= 1")
   groups = c.get("groups", 1)
   _check(e, isinstance(groups, int) and groups >= 1
          and all(int(ch) % groups == 0 for ch in c.channels),
          f"agent.encoder.groups={groups!r} must be an integer >= 1 that divides every conv's "
          f"channels={tuple(c.channels)} (1 = plain convolutions)")
-  _check(e, c.get("group_impl", "feature_group") in networks.GROUP_IMPLS,
-         f"agent.encoder.group_impl={c.get('group_impl')!r} must be one of {networks.GROUP_IMPLS}")
+  _check(e, c.get("group_impl", "feature_group") in GROUP_IMPLS,
+         f"agent.encoder.group_impl={c.get('group_impl')!r} must be one of {GROUP_IMPLS}")
   if c.get("grow") is not None:
     e.extend(grow_errors(c.grow))
   return e
@@ -335,11 +341,10 @@ def grow_errors(g) -> list[str]:
 
 
 def optimism_errors(c) -> list[str]:
-  from goalrl import optimism
   e = []
   _check(e, 0.0 <= c.ratio < 1.0, f"agent.optimism.ratio={c.ratio} must be in [0, 1)")
-  _check(e, c.source in optimism.SOURCES,
-         f"agent.optimism.source={c.source!r} must be one of {optimism.SOURCES}")
+  _check(e, c.source in OPTIMISM_SOURCES,
+         f"agent.optimism.source={c.source!r} must be one of {OPTIMISM_SOURCES}")
   _check(e, c.noise >= 0, f"agent.optimism.noise={c.noise} must be >= 0")
   return e
 

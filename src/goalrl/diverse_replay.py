@@ -18,7 +18,9 @@ import flax
 import jax
 import jax.numpy as jnp
 
-STRATEGIES = ("reservoir", "fifo")
+from goalrl.config import STREAM_STRATEGIES
+
+STRATEGIES = STREAM_STRATEGIES
 
 
 @flax.struct.dataclass

@@ -37,10 +37,11 @@ import numpy as np
 import optax
 
 from goalrl import diverse_replay, grow, networks
+from goalrl.config import ENCODER_REGULARISERS
 from goalrl.envs import EnvSpec
 from goalrl.networks import MINIGRID_CHANNEL_SIZES, minigrid_cells_onehot
 
-REGULARISERS = ("none", "kl", "mmd")
+REGULARISERS = ENCODER_REGULARISERS
 MINIGRID_GROUPS = (*MINIGRID_CHANNEL_SIZES, 4)  # + direction
 
 

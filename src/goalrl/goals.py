@@ -20,9 +20,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-VARIANTS = ("progress", "reach")
-CANDIDATE_SOURCES = ("prior", "replay", "both")
-DISTANCES = ("latent", "learned")
+from goalrl.config import GOAL_VARIANTS
+
+VARIANTS = GOAL_VARIANTS
 
 
 def latent_distance(z: jnp.ndarray, g: jnp.ndarray) -> jnp.ndarray:

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from goalrl import parallel
+from goalrl.config import GROUP_IMPLS
 
 # MiniGrid image channels are (object index, colour index, state) with these many values each.
 MINIGRID_CHANNEL_SIZES = (11, 6, 3)
@@ -118,7 +119,6 @@ class MLP(nn.Module):
     return nn.Dense(self.layers[-1], kernel_init=init)(x)
 
 
-GROUP_IMPLS = ("feature_group", "vmap")
 
 
 class GroupedConv(nn.Module):

@@ -14,7 +14,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-SOURCES = ("prior", "replay", "both")
+from goalrl.config import OPTIMISM_SOURCES
+
+SOURCES = OPTIMISM_SOURCES
 
 
 def num_synthetic(batch_size: int, ratio: float) -> int:

@@ -50,6 +50,8 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from goalrl.config import ConfigError
+
 AXIS = "devices"
 
 # Agent keys sized for the whole run that each device holds a 1/D share of.
@@ -101,7 +103,6 @@ def local_device_count(config) -> int:
 def check(config, local_devices: int, num_processes: int) -> None:
   """The device layout errors :func:`goalrl.config.validate` cannot see without jax (the device
   count): raised as ``ConfigError`` before any env is built or anything compiles."""
-  from goalrl.config import ConfigError
   available = jax.local_device_count()
   if config.parallel.devices > available:
     raise ConfigError(

@@ -16,7 +16,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-KINDS = ("none", "l2", "unit_norm")
+from goalrl.config import WEIGHT_REGS
+
+KINDS = WEIGHT_REGS
 
 _EPS = 1e-12  # keeps the norm's gradient finite at an all-zero unit
 

@@ -1,0 +1,80 @@
+"""The config schema (``goalrl.config``) stands alone: validating any experiment imports no jax,
+``goalrl`` has no import cycle (function-local imports included), and the lists it checks against
+match what they describe (envpool's registry, the agent registry)."""
+import ast
+import os
+import subprocess
+import sys
+
+from helpers import AGENTS, ROOT
+
+SRC = os.path.join(ROOT, "src")
+
+
+def test_validating_every_experiment_imports_no_jax():
+  code = f"""
+import importlib.util, sys
+from goalrl import config
+for agent in {list(AGENTS)!r}:
+  spec = importlib.util.spec_from_file_location(agent, "experiments/" + agent + ".py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  for variant in ("minigrid", "quick", "atari"):
+    config.validate(module.get_config(variant))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jax", "jaxlib", "envpool", "flax"))
+print(heavy)
+"""
+  out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": SRC}, check=True).stdout
+  assert out.strip() == "[]"
+
+
+def _imports(path: str, module: str) -> set[str]:
+  """goalrl modules imported anywhere in a file (function bodies too), as dotted names;
+  ``from pkg import sub`` counts as ``pkg.sub`` where that is a module."""
+  found = set()
+  for node in ast.walk(ast.parse(open(path).read())):
+    if isinstance(node, ast.Import):
+      found.update(a.name for a in node.names)
+    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+      for a in node.names:
+        sub = f"{node.module}.{a.name}"
+        is_module = os.path.exists(os.path.join(SRC, *sub.split(".")) + ".py")
+        found.add(sub if is_module else node.module)
+  return {m for m in found if m.split(".")[0] == "goalrl" and m != module}
+
+
+def test_goalrl_has_no_import_cycle():
+  graph = {}
+  for folder, _, files in os.walk(os.path.join(SRC, "goalrl")):
+    for name in files:
+      if name.endswith(".py"):
+        path = os.path.join(folder, name)
+        parts = os.path.relpath(path, SRC)[:-3].split(os.sep)
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[module] = _imports(path, module)
+  assert "goalrl.agents.dqn" in graph["goalrl.agents.rnd_dqn"]  # the scan sees what it should
+  state = {}  # module -> "open" while on the DFS stack, "done" after
+
+  def visit(m, stack):
+    state[m] = "open"
+    for dep in sorted(graph.get(m, ())):
+      assert state.get(dep) != "open", "import cycle: " + " -> ".join([*stack, m, dep])
+      if dep not in state:
+        visit(dep, [*stack, m])
+    state[m] = "done"
+
+  for m in sorted(graph):
+    if m not in state:
+      visit(m, [])
+
+
+def test_lists_match_what_they_describe():
+  from envpool.registration import registry
+
+  from goalrl import config
+  from goalrl.agents import REGISTRY
+  assert tuple(REGISTRY) == config.AGENTS
+  families = ("envpool.atari", "envpool.minigrid")
+  assert config.SUPPORTED_ENVS == tuple(sorted(n for n, s in registry.specs.items()
+                                               if s[0] in families))
