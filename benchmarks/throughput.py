@@ -116,7 +116,7 @@ def measure_reference(env: str, steps: int, replay_size: int) -> dict:
   pool = envs.make_pool(config.env, 0)
   spec = envs.make_spec(config.env, pool)
   net = dqn.make_network(cfg, spec)
-  params = net.init(jax.random.PRNGKey(0), dqn.dummy_obs(spec))
+  params = net.init(jax.random.PRNGKey(0), spec.zero_obs(1))
   target = params
   optimiser = networks.make_optimiser(cfg.learning_rate, cfg.max_grad_norm, cfg.adam_eps)
   opt_state = optimiser.init(params)

@@ -51,7 +51,7 @@ batch = replay.Transition(obs_tm1=obs(), a_tm1=jnp.asarray(rng.integers(0, 7, B)
                           r_t=jnp.asarray(rng.random(B), jnp.float32),
                           discount_t=jnp.full(B, 0.97, jnp.float32), obs_t=obs(),
                           valid=jnp.ones(B, bool))
-params = net.init(jax.random.PRNGKey(0), dqn.dummy_obs(spec))
+params = net.init(jax.random.PRNGKey(0), spec.zero_obs(1))
 target = jax.tree.map(lambda x: x + 0.01, params)
 
 def step(carry, batch):

@@ -11,10 +11,10 @@ from helpers import AGENTS, ROOT
 SRC = os.path.join(ROOT, "src")
 
 
-def test_validating_every_experiment_imports_no_jax():
+def test_the_cli_and_validating_every_experiment_import_no_jax():
   code = f"""
 import importlib.util, sys
-from goalrl import config
+from goalrl import config, train  # the CLI module too: it validates before importing jax
 for agent in {list(AGENTS)!r}:
   spec = importlib.util.spec_from_file_location(agent, "experiments/" + agent + ".py")
   module = importlib.util.module_from_spec(spec)

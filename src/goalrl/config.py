@@ -15,6 +15,7 @@ import difflib
 import ml_collections
 
 from goalrl.env_names import SUPPORTED as SUPPORTED_ENVS
+from goalrl.layout import MINIGRID, ObsLayout, obs_layout
 
 # Allowed values of the categorical keys (the modules named implement them).
 AGENTS = ("dqn", "optimistic_dqn", "goal_agent", "rnd_dqn")  # goalrl.agents.REGISTRY
@@ -200,29 +201,30 @@ def validate(config) -> None:
     raise ConfigError("Invalid config: " + "; ".join(e) + ".")
 
 
-def obs_layout(env_name: str) -> tuple[int, tuple[int, ...]]:
-  """(frame stack, frame shape) of an env, known from its family without building it."""
-  return (4, (84, 84)) if env_name.endswith("-v5") else (1, (7, 7, 3))
+def _layout(env_name: str) -> ObsLayout:
+  """The env's observation layout; a grid world's where the name is of no family goalrl runs
+  (that name is reported by its own check, and the size checks still run)."""
+  try:
+    return obs_layout(env_name)
+  except ValueError:
+    return MINIGRID
 
 
 def replay_bytes(config) -> int:
   """Bytes the agent replay and encoder stream will allocate (``goalrl.replay`` row layout)."""
-  import numpy as np
-  stack, frame = obs_layout(config.env.name)
-  frame_bytes = int(np.prod(frame)) + (0 if stack > 1 else 1)  # MiniGrid adds the direction
-  row = frame_bytes + 1 + 4 + 3  # action, reward, terminated/truncated/first
+  layout = _layout(config.env.name)
+  row = layout.frame_bytes() + 1 + 4 + 3  # action, reward, terminated/truncated/first
   if config.agent.name == "goal_agent":
     row += 4 * config.agent.encoder.latent  # the goal stored with each row
   total = row * config.agent.replay_size
   if "encoder" in config.agent:
-    obs = stack * int(np.prod(frame)) + (0 if stack > 1 else 4)
-    total += obs * config.agent.encoder.stream_size
+    total += layout.obs_bytes() * config.agent.encoder.stream_size
   return total
 
 
 def dqn_errors(config) -> list[str]:
   a, e = config.agent, []
-  stack = 4 if config.env.name.endswith("-v5") else 1
+  stack = _layout(config.env.name).stack
   _common_learner_errors(a, e)
   need = (stack + a.n_step) * max(config.env.num_envs, 1)
   _check(e, a.replay_size >= need,
@@ -275,7 +277,7 @@ def goal_agent_errors(config) -> list[str]:
   _check(e, 1 <= a.n_step <= a.horizon,
          f"agent.n_step={a.n_step} must be in [1, agent.horizon={a.horizon}]")
   _check(e, 0.0 < a.actor_gamma <= 1.0, f"agent.actor_gamma={a.actor_gamma} must be in (0, 1]")
-  stack = 4 if config.env.name.endswith("-v5") else 1
+  stack = _layout(config.env.name).stack
   need = (stack + a.horizon) * max(config.env.num_envs, 1)
   _check(e, a.replay_size >= need,
          f"agent.replay_size={a.replay_size} must be >= (frame stack {stack} + horizon "
@@ -288,7 +290,7 @@ def encoder_errors(c, env_name: str) -> list[str]:
 
   e = []
   n = len(c.kernels)
-  side = min(obs_layout(env_name)[1][:2])
+  side = min(_layout(env_name).frame_shape[:2])
   if n and all(int(k) >= 1 for k in (*c.kernels, *c.strides)):
     reduction = int(np.prod([int(s) for s in c.strides]))
     _check(e, max(int(k) for k in c.kernels) <= side and reduction <= side,

@@ -162,13 +162,6 @@ class AutoEncoder(NamedTuple):
   apply_gradients: Callable[..., EncoderState]  # (state, grads) -> state (frozen modules kept)
 
 
-def example_obs(spec: EnvSpec):
-  """One observation (no batch axis) of the env's layout."""
-  if spec.kind == "atari":
-    return jnp.zeros((spec.stack, *spec.frame_shape), jnp.uint8)
-  return dict(image=jnp.zeros(spec.frame_shape, jnp.uint8), direction=jnp.zeros((), jnp.int32))
-
-
 def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
   """``cfg`` is ``config.encoder`` (see ``experiments/optimistic_dqn.py``).
 
@@ -176,7 +169,7 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
   branches (``goalrl.grow``), run by the reconstruction step's loss; 0 is exactly the plain
   autoencoder (same parameters, optimiser and numbers).
   """
-  one = jax.tree.map(lambda x: x[None], example_obs(spec))
+  one = spec.zero_obs(1)
   in_shape = encoder_input(spec.kind, one).shape[1:]
   grow_cfg = cfg.get("grow")
   branches = grow_cfg.branches if grow_cfg is not None else 0
@@ -202,7 +195,7 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
   def init(key) -> EncoderState:
     params = init_params(key)
     return EncoderState(params=params, opt_state=optimiser.init(params),
-                        stream=diverse_replay.init(example_obs(spec), cfg.stream_size),
+                        stream=diverse_replay.init(spec.zero_obs(), cfg.stream_size),
                         num_updates=jnp.zeros((), jnp.int32),
                         grow=grow.init() if branches else None)
 

@@ -42,11 +42,13 @@ around each step (``goalrl.loop``). ``EnvSpec.num_envs`` is the per-seed count.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+
+from goalrl.layout import env_kind, obs_layout
 
 # Exploration signal of Montezuma's Revenge: room, x and y live in these RAM bytes.
 MONTEZUMA_RAM = (3, 42, 43)
@@ -95,19 +97,28 @@ class EnvSpec:
     """Env steps one loop iteration takes, per seed, over all shards."""
     return self.num_envs * self.num_shards
 
+  # The observation layout as arrays (``goalrl.layout`` describes it without jax). Every module
+  # asks these instead of building observations by env family.
 
-def env_kind(name: str) -> str:
-  if name.startswith(("MiniGrid-", "BabyAI-")):
-    return "minigrid"
-  if name.endswith("-v5"):
-    return "atari"
-  raise ValueError(f"env.name={name!r} is neither a MiniGrid/BabyAI env nor an Atari '-v5' env")
+  def zero_obs(self, batch: int | None = None):
+    """A zero observation as the agent sees it (MiniGrid direction int32), with a leading batch
+    axis of ``batch`` when given: for parameter init and example pytrees."""
+    lead = () if batch is None else (batch,)
+    if self.kind == "atari":
+      return jnp.zeros((*lead, self.stack, *self.frame_shape), jnp.uint8)
+    return dict(image=jnp.zeros((*lead, *self.frame_shape), jnp.uint8),
+                direction=jnp.zeros(lead, jnp.int32))
 
+  def newest_frame(self, obs):
+    """What replay stores of a batch of observations: the newest frame (MiniGrid: the image and
+    the direction as uint8)."""
+    if self.kind == "atari":
+      return obs[:, -1]
+    return dict(image=obs["image"], direction=obs["direction"].astype(jnp.uint8))
 
-@functools.lru_cache(maxsize=None)
-def all_env_names() -> tuple[str, ...]:
-  import envpool  # imported lazily: importing envpool is slow and only needed to build envs
-  return tuple(envpool.list_all_envs())
+  def zero_frame(self):
+    """One stored frame of zeros (no batch axis), the layout replay infers its storage from."""
+    return jax.tree.map(lambda x: x[0], self.newest_frame(self.zero_obs(1)))
 
 
 def make_pool(env_config, seed: int, num_seeds: int = 1, shard: int = 0, num_shards: int = 1):
@@ -135,22 +146,24 @@ def make_pool(env_config, seed: int, num_seeds: int = 1, shard: int = 0, num_sha
 
 
 def make_spec(env_config, pool, num_shards: int = 1) -> EnvSpec:
-  """``num_envs`` of the spec is one shard's envs per seed: ``env.num_envs / num_shards``."""
-  kind = env_kind(env_config.name)
-  num_envs = env_config.num_envs // num_shards
-  num_actions = int(pool.action_space.n)
-  if kind == "atari":
-    stack, *frame = pool.observation_space.shape
+  """``num_envs`` of the spec is one shard's envs per seed: ``env.num_envs / num_shards``.
+  The observation layout is ``goalrl.layout``'s for the env's family, checked against the pool."""
+  layout = obs_layout(env_config.name)
+  space = pool.observation_space
+  got = tuple(space.shape) if layout.kind == "atari" else tuple(space["image"].shape)
+  want = (layout.stack, *layout.frame_shape) if layout.kind == "atari" else layout.frame_shape
+  if got != want:
+    raise ValueError(f"{env_config.name}: envpool observations {got}, goalrl.layout expects {want}")
+  if layout.kind == "atari":
     has_coverage = env_config.name.startswith("MontezumaRevenge")
     side = 256 // ATARI_CELL_SIZE
-    return EnvSpec(env_config.name, kind, num_envs, num_actions, tuple(frame), stack,
-                   num_cells=ATARI_ROOMS * side * side if has_coverage else 1,
-                   num_rooms=ATARI_ROOMS if has_coverage else 1, has_coverage=has_coverage,
-                   num_shards=num_shards)
-  image = pool.observation_space["image"].shape
-  return EnvSpec(env_config.name, kind, num_envs, num_actions, tuple(image), 1,
-                 num_cells=MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, num_rooms=1, has_coverage=True,
-                 num_shards=num_shards)
+    num_cells = ATARI_ROOMS * side * side if has_coverage else 1
+    num_rooms = ATARI_ROOMS if has_coverage else 1
+  else:
+    has_coverage, num_cells, num_rooms = True, MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, 1
+  return EnvSpec(env_config.name, layout.kind, env_config.num_envs // num_shards,
+                 int(pool.action_space.n), layout.frame_shape, layout.stack, num_cells=num_cells,
+                 num_rooms=num_rooms, has_coverage=has_coverage, num_shards=num_shards)
 
 
 def raw_fields(spec: EnvSpec, obs, info) -> dict:

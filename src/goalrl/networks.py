@@ -16,9 +16,10 @@ import optax
 
 from goalrl import parallel
 from goalrl.config import GROUP_IMPLS
+from goalrl.layout import MINIGRID_PLANES
 
 # MiniGrid image channels are (object index, colour index, state) with these many values each.
-MINIGRID_CHANNEL_SIZES = (11, 6, 3)
+MINIGRID_CHANNEL_SIZES = MINIGRID_PLANES  # object, colour, state (goalrl.layout)
 
 
 def minigrid_cells_onehot(image) -> jnp.ndarray:

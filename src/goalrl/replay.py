@@ -52,11 +52,7 @@ class Transition(NamedTuple):
 
 def make_row(spec: EnvSpec, ts: TimeStep, actions: jnp.ndarray) -> Row:
   """The rows of one env step for the whole batch (leading axis ``num_envs``)."""
-  if spec.kind == "atari":
-    frame = ts.obs[:, -1]
-  else:
-    frame = dict(image=ts.obs["image"], direction=ts.obs["direction"].astype(jnp.uint8))
-  return Row(frame=frame, action=actions.astype(jnp.uint8), reward=ts.reward,
+  return Row(frame=spec.newest_frame(ts.obs), action=actions.astype(jnp.uint8), reward=ts.reward,
              terminated=ts.terminated, truncated=ts.truncated, first=ts.first)
 
 
@@ -70,13 +66,9 @@ def make_buffer(spec: EnvSpec, capacity: int, batch_size: int, n_step: int):
 
 def example_row(spec: EnvSpec) -> Row:
   """A single-env row of zeros: flashbax infers the storage layout from it."""
-  if spec.kind == "atari":
-    frame = jnp.zeros(spec.frame_shape, jnp.uint8)
-  else:
-    frame = dict(image=jnp.zeros(spec.frame_shape, jnp.uint8), direction=jnp.zeros((), jnp.uint8))
-  return Row(frame=frame, action=jnp.zeros((), jnp.uint8), reward=jnp.zeros((), jnp.float32),
-             terminated=jnp.zeros((), bool), truncated=jnp.zeros((), bool),
-             first=jnp.zeros((), bool))
+  return Row(frame=spec.zero_frame(), action=jnp.zeros((), jnp.uint8),
+             reward=jnp.zeros((), jnp.float32), terminated=jnp.zeros((), bool),
+             truncated=jnp.zeros((), bool), first=jnp.zeros((), bool))
 
 
 def add_rows(buffer, state, rows: Row):

@@ -17,7 +17,6 @@ from typing import Any, Callable, NamedTuple
 
 import flax
 import jax
-import jax.numpy as jnp
 import optax
 
 from goalrl import losses, networks, regularisers, replay
@@ -60,14 +59,6 @@ def make_network(cfg, spec: EnvSpec) -> networks.QNetwork:
                            num_actions=spec.num_actions, head_layers=tuple(cfg.head_layers))
 
 
-def dummy_obs(spec: EnvSpec):
-  """A batch of one zero observation, for parameter init."""
-  if spec.kind == "atari":
-    return jnp.zeros((1, spec.stack, *spec.frame_shape), jnp.uint8)
-  return dict(image=jnp.zeros((1, *spec.frame_shape), jnp.uint8),
-              direction=jnp.zeros((1,), jnp.int32))
-
-
 def make_agent(cfg, spec: EnvSpec, hook: BatchHook | None = None) -> Agent:
   """``cfg`` is ``config.agent``: the DQN hyper-parameters (see ``experiments/dqn.py``)."""
   net = make_network(cfg, spec)
@@ -76,10 +67,10 @@ def make_agent(cfg, spec: EnvSpec, hook: BatchHook | None = None) -> Agent:
 
   def init(key) -> DQNState:
     if hook.init is None:
-      params, hook_state = net.init(key, dummy_obs(spec)), ()
+      params, hook_state = net.init(key, spec.zero_obs(1)), ()
     else:
       k_q, k_hook = jax.random.split(key)
-      params, hook_state = net.init(k_q, dummy_obs(spec)), hook.init(k_hook)
+      params, hook_state = net.init(k_q, spec.zero_obs(1)), hook.init(k_hook)
     return DQNState(learner=core.init(params), replay=core.buffer.init(replay.example_row(spec)),
                     hook=hook_state)
 

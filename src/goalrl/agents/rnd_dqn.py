@@ -43,7 +43,6 @@ import optax
 from goalrl import networks, parallel, replay
 from goalrl.agents import dqn
 from goalrl.agents.base import Agent
-from goalrl.agents.dqn import dummy_obs
 from goalrl.envs import EnvSpec
 
 # Added to the running variance before the square root: raw errors are mean squares, never < 0.
@@ -85,10 +84,10 @@ def make_rnd(rnd_cfg, spec: EnvSpec, max_grad_norm: float, adam_eps: float) -> R
 
 def init_rnd(rnd: RND, spec: EnvSpec, key) -> RNDState:
   k_target, k_predictor = jax.random.split(key)
-  predictor = rnd.predictor.init(k_predictor, dummy_obs(spec))
+  predictor = rnd.predictor.init(k_predictor, spec.zero_obs(1))
   # Three buffers, not one aliased three times: the loop donates the state.
   zero = lambda: jnp.zeros((), jnp.float32)
-  return RNDState(target=rnd.target.init(k_target, dummy_obs(spec)), predictor=predictor,
+  return RNDState(target=rnd.target.init(k_target, spec.zero_obs(1)), predictor=predictor,
                   opt_state=rnd.optimiser.init(predictor),
                   moments=RunningMoments(count=zero(), mean=zero(), var=zero()))
 

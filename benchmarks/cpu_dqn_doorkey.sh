@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The baselines issue's DQN on DoorKey-8x8 on this CPU, one setting after another (5 vmapped seeds,
+# 300k env steps, ~8-10 min each on 2 cores; rerun to resume: each workdir continues where it
+# stopped). Round "gamma": the common DQN with epsilon over 250k (RESULTS.md §9's CPU run,
+# runs/cpu_common_eps250k) and one difference: a shorter discount, which widens the action gap
+# that dqn_greedy_probe.py found the greedy policy lost in (loops where every action is worth
+# ~gamma x the state's value). Summarise with
+#   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
+set -u
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs/cpu_dqn_doorkey}
+common="--config.env.name=MiniGrid-DoorKey-8x8-v0 --config.num_seeds=5 --config.total_steps=300000
+  --config.log_every=10000 --config.checkpoint_every=50000 --config.env.num_envs=8
+  --config.agent.updates_per_train=2 --config.agent.n_step=1 --config.agent.learning_rate=2.5e-4
+  --config.agent.target_update_every=250 --config.agent.epsilon_decay_steps=250000"
+for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
+  case $setting in
+    gamma95) extra="--config.agent.gamma=0.95" ;;
+    gamma90) extra="--config.agent.gamma=0.9" ;;
+    gamma95_eps150k) extra="--config.agent.gamma=0.95 --config.agent.epsilon_decay_steps=150000" ;;
+    *) echo "unknown setting $setting"; exit 2 ;;
+  esac
+  mkdir -p "$RUNS/$setting"
+  # shellcheck disable=SC2086
+  PYTHONPATH=src .venv/bin/python -m goalrl.train --config=experiments/dqn.py:minigrid \
+    --workdir="$RUNS/$setting" $common $extra > "$RUNS/$setting/train.log" 2>&1
+  echo "$setting: exit $?"
+done
