@@ -21,35 +21,23 @@ Any key can be overridden, e.g. ``--config.seed=3 --config.env.name=MiniGrid-Doo
 """
 import ml_collections
 
-from goalrl.config import base_config, dqn_defaults as dqn_agent
+from goalrl.config import dqn_defaults, experiment
+
+# Per variant, what DQN sets beyond the shared scale (``goalrl.config.SCALES``).
+OWN = {
+    # Longer returns and two updates per step: DoorKey's reward comes after ~15 steps.
+    "minigrid": dict(n_step=5, updates_per_train=2, replay_size=200_000,
+                     epsilon_decay_steps=100_000),
+    "empty": dict(epsilon_decay_steps=15_000, learning_starts=1_000),
+    "quick": {},
+    "atari": dict(hidden=512, head_layers=()),  # the Nature-DQN network
+}
+EMPTY = {"empty": dict(env={}, run=(40_000, 2_000, 20_000), learner={})}  # base env: Empty-5x5
+
+
+def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
+  return dqn_defaults(**{**learner, **OWN[variant]})
 
 
 def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:
-  c = base_config()
-  c.variant = variant
-  if variant == "minigrid":
-    c.env.name = "MiniGrid-DoorKey-5x5-v0"
-    c.total_steps, c.log_every, c.checkpoint_every = 400_000, 10_000, 50_000
-    # Longer returns and two updates per step: DoorKey's reward comes after ~15 steps.
-    c.agent = dqn_agent(n_step=5, updates_per_train=2, replay_size=200_000,
-                        epsilon_decay_steps=100_000)
-  elif variant == "empty":
-    c.total_steps, c.log_every, c.checkpoint_every = 40_000, 2_000, 20_000
-    c.agent = dqn_agent(epsilon_decay_steps=15_000, learning_starts=1_000)
-  elif variant == "quick":
-    c.env.num_envs = 8
-    c.total_steps, c.log_every, c.checkpoint_every = 4_000, 1_000, 2_000
-    c.agent = dqn_agent(epsilon_decay_steps=2_000, learning_starts=500, replay_size=4_000,
-                        batch_size=32)
-  elif variant == "atari":
-    c.env.name = "MontezumaRevenge-v5"
-    c.env.num_envs = 8
-    c.total_steps, c.log_every, c.checkpoint_every = 10_000_000, 40_000, 400_000
-    c.agent = dqn_agent(hidden=512, head_layers=(), batch_size=32, learning_rate=1e-4,
-                        adam_eps=1.5e-4, replay_size=1_000_000, learning_starts=80_000,
-                        train_every=1, target_update_every=2_000, epsilon_end=0.01,
-                        epsilon_decay_steps=1_000_000)
-  else:
-    raise ValueError(f"unknown variant {variant!r} of experiments/dqn.py: choose one of "
-                     "'minigrid', 'empty', 'quick', 'atari'")
-  return c
+  return experiment("experiments/dqn.py", variant, agent, EMPTY)

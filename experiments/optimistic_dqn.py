@@ -16,37 +16,28 @@ Key knobs: ``--config.agent.optimism.ratio=0`` (off, exactly), ``.reward``, ``.s
 replay | both); ``--config.agent.encoder.regulariser`` (none | kl | mmd), ``.stream`` (reservoir |
 fifo), ``.agent_grads``.
 """
-from goalrl.config import base_config, dqn_defaults, encoder_defaults, optimism_defaults
+import ml_collections
+
+from goalrl.config import dqn_defaults, encoder_defaults, experiment, optimism_defaults
 
 
-def get_config(variant: str = "minigrid"):
-  c = base_config()
-  c.variant = variant
-  if variant == "minigrid":
-    c.env.name = "MiniGrid-DoorKey-5x5-v0"
-    c.total_steps, c.log_every, c.checkpoint_every = 400_000, 10_000, 50_000
-    c.agent = dqn_defaults(n_step=5, updates_per_train=2, replay_size=200_000,
-                           epsilon_decay_steps=100_000)
-    c.agent.encoder = encoder_defaults("minigrid")
-  elif variant == "quick":
-    c.env.num_envs = 8
-    c.total_steps, c.log_every, c.checkpoint_every = 4_000, 1_000, 2_000
-    c.agent = dqn_defaults(epsilon_decay_steps=2_000, learning_starts=500, replay_size=4_000,
-                           batch_size=32)
-    c.agent.encoder = encoder_defaults("minigrid", stream_size=2_000, batch_size=32)
-  elif variant == "atari":
-    c.env.name = "MontezumaRevenge-v5"
-    c.env.num_envs = 8
-    c.total_steps, c.log_every, c.checkpoint_every = 10_000_000, 40_000, 400_000
-    c.agent = dqn_defaults(head_layers=(512,), batch_size=32, learning_rate=1e-4,
-                           adam_eps=1.5e-4, replay_size=1_000_000, learning_starts=80_000,
-                           target_update_every=2_000, epsilon_end=0.01,
-                           epsilon_decay_steps=1_000_000)
-    c.agent.encoder = encoder_defaults("atari")
-  else:
-    raise ValueError(f"unknown variant {variant!r} of experiments/optimistic_dqn.py: choose one "
-                     "of 'minigrid', 'quick', 'atari'")
-  c.agent.name = "optimistic_dqn"
-  c.agent.zero_head = True
-  c.agent.optimism = optimism_defaults()
-  return c
+OWN = {
+    "minigrid": dict(n_step=5, updates_per_train=2, replay_size=200_000,
+                     epsilon_decay_steps=100_000),
+    "quick": {},
+    "atari": dict(head_layers=(512,)),
+}
+ENCODER = {"minigrid": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {}}
+
+
+def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
+  a = dqn_defaults(**{**learner, **OWN[variant]})
+  a.encoder = encoder_defaults("atari" if variant == "atari" else "minigrid", **ENCODER[variant])
+  a.name = "optimistic_dqn"
+  a.zero_head = True
+  a.optimism = optimism_defaults()
+  return a
+
+
+def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:
+  return experiment("experiments/optimistic_dqn.py", variant, agent)

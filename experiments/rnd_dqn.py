@@ -21,51 +21,24 @@ Key knobs: ``--config.agent.rnd.beta=0`` (bonus off: the TD targets are plain DQ
 """
 import ml_collections
 
-from goalrl.config import base_config, dqn_defaults
+from goalrl.config import dqn_defaults, experiment, rnd_defaults
+
+# DQN's own settings per variant, so the curves compare directly with experiments/dqn.py.
+OWN = {
+    "minigrid": dict(n_step=5, updates_per_train=2, replay_size=200_000,
+                     epsilon_decay_steps=100_000),
+    "quick": {},
+    "atari": dict(hidden=512, head_layers=()),
+}
+RND = {"minigrid": {}, "quick": {}, "atari": dict(hidden=512, predictor_layers=(512,))}
 
 
-def rnd_defaults(**overrides) -> ml_collections.ConfigDict:
-  """``config.agent.rnd``. ``beta`` scales the normalised bonus (mean ~0.2 per step in the first
-  10k steps of DoorKey, ~0.01 by 50k) against MiniGrid's single success reward of ~0.5-1; it is
-  positive and episodic, so a large one would make long episodes pay more than the goal.
-  On DoorKey-5x5 (2 seeds) 0.1 reached success >= 0.98 by 40-50k steps, 0.01 by 40k-180k."""
-  c = ml_collections.ConfigDict(dict(
-      beta=0.1,  # weight of the normalised intrinsic reward added to each env reward
-      embedding=64,  # output size of the target and predictor networks
-      hidden=256,  # torso width of both RND networks (Atari: 512)
-      predictor_layers=(256,),  # extra dense layers of the predictor over the target's shape
-      learning_rate=1e-4,  # predictor Adam; lower = novelty wears off more slowly
-  ))
-  c.update(overrides)
-  return c
+def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
+  a = dqn_defaults(**{**learner, **OWN[variant]})
+  a.rnd = rnd_defaults(**RND[variant])
+  a.name = "rnd_dqn"
+  return a
 
 
 def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:
-  c = base_config()
-  c.variant = variant
-  if variant == "minigrid":
-    c.env.name = "MiniGrid-DoorKey-5x5-v0"
-    c.total_steps, c.log_every, c.checkpoint_every = 400_000, 10_000, 50_000
-    c.agent = dqn_defaults(n_step=5, updates_per_train=2, replay_size=200_000,
-                           epsilon_decay_steps=100_000)
-    c.agent.rnd = rnd_defaults()
-  elif variant == "quick":
-    c.env.num_envs = 8
-    c.total_steps, c.log_every, c.checkpoint_every = 4_000, 1_000, 2_000
-    c.agent = dqn_defaults(epsilon_decay_steps=2_000, learning_starts=500, replay_size=4_000,
-                           batch_size=32)
-    c.agent.rnd = rnd_defaults()
-  elif variant == "atari":
-    c.env.name = "MontezumaRevenge-v5"
-    c.env.num_envs = 8
-    c.total_steps, c.log_every, c.checkpoint_every = 10_000_000, 40_000, 400_000
-    c.agent = dqn_defaults(hidden=512, head_layers=(), batch_size=32, learning_rate=1e-4,
-                           adam_eps=1.5e-4, replay_size=1_000_000, learning_starts=80_000,
-                           train_every=1, target_update_every=2_000, epsilon_end=0.01,
-                           epsilon_decay_steps=1_000_000)
-    c.agent.rnd = rnd_defaults(hidden=512, predictor_layers=(512,))
-  else:
-    raise ValueError(f"unknown variant {variant!r} of experiments/rnd_dqn.py: choose one of "
-                     "'minigrid', 'quick', 'atari'")
-  c.agent.name = "rnd_dqn"
-  return c
+  return experiment("experiments/rnd_dqn.py", variant, agent)

@@ -11,14 +11,29 @@ steps), ``log_every``, ``checkpoint_every`` (env steps), ``env.name``, ``env.num
 from __future__ import annotations
 
 import difflib
+import os
+import re
 
 import ml_collections
 
 from goalrl.env_names import SUPPORTED as SUPPORTED_ENVS
 from goalrl.layout import MINIGRID, ObsLayout, obs_layout
 
+def _agent_names() -> tuple[str, ...]:
+  """The modules of ``goalrl/agents`` that define ``make_agent`` (read as text: importing them
+  would import jax): the values ``agent.name`` may take (``goalrl.agents.make_agent``)."""
+  folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agents")
+  names = []
+  for file in sorted(os.listdir(folder)):
+    if file.endswith(".py") and not file.startswith("_"):
+      with open(os.path.join(folder, file)) as f:
+        if re.search(r"^def make_agent\(", f.read(), re.MULTILINE):
+          names.append(file[:-3])
+  return tuple(names)
+
+
 # Allowed values of the categorical keys (the modules named implement them).
-AGENTS = ("dqn", "optimistic_dqn", "goal_agent", "rnd_dqn")  # goalrl.agents.REGISTRY
+AGENTS = _agent_names()  # goalrl.agents.make_agent
 WEIGHT_REGS = ("none", "l2", "unit_norm")  # goalrl.regularisers
 GOAL_VARIANTS = ("progress", "reach")  # goalrl.goals
 CANDIDATE_SOURCES = ("prior", "replay", "both")  # goalrl.goals
@@ -53,6 +68,42 @@ def base_config() -> ml_collections.ConfigDict:
       repeat_action_probability=0.25,  # Atari v5 sticky actions
       reward_clip=True,  # Atari: clip rewards to {-1, 0, 1}
   ))
+  return c
+
+
+# The scale of each shared variant: the env, the run length (total, log, checkpoint env steps) and
+# the learner keys every agent family sets alike at that scale. An experiment file adds its own.
+SCALES = {
+    "minigrid": dict(env=dict(name="MiniGrid-DoorKey-5x5-v0"), run=(400_000, 10_000, 50_000),
+                     learner={}),
+    "quick": dict(env=dict(num_envs=8), run=(4_000, 1_000, 2_000),  # smoke scale: seconds
+                  learner=dict(epsilon_decay_steps=2_000, learning_starts=500,
+                               replay_size=4_000, batch_size=32)),
+    "atari": dict(env=dict(name="MontezumaRevenge-v5", num_envs=8),
+                  run=(10_000_000, 40_000, 400_000),
+                  learner=dict(batch_size=32, learning_rate=1e-4, adam_eps=1.5e-4,
+                               replay_size=1_000_000, learning_starts=80_000,
+                               target_update_every=2_000, epsilon_end=0.01,
+                               epsilon_decay_steps=1_000_000)),
+}
+
+
+def experiment(source: str, variant: str, agent, scales: dict | None = None
+               ) -> ml_collections.ConfigDict:
+  """The one builder of an experiment file's variants: :func:`base_config`, the variant's env and
+  run length from ``SCALES`` (or the file's own ``scales``), then ``config.agent =
+  agent(variant, learner)`` where ``learner`` holds the scale's shared learner keys for the agent
+  defaults to take. ``source`` names the file in the unknown-variant error."""
+  table = {**SCALES, **(scales or {})}
+  if variant not in table:
+    raise ValueError(f"unknown variant {variant!r} of {source}: choose one of "
+                     f"{', '.join(repr(v) for v in table)}")
+  scale = table[variant]
+  c = base_config()
+  c.variant = variant
+  c.env.update(scale["env"])
+  c.total_steps, c.log_every, c.checkpoint_every = scale["run"]
+  c.agent = agent(variant, dict(scale["learner"]))
   return c
 
 
@@ -260,6 +311,46 @@ def _common_learner_errors(a, e) -> None:
   _check(e, a.weight_reg_coef >= 0, f"agent.weight_reg_coef={a.weight_reg_coef} must be >= 0")
 
 
+def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
+  """``config.agent`` of the goal agent (``experiments/goal_agent.py``; checks below)."""
+  agent = ml_collections.ConfigDict(dict(
+      name="goal_agent",
+      variant="reach",  # "progress": reward = distance decrease, new goal each step
+      num_candidates=32,
+      candidate_source="both",
+      bank_size=4_096,  # recently encoded real states offered as candidates
+      reach_threshold=2.0,  # latent distance (or learned steps) counting as reached
+      abandon_threshold=0.02,  # Q(s, g) under this abandons the goal (reach variant)
+      max_goal_steps=20,  # ... and so does a goal this old
+      distance="latent",  # "learned": a distance network estimates steps to the goal
+      her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
+      horizon=8,  # window rows after the first: n-step, HER future and distance range
+      n_step=3,  # Q(s, g) n-step return (<= horizon)
+      gamma=0.99,  # Q(s, g): discount of environment reward
+      actor_gamma=0.9,  # actor: discount of intrinsic reward
+      head_layers=(256, 256),
+      batch_size=64,
+      learning_rate=5e-4,
+      adam_eps=1e-5,
+      max_grad_norm=10.0,
+      huber_delta=1.0,
+      replay_size=200_000,
+      learning_starts=2_000,
+      train_every=1,
+      updates_per_train=1,
+      target_update_every=250,
+      epsilon_start=1.0,
+      epsilon_end=0.05,
+      epsilon_decay_steps=100_000,
+      weight_reg="none",  # goal_q/actor/distance kernels: "none" | "l2" | "unit_norm" (toward 1)
+      weight_reg_coef=1e-3,
+  ))
+  agent.encoder = encoder_defaults(kind)
+  agent.optimism = optimism_defaults()
+  agent.update(overrides)
+  return agent
+
+
 def goal_agent_errors(config) -> list[str]:
   a, e = config.agent, []
   _common_learner_errors(a, e)
@@ -349,6 +440,23 @@ def optimism_errors(c) -> list[str]:
          f"agent.optimism.source={c.source!r} must be one of {OPTIMISM_SOURCES}")
   _check(e, c.noise >= 0, f"agent.optimism.noise={c.noise} must be >= 0")
   return e
+
+
+def rnd_defaults(**overrides) -> ml_collections.ConfigDict:
+  """``config.agent.rnd`` of RND-DQN (``experiments/rnd_dqn.py``; checks below). ``beta`` scales
+  the normalised bonus (mean ~0.2 per step in the first 10k steps of DoorKey, ~0.01 by 50k)
+  against MiniGrid's single success reward of ~0.5-1; it is positive and episodic, so a large one
+  would make long episodes pay more than the goal. On DoorKey-5x5 (2 seeds) 0.1 reached success
+  >= 0.98 by 40-50k steps, 0.01 by 40k-180k."""
+  c = ml_collections.ConfigDict(dict(
+      beta=0.1,  # weight of the normalised intrinsic reward added to each env reward
+      embedding=64,  # output size of the target and predictor networks
+      hidden=256,  # torso width of both RND networks (Atari: 512)
+      predictor_layers=(256,),  # extra dense layers of the predictor over the target's shape
+      learning_rate=1e-4,  # predictor Adam; lower = novelty wears off more slowly
+  ))
+  c.update(overrides)
+  return c
 
 
 def rnd_errors(c) -> list[str]:

@@ -1,13 +1,10 @@
-"""Agents by name. Each module exposes ``make_agent(agent_config, env_spec) -> Agent``."""
-from goalrl.agents import dqn, goal_agent, optimistic_dqn, rnd_dqn
-
-REGISTRY = {
-    "dqn": dqn.make_agent,
-    "optimistic_dqn": optimistic_dqn.make_agent,
-    "goal_agent": goal_agent.make_agent,
-    "rnd_dqn": rnd_dqn.make_agent,
-}
+"""Agents by name: an agent is a module of this package that defines ``make_agent(agent_config,
+env_spec) -> Agent`` (``base.py``), and ``agent.name`` is that module's name. Adding an agent is
+one file here and one in ``experiments/``: ``goalrl.config.AGENTS`` finds it (reading the files,
+without importing them), and :func:`make_agent` imports it when a run asks for it. The other
+modules here (``base``, ``qlearning``, ``latent``) are what agents compose."""
+import importlib
 
 
 def make_agent(cfg, spec):
-  return REGISTRY[cfg.name](cfg, spec)
+  return importlib.import_module(f"goalrl.agents.{cfg.name}").make_agent(cfg, spec)
