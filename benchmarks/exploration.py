@@ -22,8 +22,9 @@ Reported per task and agent, over seeds (IQM with 95% stratified-bootstrap inter
 * **cells/episode**: distinct cells visited per episode (``episode_cells``) over the last 10% of
   log rows: where every episode draws a new layout, run-wide coverage saturates and this does not.
 
-Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate, mean over
-seeds with the min..max band, one panel per task) and ``exploration_intervals.png``.
+Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate and cells
+per episode, mean over seeds with the min..max band, one column per task) and
+``exploration_intervals.png`` (final success, coverage and cells per episode: IQM and 95% CI).
 """
 from __future__ import annotations
 
@@ -89,7 +90,10 @@ def seed_result(rows: list[dict]) -> dict:
           "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]])),
           # rows of fewer than MIN_EPISODES episodes are not plotted either (one lucky episode)
           "curve": [[int(r["step"]), r.get("success_rate") if r["episodes"] >= MIN_EPISODES
-                     else None] for r in rows]}
+                     else None] for r in rows],
+          # distinct cells per episode, the exploration signal beside success (None: no episode
+          # ended in the interval, or a run from before the metric)
+          "cells_curve": [[int(r["step"]), r.get("episode_cells")] for r in rows]}
 
 
 def interval(values, reps: int) -> dict:
@@ -154,44 +158,61 @@ def table(results: dict, steps: int, seeds: int) -> str:
   return "\n".join(lines)
 
 
+CURVES = (("curve", "success rate", (-0.02, 1.02)), ("cells_curve", "cells per episode", None))
+
+
 def plot(results: dict, out_dir: str) -> None:
+  """``exploration_curves.png``: success (top) and distinct cells per episode (bottom) per task,
+  mean over seeds with a min..max band; ``exploration_intervals.png``: the final-value IQMs."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-  fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.6), squeeze=False)
-  for ax, (task, agents) in zip(axes[0], results.items()):
-    for agent, e in agents.items():
-      length = min(len(s["curve"]) for s in e["seeds"])
-      steps = np.array([p[0] for p in e["seeds"][0]["curve"][:length]])
-      values = np.array([[np.nan if p[1] is None else p[1] for p in s["curve"][:length]]
-                         for s in e["seeds"]], float)
-      with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        line, = ax.plot(steps, np.nanmean(values, 0), label=agent)
-        ax.fill_between(steps, np.nanmin(values, 0), np.nanmax(values, 0), alpha=0.15,
-                        color=line.get_color())
-    ax.axhline(THRESHOLD, color="grey", lw=0.8, ls="--")
-    ax.set_title(f"MiniGrid-{task}")
-    ax.set_xlabel("env steps")
-    ax.set_ylim(-0.02, 1.02)
-  axes[0][0].set_ylabel("success rate (mean over seeds; band min..max)")
+  # Runs from before episode_cells have no cells curve (or one of Nones): that row is left out.
+  curves = [c for c in CURVES if all(any(p[1] is not None for p in s.get(c[0], ()))
+                                     for a in results.values() for e in a.values()
+                                     for s in e["seeds"])]
+  fig, axes = plt.subplots(len(curves), len(results), figsize=(5 * len(results),
+                                                               3.6 * len(curves)),
+                           squeeze=False, constrained_layout=True)
+  for row, (key, label, ylim) in enumerate(curves):
+    for ax, (task, agents) in zip(axes[row], results.items()):
+      for agent, e in agents.items():
+        length = min(len(s[key]) for s in e["seeds"])
+        steps = np.array([p[0] for p in e["seeds"][0][key][:length]])
+        values = np.array([[np.nan if p[1] is None else p[1] for p in s[key][:length]]
+                           for s in e["seeds"]], float)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+          warnings.simplefilter("ignore", RuntimeWarning)
+          line, = ax.plot(steps, np.nanmean(values, 0), label=agent)
+          ax.fill_between(steps, np.nanmin(values, 0), np.nanmax(values, 0), alpha=0.15,
+                          color=line.get_color())
+      if key == "curve":
+        ax.axhline(THRESHOLD, color="grey", lw=0.8, ls="--")
+        ax.set_title(f"MiniGrid-{task}")
+      if ylim:
+        ax.set_ylim(*ylim)
+      ax.set_xlabel("env steps")
+    axes[row][0].set_ylabel(f"{label}\n(mean over seeds; band min..max)")
   axes[0][-1].legend(fontsize=8)
-  fig.savefig(os.path.join(out_dir, "exploration_curves.png"), bbox_inches="tight", dpi=100)
+  fig.savefig(os.path.join(out_dir, "exploration_curves.png"), dpi=100)
   plt.close(fig)
 
-  fig, axes = plt.subplots(1, 2 * len(results), figsize=(4 * len(results), 0.45 * 6 + 1),
-                           squeeze=False)
+  keys = ["final_success", "final_coverage"]
+  if all(e.get("final_episode_cells") for a in results.values() for e in a.values()):
+    keys.append("final_episode_cells")
+  fig, axes = plt.subplots(1, len(keys) * len(results),
+                           figsize=(2 * len(keys) * len(results), 0.45 * 6 + 1), squeeze=False)
   for i, (task, agents) in enumerate(results.items()):
     names = list(agents)
-    for j, key in enumerate(("final_success", "final_coverage")):
-      ax = axes[0][2 * i + j]
+    for j, key in enumerate(keys):
+      ax = axes[0][len(keys) * i + j]
       for k, name in enumerate(names):
         s = agents[name][key]
         ax.plot(s["ci95"], [k, k], lw=6, alpha=0.5)
         ax.plot([s["iqm"]], [k], "k|", ms=12)
       ax.set_yticks(range(len(names)))
       ax.set_yticklabels(names if j == 0 and i == 0 else [])
-      ax.set_title(f"{task}\n{key.replace('_', ' ')} (IQM)", fontsize=9)
+      ax.set_title(f"{task}\n{key[len('final_'):].replace('_', ' ')} (IQM)", fontsize=9)
   fig.savefig(os.path.join(out_dir, "exploration_intervals.png"), bbox_inches="tight", dpi=100)
   plt.close(fig)
 
