@@ -5,7 +5,8 @@
 # runs/cpu_common_eps250k) and one difference: a shorter discount, which widens the action gap
 # that dqn_greedy_probe.py found the greedy policy lost in (loops where every action is worth
 # ~gamma x the state's value). gamma95 ran first and learned nothing (q_mean ~0.01), so the
-# round went on with faster target copies (tgt100) instead. Summarise with
+# round went on with faster target copies (tgt100) and advantage learning (al09) instead.
+# Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
 set -u
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
     gamma90) extra="--config.agent.gamma=0.9" ;;
     gamma95_eps150k) extra="--config.agent.gamma=0.95 --config.agent.epsilon_decay_steps=150000" ;;
     tgt100) extra="--config.agent.target_update_every=100" ;;
+    al09) extra="--config.agent.advantage_alpha=0.9" ;;  # advantage learning, the paper's alpha
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

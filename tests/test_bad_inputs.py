@@ -24,6 +24,7 @@ CASES = [
     (DQN, ["--config.env.name=MiniGrid-DoorKey-5x5"], "similar: MiniGrid-DoorKey-5x5-v0"),
     # A MuJoCo env whose name ends in -v5 like Atari's: refused, not run as an Atari game.
     (DQN, ["--config.env.name=Ant-v5"], "env.name='Ant-v5' is not an env goalrl supports"),
+    (DQN, ["--config.agent.advantage_alpha=1.0"], "agent.advantage_alpha=1.0 must be in [0, 1)"),
     (DQN, ["--config.agent.name=ppo"], "agent.name='ppo'"),
     (DQN, ["--config.foo=1"], "no key 'foo'"),
     (DQN, ["--config.agent.nope=1"], "no key 'nope'"),

@@ -121,6 +121,7 @@ def dqn_defaults(**overrides) -> ml_collections.ConfigDict:
       adam_eps=1e-5,
       max_grad_norm=10.0,
       huber_delta=1.0,
+      advantage_alpha=0.0,  # advantage learning: > 0 widens the action gap (goalrl.losses)
       replay_size=100_000,  # rows (env steps) kept, over all envs
       learning_starts=2_000,  # env steps before the first update
       train_every=1,  # loop iterations (each = num_envs env steps) between updates
@@ -284,6 +285,8 @@ def dqn_errors(config) -> list[str]:
   _check(e, a.hidden >= 1, f"agent.hidden={a.hidden} must be >= 1")
   _check(e, a.torso in ("dense", "conv"),
          f"agent.torso={a.torso!r} must be 'dense' or 'conv'")
+  _check(e, 0.0 <= a.advantage_alpha < 1.0,
+         f"agent.advantage_alpha={a.advantage_alpha} must be in [0, 1) (0 = plain double DQN)")
   return e
 
 

@@ -79,7 +79,8 @@ def make_agent(cfg, spec: EnvSpec, hook: BatchHook | None = None) -> Agent:
     return state, actions, metrics
 
   def loss_fn(online, target, batch: replay.Transition):
-    loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta)
+    loss, q_tm1 = losses.double_dqn_loss(net.apply, online, target, batch, cfg.huber_delta,
+                                        cfg.advantage_alpha)
     return regularisers.regularise(loss, {
         "loss": loss, "q_mean": losses.masked_mean(losses.q_taken(q_tm1, batch.a_tm1),
                                                    batch.valid)}, online, cfg)

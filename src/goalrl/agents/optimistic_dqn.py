@@ -74,7 +74,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     latents = batch._replace(obs_tm1=encode(enc_params, batch.obs_tm1),
                              obs_t=jax.lax.stop_gradient(ae.encode(enc_params, batch.obs_t)))
     latents, synthetic = optimistic_batch(key, latents, spec.num_actions, cfg.optimism)
-    loss, q_tm1 = losses.double_dqn_loss(q_net.apply, online, target, latents, cfg.huber_delta)
+    loss, q_tm1 = losses.double_dqn_loss(q_net.apply, online, target, latents, cfg.huber_delta,
+                                        cfg.advantage_alpha)
     q_taken = losses.q_taken(q_tm1, latents.a_tm1)
     return regularisers.regularise(loss, {
         "loss": loss, "q_mean": losses.masked_mean(q_taken, latents.valid & ~synthetic),
