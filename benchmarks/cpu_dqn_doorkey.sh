@@ -22,6 +22,7 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
     gamma95_eps150k) extra="--config.agent.gamma=0.95 --config.agent.epsilon_decay_steps=150000" ;;
     tgt100) extra="--config.agent.target_update_every=100" ;;
     al09) extra="--config.agent.advantage_alpha=0.9" ;;  # advantage learning, the paper's alpha
+    al05) extra="--config.agent.advantage_alpha=0.5" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
