@@ -1,7 +1,7 @@
 """The config schema every agent shares, and the one validation pass run before anything compiles.
 
-Jax-free: this module imports nothing of goalrl but the supported env names, so validating a
-config (``validate``) imports no jax, envpool or agent code. The allowed values of every
+Jax-free: this module imports nothing of goalrl but ``env_names`` and ``layout`` (both plain
+Python), so validating a config (``validate``) imports no jax, envpool or agent code. The allowed values of every
 categorical key live here, and the modules that implement them import them from here.
 
 Experiment files (``experiments/*.py``) start from :func:`base_config` and add ``config.agent``.
@@ -18,6 +18,7 @@ import ml_collections
 
 from goalrl.env_names import SUPPORTED as SUPPORTED_ENVS
 from goalrl.layout import MINIGRID, ObsLayout, obs_layout
+
 
 def _agent_names() -> tuple[str, ...]:
   """The modules of ``goalrl/agents`` that define ``make_agent`` (read as text: importing them

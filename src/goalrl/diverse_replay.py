@@ -18,10 +18,6 @@ import flax
 import jax
 import jax.numpy as jnp
 
-from goalrl.config import STREAM_STRATEGIES
-
-STRATEGIES = STREAM_STRATEGIES
-
 
 @flax.struct.dataclass
 class StreamState:

@@ -37,12 +37,11 @@ import numpy as np
 import optax
 
 from goalrl import diverse_replay, grow, networks
-from goalrl.config import ENCODER_REGULARISERS
 from goalrl.envs import EnvSpec
-from goalrl.networks import MINIGRID_CHANNEL_SIZES, minigrid_cells_onehot
+from goalrl.layout import MINIGRID_PLANES
+from goalrl.networks import minigrid_cells_onehot
 
-REGULARISERS = ENCODER_REGULARISERS
-MINIGRID_GROUPS = (*MINIGRID_CHANNEL_SIZES, 4)  # + direction
+MINIGRID_GROUPS = (*MINIGRID_PLANES, 4)  # + direction
 
 
 def encoder_input(kind: str, obs) -> jnp.ndarray:

@@ -20,10 +20,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from goalrl.config import GOAL_VARIANTS
-
-VARIANTS = GOAL_VARIANTS
-
 
 def latent_distance(z: jnp.ndarray, g: jnp.ndarray) -> jnp.ndarray:
   return jnp.linalg.norm(z - g, axis=-1)

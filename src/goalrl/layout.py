@@ -11,6 +11,7 @@ observation space there) and turns them into arrays: zero observations, stored f
 from __future__ import annotations
 
 import dataclasses
+import math
 
 MINIGRID_PLANES = (11, 6, 3)  # one-hot sizes of the object, colour and state indices
 
@@ -24,10 +25,7 @@ class ObsLayout:
 
   def frame_bytes(self) -> int:
     """Bytes of one stored frame (uint8), the direction included."""
-    size = 1
-    for n in self.frame_shape:
-      size *= n
-    return size + int(self.direction)
+    return math.prod(self.frame_shape) + int(self.direction)
 
   def obs_bytes(self) -> int:
     """Bytes of one whole observation as the encoder's stream keeps it (int32 direction)."""

@@ -28,7 +28,6 @@ def huber(td_error: chex.Array, delta: float = 1.0) -> chex.Array:
   return optax.huber_loss(td_error, delta=delta)
 
 
-
 def masked_mean(x: chex.Array, mask: chex.Array) -> chex.Array:
   """Mean of ``x`` over the rows where ``mask`` holds (0 when none does)."""
   mask = mask.astype(jnp.float32)

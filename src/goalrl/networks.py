@@ -18,16 +18,13 @@ from goalrl import parallel
 from goalrl.config import GROUP_IMPLS
 from goalrl.layout import MINIGRID_PLANES
 
-# MiniGrid image channels are (object index, colour index, state) with these many values each.
-MINIGRID_CHANNEL_SIZES = MINIGRID_PLANES  # object, colour, state (goalrl.layout)
-
 
 def minigrid_cells_onehot(image) -> jnp.ndarray:
   """MiniGrid images ``[..., 7, 7, 3]`` (object, colour, state indices) -> one-hot cells
   ``[..., 7, 7, 20]``. The one encoding every MiniGrid network reads (torsos, autoencoder)."""
   image = image.astype(jnp.int32)
   return jnp.concatenate([nn.one_hot(jnp.clip(image[..., i], 0, n - 1), n)
-                          for i, n in enumerate(MINIGRID_CHANNEL_SIZES)], axis=-1)
+                          for i, n in enumerate(MINIGRID_PLANES)], axis=-1)
 
 
 class MiniGridTorso(nn.Module):
@@ -118,8 +115,6 @@ class MLP(nn.Module):
       x = nn.relu(nn.Dense(width)(x))
     init = nn.initializers.zeros if self.zero_head else nn.initializers.lecun_normal()
     return nn.Dense(self.layers[-1], kernel_init=init)(x)
-
-
 
 
 class GroupedConv(nn.Module):

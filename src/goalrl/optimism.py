@@ -14,10 +14,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from goalrl.config import OPTIMISM_SOURCES
-
-SOURCES = OPTIMISM_SOURCES
-
 
 def num_synthetic(batch_size: int, ratio: float) -> int:
   return int(round(ratio * batch_size))

@@ -18,7 +18,6 @@ import jax.numpy as jnp
 
 from goalrl.config import WEIGHT_REGS
 
-KINDS = WEIGHT_REGS
 
 _EPS = 1e-12  # keeps the norm's gradient finite at an all-zero unit
 
@@ -42,7 +41,7 @@ def penalty(params, kind: str) -> jnp.ndarray:
     return sum(jnp.sum(jnp.square(k)) for k in kernels(params))
   if kind == "unit_norm":
     return sum(jnp.sum(jnp.square(unit_norms(k) - 1.0)) for k in kernels(params))
-  raise ValueError(f"weight regulariser {kind!r} is not one of {KINDS}")
+  raise ValueError(f"weight regulariser {kind!r} is not one of {WEIGHT_REGS}")
 
 
 def mean_unit_norm(params) -> jnp.ndarray:

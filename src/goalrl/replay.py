@@ -115,6 +115,10 @@ def nstep_transition(spec: EnvSpec, window: Row, gamma: float, n_step: int,
       valid=~(window.terminated[j0] | window.truncated[j0]))
 
 
-def sample_transitions(spec: EnvSpec, buffer, state, key, gamma: float, n_step: int) -> Transition:
-  windows = buffer.sample(state, key).experience
+def transitions(spec: EnvSpec, windows: Row, gamma: float, n_step: int) -> Transition:
+  """:func:`nstep_transition` of each window of a sampled batch (leading axis B)."""
   return jax.vmap(lambda w: nstep_transition(spec, w, gamma, n_step))(windows)
+
+
+def sample_transitions(spec: EnvSpec, buffer, state, key, gamma: float, n_step: int) -> Transition:
+  return transitions(spec, buffer.sample(state, key).experience, gamma, n_step)

@@ -48,9 +48,7 @@ class BatchHook(NamedTuple):
 def nstep_hook(cfg, spec: EnvSpec) -> BatchHook:
   """Plain DQN: the windows' n-step transitions, rewards as stored."""
   def batch(hook_state, windows):
-    transitions = jax.vmap(lambda w: replay.nstep_transition(spec, w, cfg.gamma, cfg.n_step))(
-        windows)
-    return hook_state, transitions, {}
+    return hook_state, replay.transitions(spec, windows, cfg.gamma, cfg.n_step), {}
   return BatchHook(init=None, batch=batch)
 
 

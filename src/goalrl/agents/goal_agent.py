@@ -128,7 +128,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     size = rows.action.shape[0]
     # Q(s, g): n-step TD on environment reward, goal held along the window, optimistic goals.
     head = jax.tree.map(lambda x: x[:, :spec.stack + cfg.n_step], rows)
-    tr = jax.vmap(lambda w: replay.nstep_transition(spec, w, cfg.gamma, cfg.n_step))(head)
+    tr = replay.transitions(spec, head, cfg.gamma, cfg.n_step)
     z0 = encode(enc_params, tr.obs_tm1, grads=True)
     z_boot = encode(enc_params, tr.obs_t)
     g0 = windows.goal[:, j0]
