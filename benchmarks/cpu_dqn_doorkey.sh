@@ -6,6 +6,9 @@
 # that dqn_greedy_probe.py found the greedy policy lost in (loops where every action is worth
 # ~gamma x the state's value). gamma95 ran first and learned nothing (q_mean ~0.01), so the
 # round went on with faster target copies (tgt100) and advantage learning (al09) instead.
+# Round "actions" (env.actions): the same run with MiniGrid's drop and done left out of the
+# agent's actions (act5), where a random drop loses the key and done changes nothing; act5_conv
+# with the 2x2 CNN torso too.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
 set -u
@@ -23,6 +26,8 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
     tgt100) extra="--config.agent.target_update_every=100" ;;
     al09) extra="--config.agent.advantage_alpha=0.9" ;;  # advantage learning, the paper's alpha
     al05) extra="--config.agent.advantage_alpha=0.5" ;;
+    act5) extra="--config.env.actions=left,right,forward,pickup,toggle" ;;
+    act5_conv) extra="--config.env.actions=left,right,forward,pickup,toggle --config.agent.torso=conv" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

@@ -43,6 +43,20 @@ def pytest_configure(config):
   jax.config.update("jax_disable_most_optimizations", True)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+  """Under ``--dist loadgroup`` every grouped test's id must carry its group (xdist appends
+  ``@group``; with pytest 9.2 and xdist 3.8 it silently did not, so each worker rebuilt the
+  session runs its tests read: pytest is pinned to 8.4.2). Fail loudly if that breaks again."""
+  if not getattr(config.option, "loadgroup", False):
+    return
+  lost = [i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+  if lost:
+    raise pytest.UsageError(f"xdist dropped the xdist_group of {len(lost)} tests (e.g. {lost[0]}): "
+                            "this pytest and pytest-xdist do not work together; use the pins "
+                            "in requirements.lock")
+
+
 def pytest_unconfigure(config):
   if not hasattr(config, "workerinput"):
     shutil.rmtree(os.environ.pop(CACHE), ignore_errors=True)

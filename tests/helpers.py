@@ -33,9 +33,13 @@ def for_agents(*agents: str) -> list:
   return [pytest.param(a, marks=pytest.mark.xdist_group(group(a))) for a in agents]
 
 
-def load_experiment(name: str, variant: str):
-  """``experiments/<name>.py:<variant>`` as an unlocked ConfigDict."""
-  return config_lib.load_experiment(os.path.join(ROOT, "experiments", f"{name}.py"), variant)
+def load_experiment(name: str, variant: str, pictures: bool = False):
+  """``experiments/<name>.py:<variant>`` as an unlocked ConfigDict, with ``pictures`` off unless
+  asked: they cost ~1 s a run, the numbers do not depend on them (a run may resume with them
+  switched), and the session's CLI runs (``quick_run``) draw them for the tests that read them."""
+  config = config_lib.load_experiment(os.path.join(ROOT, "experiments", f"{name}.py"), variant)
+  config.pictures = pictures
+  return config
 
 
 def forced_devices(n: int) -> dict:

@@ -31,6 +31,7 @@ CASES = [
     (DQN, ["--config.seed=abc"], "--config.seed=abc"),
     (DQN, ["--config.agent.gamma=high"], "--config.agent.gamma=high"),
     (DQN, ["--config.seed=-1"], "seed=-1"),
+    (DQN, ["--config.pictures=2"], "--config.pictures=2: ('Non-boolean argument"),
     (DQN, ["--config.env.num_envs=0"], "env.num_envs=0"),
     (DQN, ["--config.log_every=999"], "log_every=999 must be a positive multiple of env.num_envs=8"),
     (DQN, ["--config.total_steps=4500"], "total_steps=4500"),
@@ -119,7 +120,8 @@ def test_good_command_line_parses_to_the_run_it_names(tmp_path):
 @pytest.mark.slow
 def test_workdir_of_another_config_is_refused_then_overwritten(tmp_path):
   workdir = tmp_path / "run"
-  base = ["--config.total_steps=1000", "--config.checkpoint_every=1000"]
+  base = ["--config.total_steps=1000", "--config.checkpoint_every=1000",
+          "--config.pictures=False"]
   assert cli(workdir, DQN, *base, timeout=300).returncode == 0
   other = base + ["--config.agent.learning_rate=0.01"]
   proc = cli(workdir, DQN, *other, timeout=300)

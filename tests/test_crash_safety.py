@@ -17,7 +17,7 @@ from helpers import ROOT, rows
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash_safety")]
 
 QUICK = ["--config=experiments/dqn.py:quick", "--config.total_steps=6000",
-         "--config.checkpoint_every=1000"]
+         "--config.checkpoint_every=1000", "--config.pictures=False"]
 
 
 def _cmd(workdir, *extra):

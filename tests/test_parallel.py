@@ -17,7 +17,8 @@ from helpers import ROOT, cli, forced_devices, halfway_copy, rows
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("parallel")]
 
 QUICK = ["--config.total_steps=2048", "--config.log_every=512", "--config.checkpoint_every=1024",
-         "--config.agent.learning_starts=256", "--config.agent.epsilon_decay_steps=1000"]
+         "--config.agent.learning_starts=256", "--config.agent.epsilon_decay_steps=1000",
+         "--config.pictures=False"]
 
 
 def run_python(code: str, devices: int) -> str:

@@ -12,7 +12,8 @@ from goalrl import sweep
 SWEEP_FILE = """
 def get_sweep():
   return dict(grid={"agent.learning_rate": [1e-3, 3e-4]}, seeds=2,
-              overrides={"total_steps": 1600, "log_every": 400, "checkpoint_every": 1600})
+              overrides={"total_steps": 1600, "log_every": 400, "checkpoint_every": 1600,
+                         "pictures": False})
 """
 
 

@@ -58,6 +58,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 50_000
   c.max_checkpoints = 2  # newest checkpoints kept in the workdir
   c.memory_budget_gb = 20.0  # refuse configs whose replay streams would not fit (0 = no check)
+  # Draw visits.png (+ goal_strip.png) after every log row and curves.png at the end (matplotlib,
+  # ~0.1-1 s each on a CPU). Numbers do not depend on it, so a run may resume with it changed.
+  c.pictures = True
   # Data-parallel training (goalrl.parallel): local devices per process, 0 = all of them.
   c.parallel = ml_collections.ConfigDict(dict(devices=0))
   c.env = ml_collections.ConfigDict(dict(
@@ -229,6 +232,8 @@ def validate(config) -> None:
          f"checkpoint_every={config.checkpoint_every} must be a positive multiple of "
          f"log_every={config.log_every}")
   _check(e, config.max_checkpoints >= 1, f"max_checkpoints={config.max_checkpoints} must be >= 1")
+  _check(e, isinstance(config.pictures, bool),
+         f"pictures={config.pictures!r} must be True or False")
   _check(e, config.memory_budget_gb >= 0,
          f"memory_budget_gb={config.memory_budget_gb} must be >= 0 (0 = no check)")
   if config.agent.name not in AGENTS:

@@ -38,7 +38,7 @@ class Interrupted(RuntimeError):
 
 
 # Keys that may differ between a run and its resumption: they do not change the numbers.
-RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads")
+RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads", "pictures")
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -228,11 +228,12 @@ def run_chunks(run: Run, state, handle, chunk, actions, start: int, compile_seco
           events = logger.write({"step": env_steps, **{k: v[i] for k, v in row.items()}, **perf})
           for ev in events if progress else ():
             tqdm.write(f"seed {seeds[i]}: {grow.describe(ev)}", file=sys.stderr)
-        counts, panels = jax.device_get(snapshot(state))  # every process: one SPMD program
-        for i, (d, logger) in enumerate(zip(seed_dirs, loggers)):
-          pictures.write(spec, d, logger, counts[i],
-                         None if panels is None else jax.tree.map(lambda x: x[i], panels),
-                         env_steps, f"{config.agent.name} on {config.env.name} (seed {seeds[i]})")
+        if config.pictures:
+          counts, panels = jax.device_get(snapshot(state))  # every process: one SPMD program
+          for i, (d, logger) in enumerate(zip(seed_dirs, loggers)):
+            pictures.write(spec, d, logger, counts[i],
+                           None if panels is None else jax.tree.map(lambda x: x[i], panels),
+                           env_steps, f"{config.agent.name} on {config.env.name} (seed {seeds[i]})")
         bar.update(config.log_every)
         shown = {k: np.asarray(row[k], float) for k in ("episode_return", "success_rate",
                                                          "coverage") if k in row}
@@ -257,8 +258,9 @@ def run_chunks(run: Run, state, handle, chunk, actions, start: int, compile_seco
   all_rows = {}
   for seed, d, logger in zip(seeds, seed_dirs, loggers):
     all_rows[seed] = metrics.read_rows(logger.path)
-    metrics.plot_curves(all_rows[seed], os.path.join(d, "curves.png"),
-                        f"{config.agent.name} on {config.env.name} (seed {seed})")
+    if config.pictures:
+      metrics.plot_curves(all_rows[seed], os.path.join(d, "curves.png"),
+                          f"{config.agent.name} on {config.env.name} (seed {seed})")
   return all_rows[config.seed] if num_seeds == 1 else all_rows
 
 

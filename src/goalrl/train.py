@@ -154,10 +154,11 @@ def main(command: Command):
          "--workdir is writable and its disk has space; rerunning the same command resumes from "
          "the last complete checkpoint.", command.debug)
   workdir = os.path.abspath(workdir)
+  curves = os.path.join(workdir, "curves.png")
   print(f"metrics:     {os.path.join(workdir, 'metrics.jsonl')}\n"
         f"tensorboard: tensorboard --logdir {os.path.join(workdir, 'tb')}\n"
-        f"curves:      {os.path.join(workdir, 'curves.png')}\n"
-        f"checkpoints: {os.path.join(workdir, 'checkpoints')}")
+        + (f"curves:      {curves}\n" if command.config.pictures else "")
+        + f"checkpoints: {os.path.join(workdir, 'checkpoints')}")
 
 
 if __name__ == "__main__":
