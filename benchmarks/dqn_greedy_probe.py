@@ -33,8 +33,8 @@ import orbax.checkpoint as ocp
 
 from goalrl import envs
 from goalrl.agents import dqn
+from goalrl.layout import MINIGRID_ACTIONS
 
-ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 
 
 def load(workdir: str, step: int | None):
@@ -90,7 +90,7 @@ def play(config, params, seed: int, episodes: int, epsilon: float, num_envs: int
         lengths.append(length[i])
       length[i] = 0
     first, skip = skip, ended
-  names = ACTIONS[:spec.num_actions]
+  names = [MINIGRID_ACTIONS[i] for i in spec.actions or range(spec.num_actions)]
   return dict(success=successes / episodes, length=float(np.mean(lengths)),
               actions={n: round(float(c / counts.sum()), 3) for n, c in zip(names, counts)},
               stuck=stuck_steps / max(steps, 1), max_q=float(np.mean(q_all)),

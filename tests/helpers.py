@@ -87,12 +87,12 @@ def halfway_copy(workdir, dest, last_step: int):
 
 
 def minigrid_pool(name: str, num_envs: int = 4, max_episode_steps: int = 0, seed: int = 0,
-                  repeat_action_probability: float = 0.25):
+                  repeat_action_probability: float = 0.25, actions: str = ""):
   """A small envpool pool and its spec, stepped on the host."""
   cfg = ml_collections.ConfigDict(dict(name=name, num_envs=num_envs, num_threads=1,
                                        max_episode_steps=max_episode_steps,
                                        repeat_action_probability=repeat_action_probability,
-                                       reward_clip=True))
+                                       reward_clip=True, actions=actions))
   pool = envs.make_pool(cfg, seed=seed)
   return pool, envs.make_spec(cfg, pool)
 

@@ -37,6 +37,8 @@ CASES = [
     (DQN, ["--config.total_steps=4500"], "total_steps=4500"),
     (DQN, ["--config.checkpoint_every=1500"], "checkpoint_every=1500"),
     (DQN, ["--config.env.rollout=gpu"], "env.rollout='gpu'"),
+    (DQN, ["--config.env.actions=left,jump"], "env.actions='left,jump' must be ''"),
+    (DQN, ["--config.env.name=Pong-v5", "--config.env.actions=left"], "MiniGrid and BabyAI envs only"),
     (DQN, ["--config.env.repeat_action_probability=1.5"], "env.repeat_action_probability=1.5"),
     (DQN, ["--config.agent.gamma=1.5"], "agent.gamma=1.5 must be in (0, 1]"),
     (DQN, ["--config.agent.gamma=0.0"], "agent.gamma=0.0"),

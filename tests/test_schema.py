@@ -1,12 +1,16 @@
 """The config schema (``goalrl.config``) stands alone: validating any experiment imports no jax,
 ``goalrl`` has no import cycle (function-local imports included), and the lists it checks against
-match what they describe (envpool's registry, the agent modules)."""
+match what they describe (envpool's registry, the agent modules); a run's config from before a
+key existed still resumes."""
 import ast
+import json
 import os
 import subprocess
 import sys
 
-from helpers import AGENTS, ROOT
+import pytest
+
+from helpers import AGENTS, ROOT, load_experiment
 
 SRC = os.path.join(ROOT, "src")
 
@@ -81,3 +85,19 @@ def test_lists_match_what_they_describe():
   families = ("envpool.atari", "envpool.minigrid")
   assert config.SUPPORTED_ENVS == tuple(sorted(n for n, s in registry.specs.items()
                                                if s[0] in families))
+
+
+def test_a_run_from_before_a_key_existed_resumes_unless_the_key_moved_off_its_default(tmp_path):
+  """A workdir whose ``config.json`` predates ``env.actions`` and ``pictures`` holds the same
+  config as today's defaults; setting either now is a change, refused by name."""
+  from goalrl import driver
+  config = load_experiment("dqn", "quick", pictures=True)
+  driver.check_workdir_config(config, str(tmp_path))
+  old = json.loads((tmp_path / "config.json").read_text())
+  del old["pictures"], old["env"]["actions"]
+  (tmp_path / "config.json").write_text(json.dumps(old))
+  driver.check_workdir_config(config, str(tmp_path))  # the same run
+  (tmp_path / "config.json").write_text(json.dumps(old))
+  config.env.actions = "left,right,forward"
+  with pytest.raises(driver.ConfigError, match="env.actions: '' -> 'left,right,forward'"):
+    driver.check_workdir_config(config, str(tmp_path))

@@ -17,7 +17,7 @@ import re
 import ml_collections
 
 from goalrl.env_names import SUPPORTED as SUPPORTED_ENVS
-from goalrl.layout import MINIGRID, ObsLayout, obs_layout
+from goalrl.layout import MINIGRID, MINIGRID_ACTIONS, ObsLayout, obs_layout
 
 
 def _agent_names() -> tuple[str, ...]:
@@ -71,6 +71,9 @@ def base_config() -> ml_collections.ConfigDict:
       max_episode_steps=0,  # 0 = the env's own limit
       repeat_action_probability=0.25,  # Atari v5 sticky actions
       reward_clip=True,  # Atari: clip rewards to {-1, 0, 1}
+      # The agent's actions, as comma-separated MiniGrid action names (layout.MINIGRID_ACTIONS),
+      # e.g. "left,right,forward,pickup,toggle"; "" = the env's own set. Every agent alike.
+      actions="",
   ))
   return c
 
@@ -220,6 +223,13 @@ def validate(config) -> None:
          f"env.max_episode_steps={env.max_episode_steps} must be >= 0 (0 = the env's own)")
   _check(e, 0.0 <= env.repeat_action_probability <= 1.0,
          f"env.repeat_action_probability={env.repeat_action_probability} must be in [0, 1]")
+  if env.actions:
+    names = [a.strip() for a in env.actions.split(",")]
+    _check(e, _layout(env.name).kind == "minigrid" and set(names) <= set(MINIGRID_ACTIONS)
+           and len(set(names)) == len(names),
+           f"env.actions={env.actions!r} must be '' (the env's own actions) or distinct MiniGrid "
+           f"action names joined by commas, from {', '.join(MINIGRID_ACTIONS)} (MiniGrid and "
+           "BabyAI envs only)")
   n = max(env.num_envs, 1)
   _check(e, config.log_every > 0 and config.log_every % n == 0,
          f"log_every={config.log_every} must be a positive multiple of env.num_envs={n}")

@@ -26,7 +26,7 @@ import numpy as np
 
 from goalrl import checkpoint, envs, grow, loop, metrics, parallel, pictures
 from goalrl.agents import make_agent
-from goalrl.config import ConfigError, validate
+from goalrl.config import ConfigError, base_config, validate
 
 
 class NonFiniteError(RuntimeError):
@@ -55,7 +55,8 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
   """Writes ``config.json``, or checks that a resumed run uses the same config.
 
   A workdir holding a run of another config is refused, naming the differences, unless
-  ``overwrite``: then that run is deleted and a new one starts.
+  ``overwrite``: then that run is deleted and a new one starts. A top-level or ``env`` key that a
+  run's config lacks came into the code later: the run had what its default does now.
   """
   path = os.path.join(workdir, "config.json")
   resolved = json.loads(config.to_json_best_effort())
@@ -63,6 +64,8 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
     with open(path) as f:
       old = _flatten(json.load(f))
     new = _flatten(resolved)
+    defaults = _flatten(json.loads(base_config().to_json_best_effort()))
+    old = {**{k: v for k, v in defaults.items() if k in new}, **old}
     changed = sorted(k for k in set(old) | set(new)
                      if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
     if changed and overwrite:

@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from goalrl.layout import env_kind, obs_layout
+from goalrl.layout import action_ids, env_kind, obs_layout
 
 # Exploration signal of Montezuma's Revenge: room, x and y live in these RAM bytes.
 MONTEZUMA_RAM = (3, 42, 43)
@@ -91,6 +91,9 @@ class EnvSpec:
   num_rooms: int  # size of the room map (1 where the env has no rooms)
   has_coverage: bool  # False for Atari games without a known RAM layout
   num_shards: int = 1  # devices over all processes, each stepping num_envs envs per seed
+  # The env's action id of each agent action (``env.actions``); () = the env's own actions. Agents
+  # and the action log see agent actions; the env boundary (:func:`env_actions`) maps them.
+  actions: tuple[int, ...] = ()
 
   @property
   def steps_per_iteration(self) -> int:
@@ -161,9 +164,17 @@ def make_spec(env_config, pool, num_shards: int = 1) -> EnvSpec:
     num_rooms = ATARI_ROOMS if has_coverage else 1
   else:
     has_coverage, num_cells, num_rooms = True, MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, 1
+  actions = action_ids(env_config.get("actions", ""))
   return EnvSpec(env_config.name, layout.kind, env_config.num_envs // num_shards,
-                 int(pool.action_space.n), layout.frame_shape, layout.stack, num_cells=num_cells,
-                 num_rooms=num_rooms, has_coverage=has_coverage, num_shards=num_shards)
+                 len(actions) or int(pool.action_space.n), layout.frame_shape, layout.stack,
+                 num_cells=num_cells, num_rooms=num_rooms, has_coverage=has_coverage,
+                 num_shards=num_shards, actions=actions)
+
+
+def env_actions(spec: EnvSpec, actions, xp=np):
+  """Agent actions -> the env's action ids (``xp``: ``np`` on the host, ``jnp`` traced)."""
+  actions = xp.asarray(actions, xp.int32)
+  return xp.asarray(spec.actions, xp.int32)[actions] if spec.actions else actions
 
 
 def raw_fields(spec: EnvSpec, obs, info) -> dict:
@@ -205,7 +216,7 @@ def host_reset(spec: EnvSpec, pool) -> dict:
 
 
 def host_step(spec: EnvSpec, pool, actions: np.ndarray) -> dict:
-  obs, reward, term, trunc, info = pool.step(np.asarray(actions, np.int32))
+  obs, reward, term, trunc, info = pool.step(env_actions(spec, actions))
   return _host_output(spec, obs, reward, term, trunc, info)
 
 
@@ -213,7 +224,7 @@ def host_step_pools(spec: EnvSpec, pools, actions) -> list[dict]:
   """``host_step`` of several pools at once: all are sent their actions (envpool steps them on its
   worker threads) before the first is received."""
   for pool, a in zip(pools, actions):
-    pool.send(np.asarray(a, np.int32))
+    pool.send(env_actions(spec, a))
   return [_host_output(spec, *pool.recv()) for pool in pools]
 
 
@@ -227,7 +238,7 @@ def make_xla_step(spec: EnvSpec, pool):
   handle, _, _, step = pool.xla()
 
   def xla_step(handle, actions):
-    handle, (obs, reward, term, trunc, info) = step(handle, actions.astype(jnp.int32))
+    handle, (obs, reward, term, trunc, info) = step(handle, env_actions(spec, actions, jnp))
     return handle, dict(fields=raw_fields(spec, obs, info), reward=reward, terminated=term,
                         truncated=trunc)
 

@@ -14,6 +14,14 @@ import dataclasses
 import math
 
 MINIGRID_PLANES = (11, 6, 3)  # one-hot sizes of the object, colour and state indices
+# MiniGrid's actions by envpool action id.
+MINIGRID_ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
+
+
+def action_ids(actions: str) -> tuple[int, ...]:
+  """``env.actions`` (comma-separated MiniGrid action names) -> the env's action id of each of the
+  agent's actions, in that order; ``()`` for ``""``, the env's own action set."""
+  return tuple(MINIGRID_ACTIONS.index(a.strip()) for a in actions.split(",")) if actions else ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""The env boundary: the agent's action set (``env.actions``) on both rollout paths."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from goalrl import envs
+from helpers import minigrid_pool
+
+
+def test_env_actions_map_the_agents_actions_onto_the_envs_on_both_rollout_paths():
+  """``env.actions="forward,left"``: the agent has 2 actions; its action 0 moves (env action 2),
+  1 turns left (env action 0), on the host and in envpool's XLA step alike."""
+  pools, specs = zip(*(minigrid_pool("MiniGrid-Empty-8x8-v0", num_envs=2, actions="forward,left",
+                                     repeat_action_probability=0.0) for _ in range(2)))
+  spec = specs[0]
+  assert spec.num_actions == 2 and spec.actions == (2, 0)
+  host = [envs.host_reset(spec, pools[0])]
+  handle, step = envs.make_xla_step(spec, pools[1])
+  pools[1].reset()
+  step, xla = jax.jit(step), []
+  for a in ([0, 1], [0, 0], [1, 0]):
+    host.append(envs.host_step(spec, pools[0], np.asarray(a)))
+    handle, out = step(handle, jnp.asarray(a))
+    xla.append(out["fields"]["agent_pos"])
+  pos = np.stack([h["fields"]["agent_pos"] for h in host])  # [time, env, (x, y)]
+  direction = np.stack([h["fields"]["direction"] for h in host])
+  np.testing.assert_array_equal(pos[1:], np.stack(xla))
+  # env 0: forward, forward, left from (1, 1) facing east; env 1: left (now facing the wall),
+  # then forward twice into it.
+  np.testing.assert_array_equal(pos[:, 0], [[1, 1], [2, 1], [3, 1], [3, 1]])
+  np.testing.assert_array_equal(direction[:, 0], [0, 0, 0, 3])
+  np.testing.assert_array_equal(pos[:, 1], [[1, 1]] * 4)
+  np.testing.assert_array_equal(direction[:, 1], [0, 3, 3, 3])
