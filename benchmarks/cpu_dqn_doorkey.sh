@@ -8,17 +8,21 @@
 # round went on with faster target copies (tgt100) and advantage learning (al09) instead.
 # Round "actions" (env.actions): the same run with MiniGrid's drop and done left out of the
 # agent's actions (act5), where a random drop loses the key and done changes nothing; act5_conv
-# with the 2x2 CNN torso too.
+# with the 2x2 CNN torso too; base_act5: goalrl's :minigrid DQN settings (not the common DQN's)
+# with the same action set.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
 set -u
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs/cpu_dqn_doorkey}
-common="--config.env.name=MiniGrid-DoorKey-8x8-v0 --config.num_seeds=5 --config.total_steps=300000
-  --config.log_every=10000 --config.checkpoint_every=50000 --config.env.num_envs=8
-  --config.agent.updates_per_train=2 --config.agent.n_step=1 --config.agent.learning_rate=2.5e-4
-  --config.agent.target_update_every=250 --config.agent.epsilon_decay_steps=250000"
+run="--config.env.name=MiniGrid-DoorKey-8x8-v0 --config.num_seeds=5 --config.total_steps=300000
+  --config.log_every=10000 --config.checkpoint_every=50000"
+common="$run --config.env.num_envs=8 --config.agent.updates_per_train=2 --config.agent.n_step=1
+  --config.agent.learning_rate=2.5e-4 --config.agent.target_update_every=250
+  --config.agent.epsilon_decay_steps=250000"
+act5="--config.env.actions=left,right,forward,pickup,toggle"
 for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
+  args=$common
   case $setting in
     gamma95) extra="--config.agent.gamma=0.95" ;;
     gamma90) extra="--config.agent.gamma=0.9" ;;
@@ -26,13 +30,14 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
     tgt100) extra="--config.agent.target_update_every=100" ;;
     al09) extra="--config.agent.advantage_alpha=0.9" ;;  # advantage learning, the paper's alpha
     al05) extra="--config.agent.advantage_alpha=0.5" ;;
-    act5) extra="--config.env.actions=left,right,forward,pickup,toggle" ;;
-    act5_conv) extra="--config.env.actions=left,right,forward,pickup,toggle --config.agent.torso=conv" ;;
+    act5) extra="$act5" ;;
+    act5_conv) extra="$act5 --config.agent.torso=conv" ;;
+    base_act5) extra="$act5"; args=$run ;;  # experiments/dqn.py:minigrid's own settings
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=src .venv/bin/python -m goalrl.train --config=experiments/dqn.py:minigrid \
-    --workdir="$RUNS/$setting" $common $extra > "$RUNS/$setting/train.log" 2>&1
+    --workdir="$RUNS/$setting" $args $extra > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done

@@ -1,9 +1,9 @@
-"""The env boundary: the agent's action set (``env.actions``) on both rollout paths."""
+"""The env boundary: the agent's action set (``env.actions``, ``"auto"``) on both rollout paths."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from goalrl import envs
+from goalrl import envs, layout
 from helpers import minigrid_pool
 
 
@@ -31,3 +31,14 @@ def test_env_actions_map_the_agents_actions_onto_the_envs_on_both_rollout_paths(
   np.testing.assert_array_equal(direction[:, 0], [0, 0, 0, 3])
   np.testing.assert_array_equal(pos[:, 1], [[1, 1]] * 4)
   np.testing.assert_array_equal(direction[:, 1], [0, 3, 3, 3])
+
+
+def test_auto_actions_are_the_ones_each_task_family_needs():
+  assert layout.resolve_actions("auto", "MiniGrid-DoorKey-8x8-v0") == (
+      "left,right,forward,pickup,toggle")
+  assert layout.resolve_actions("auto", "MiniGrid-MultiRoom-N4-S5-v0") == "left,right,forward,toggle"
+  for seven in ("MiniGrid-KeyCorridorS3R3-v0", "BabyAI-GoToLocal-v0", "MontezumaRevenge-v5"):
+    assert layout.resolve_actions("auto", seven) == ""  # the env's own set
+  assert layout.resolve_actions("", "MiniGrid-DoorKey-8x8-v0") == ""
+  _, spec = minigrid_pool("MiniGrid-Empty-5x5-v0", num_envs=1, actions="auto")
+  assert spec.num_actions == 3 and spec.actions == (0, 1, 2)

@@ -87,17 +87,19 @@ def test_lists_match_what_they_describe():
                                                if s[0] in families))
 
 
-def test_a_run_from_before_a_key_existed_resumes_unless_the_key_moved_off_its_default(tmp_path):
-  """A workdir whose ``config.json`` predates ``env.actions`` and ``pictures`` holds the same
-  config as today's defaults; setting either now is a change, refused by name."""
+def test_a_run_from_before_a_key_existed_holds_the_value_that_did_what_it_did(tmp_path):
+  """A workdir whose ``config.json`` predates ``pictures`` and ``env.actions`` ran with pictures
+  and the env's own actions: it resumes with those, and today's ``env.actions="auto"`` (3 actions
+  on Empty-5x5) is a change, refused by name."""
   from goalrl import driver
   config = load_experiment("dqn", "quick", pictures=True)
+  config.env.actions = ""
   driver.check_workdir_config(config, str(tmp_path))
   old = json.loads((tmp_path / "config.json").read_text())
   del old["pictures"], old["env"]["actions"]
   (tmp_path / "config.json").write_text(json.dumps(old))
   driver.check_workdir_config(config, str(tmp_path))  # the same run
   (tmp_path / "config.json").write_text(json.dumps(old))
-  config.env.actions = "left,right,forward"
-  with pytest.raises(driver.ConfigError, match="env.actions: '' -> 'left,right,forward'"):
+  config.env.actions = "auto"
+  with pytest.raises(driver.ConfigError, match="env.actions: '' -> 'auto'"):
     driver.check_workdir_config(config, str(tmp_path))

@@ -72,8 +72,9 @@ def base_config() -> ml_collections.ConfigDict:
       repeat_action_probability=0.25,  # Atari v5 sticky actions
       reward_clip=True,  # Atari: clip rewards to {-1, 0, 1}
       # The agent's actions, as comma-separated MiniGrid action names (layout.MINIGRID_ACTIONS),
-      # e.g. "left,right,forward,pickup,toggle"; "" = the env's own set. Every agent alike.
-      actions="",
+      # e.g. "left,right,forward,pickup,toggle"; "" = the env's own set; "auto" = the ones the
+      # task family needs (layout.TASK_ACTIONS; the env's own set elsewhere). Every agent alike.
+      actions="auto",
   ))
   return c
 
@@ -223,13 +224,13 @@ def validate(config) -> None:
          f"env.max_episode_steps={env.max_episode_steps} must be >= 0 (0 = the env's own)")
   _check(e, 0.0 <= env.repeat_action_probability <= 1.0,
          f"env.repeat_action_probability={env.repeat_action_probability} must be in [0, 1]")
-  if env.actions:
+  if env.actions not in ("", "auto"):
     names = [a.strip() for a in env.actions.split(",")]
     _check(e, _layout(env.name).kind == "minigrid" and set(names) <= set(MINIGRID_ACTIONS)
            and len(set(names)) == len(names),
-           f"env.actions={env.actions!r} must be '' (the env's own actions) or distinct MiniGrid "
-           f"action names joined by commas, from {', '.join(MINIGRID_ACTIONS)} (MiniGrid and "
-           "BabyAI envs only)")
+           f"env.actions={env.actions!r} must be '' (the env's own actions), 'auto' (the ones the "
+           f"task needs) or distinct MiniGrid action names joined by commas, from "
+           f"{', '.join(MINIGRID_ACTIONS)} (MiniGrid and BabyAI envs only)")
   n = max(env.num_envs, 1)
   _check(e, config.log_every > 0 and config.log_every % n == 0,
          f"log_every={config.log_every} must be a positive multiple of env.num_envs={n}")

@@ -26,7 +26,7 @@ import numpy as np
 
 from goalrl import checkpoint, envs, grow, loop, metrics, parallel, pictures
 from goalrl.agents import make_agent
-from goalrl.config import ConfigError, base_config, validate
+from goalrl.config import ConfigError, validate
 
 
 class NonFiniteError(RuntimeError):
@@ -39,6 +39,9 @@ class Interrupted(RuntimeError):
 
 # Keys that may differ between a run and its resumption: they do not change the numbers.
 RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads", "pictures")
+# Keys that came into the config after runs had started: the value that does what the code before
+# them did. A run's config.json without the key had that value.
+ADDED_KEYS = {"pictures": True, "env.actions": ""}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -55,8 +58,8 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
   """Writes ``config.json``, or checks that a resumed run uses the same config.
 
   A workdir holding a run of another config is refused, naming the differences, unless
-  ``overwrite``: then that run is deleted and a new one starts. A top-level or ``env`` key that a
-  run's config lacks came into the code later: the run had what its default does now.
+  ``overwrite``: then that run is deleted and a new one starts. A key of ``ADDED_KEYS`` that a
+  run's config lacks had the value listed there.
   """
   path = os.path.join(workdir, "config.json")
   resolved = json.loads(config.to_json_best_effort())
@@ -64,8 +67,7 @@ def check_workdir_config(config, workdir: str, overwrite: bool = False) -> None:
     with open(path) as f:
       old = _flatten(json.load(f))
     new = _flatten(resolved)
-    defaults = _flatten(json.loads(base_config().to_json_best_effort()))
-    old = {**{k: v for k, v in defaults.items() if k in new}, **old}
+    old = {**{k: v for k, v in ADDED_KEYS.items() if k in new}, **old}
     changed = sorted(k for k in set(old) | set(new)
                      if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
     if changed and overwrite:

@@ -164,7 +164,7 @@ def make_spec(env_config, pool, num_shards: int = 1) -> EnvSpec:
     num_rooms = ATARI_ROOMS if has_coverage else 1
   else:
     has_coverage, num_cells, num_rooms = True, MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE, 1
-  actions = action_ids(env_config.get("actions", ""))
+  actions = action_ids(env_config.get("actions", ""), env_config.name)
   return EnvSpec(env_config.name, layout.kind, env_config.num_envs // num_shards,
                  len(actions) or int(pool.action_space.n), layout.frame_shape, layout.stack,
                  num_cells=num_cells, num_rooms=num_rooms, has_coverage=has_coverage,

@@ -16,11 +16,34 @@ import math
 MINIGRID_PLANES = (11, 6, 3)  # one-hot sizes of the object, colour and state indices
 # MiniGrid's actions by envpool action id.
 MINIGRID_ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
+# ``env.actions="auto"``: the actions a MiniGrid task family needs, by name prefix. The others
+# never help there: ``done`` changes nothing in any of them, and in DoorKey a random ``drop``
+# loses the key, so epsilon-greedy exploration rarely carries it to the door (RESULTS.md §9).
+# Families not listed (KeyCorridor and ObstructedMaze need ``drop``; BabyAI) keep all seven.
+TASK_ACTIONS = (
+    ("MiniGrid-DoorKey-", "left,right,forward,pickup,toggle"),
+    ("MiniGrid-Unlock-", "left,right,forward,pickup,toggle"),
+    ("MiniGrid-MultiRoom-", "left,right,forward,toggle"),
+    ("MiniGrid-Empty-", "left,right,forward"),
+    ("MiniGrid-FourRooms-", "left,right,forward"),
+    ("MiniGrid-SimpleCrossing", "left,right,forward"),
+    ("MiniGrid-LavaCrossing", "left,right,forward"),
+    ("MiniGrid-LavaGap", "left,right,forward"),
+)
 
 
-def action_ids(actions: str) -> tuple[int, ...]:
-  """``env.actions`` (comma-separated MiniGrid action names) -> the env's action id of each of the
-  agent's actions, in that order; ``()`` for ``""``, the env's own action set."""
+def resolve_actions(actions: str, env_name: str) -> str:
+  """``env.actions`` with ``"auto"`` replaced by the env's entry of ``TASK_ACTIONS`` (``""``, the
+  env's own set, where it has none)."""
+  if actions != "auto":
+    return actions
+  return next((names for prefix, names in TASK_ACTIONS if env_name.startswith(prefix)), "")
+
+
+def action_ids(actions: str, env_name: str) -> tuple[int, ...]:
+  """``env.actions`` (comma-separated MiniGrid action names, or ``"auto"``) -> the env's action id
+  of each of the agent's actions, in that order; ``()`` for the env's own action set."""
+  actions = resolve_actions(actions, env_name)
   return tuple(MINIGRID_ACTIONS.index(a.strip()) for a in actions.split(",")) if actions else ()
 
 
