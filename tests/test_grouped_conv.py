@@ -57,11 +57,11 @@ def test_encoder_groups_switch_and_validation(experiment):
   for impl in networks.GROUP_IMPLS:
     cfg.agent.encoder.group_impl = impl
     ae = encoder.make_autoencoder(cfg.agent.encoder, spec)
-    params = ae.init(jax.random.PRNGKey(1)).params
+    params = jax.jit(ae.init)(jax.random.PRNGKey(1)).params
     kernels = [k for k in jax.tree_util.tree_leaves_with_path(params)
                if "GroupedConv" in jax.tree_util.keystr(k[0]) and k[1].ndim == 5]
     assert len(kernels) == 3  # layers 2..4 grouped, the first plain
-    encodings[impl] = ae.encode(params, obs)
+    encodings[impl] = jax.jit(ae.encode)(params, obs)
   np.testing.assert_allclose(encodings["vmap"], encodings["feature_group"], rtol=1e-4, atol=1e-4)
   cfg.agent.encoder.groups = 3  # 8 and 16 channels do not divide by 3
   with pytest.raises(config_lib.ConfigError, match="agent.encoder.groups=3"):
