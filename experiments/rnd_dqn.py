@@ -9,7 +9,10 @@ Variants (``--config=experiments/rnd_dqn.py:<variant>``):
   About 2-3 minutes on 2 CPU cores (~3k env steps/s; DQN ~4.6k). Success rate >= 0.99 by 50k
   steps and 1.0 from 60k (seed 0; seed 1: 0.98 at 40k), where ``experiments/dqn.py:minigrid``
   is at 0.22-0.34 and needs 100k-120k steps to pass 0.9. The mean bonus falls from ~0.2 to ~0.01
-  by 50k: novelty wears off as the small grid is covered.
+  by 50k: novelty wears off as the small grid is covered. (Measured with all seven actions and
+  DQN's settings of before 2026-11-27; now both use the task's actions, ``env.actions="auto"``,
+  and DQN the common DQN's settings. On DoorKey-8x8 with those settings RND peaks at 0.85-0.94
+  and collapses into novelty: RESULTS.md §9.)
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: a smoke run of the whole pipeline in seconds,
   no learning expected.
 * ``atari``: MontezumaRevenge-v5, the Nature-DQN network for Q and both RND nets, 10M env steps.
