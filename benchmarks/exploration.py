@@ -19,12 +19,15 @@ Reported per task and agent, over seeds (IQM with 95% stratified-bootstrap inter
   with ">="), and with most of them short it is "not reached"; ``reached`` says how many seeds did;
 * **final success**: mean ``success_rate`` over the last 10% of log rows;
 * **final coverage**: distinct grid cells visited by then (``coverage``, all envs of a seed);
-* **cells/episode**: distinct cells visited per episode (``episode_cells``) over the last 10% of
-  log rows: where every episode draws a new layout, run-wide coverage saturates and this does not.
+* **per-episode exploration** (``EPISODE_METRICS``), over the last 10% of log rows: distinct
+  cells visited per episode (``episode_cells``: where every episode draws a new layout, run-wide
+  coverage saturates and this does not), the fraction of episodes in which the agent carried a key
+  (``key_rate``) and the doors it opened per episode (``episode_doors``; on MultiRoom, rooms
+  entered beyond the first, at most).
 
-Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate and cells
-per episode, mean over seeds with the min..max band, one column per task) and
-``exploration_intervals.png`` (final success, coverage and cells per episode: IQM and 95% CI).
+Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate and each
+per-episode metric, mean over seeds with the min..max band, one column per task) and
+``exploration_intervals.png`` (final values: IQM and 95% CI).
 """
 from __future__ import annotations
 
@@ -52,6 +55,11 @@ THRESHOLD = 0.9
 # A log row counts toward "steps to 90%" only if this many episodes ended in it: early rows of an
 # 8x8 grid can hold one lucky random episode (measured: success_rate 1.0 from 1 episode at 10k).
 MIN_EPISODES = 10
+# Per-episode exploration metrics of the loop: row key -> (result name, table header, format).
+# Runs logged before a metric existed summarise with it as None and leave it out.
+EPISODE_METRICS = {"episode_cells": ("cells", "cells/episode", ".1f"),
+                   "key_rate": ("key", "key carried", ".2f"),
+                   "episode_doors": ("doors", "doors/episode", ".2f")}
 
 
 def plan_runs(task: str, agent: str, steps: int, seeds: int, log_every: int,
@@ -85,15 +93,16 @@ def seed_result(rows: list[dict]) -> dict:
   tail = rows[-max(1, len(rows) // 10):]
   return {"steps_to_90": steps_to(rows, THRESHOLD), "final_success": final,
           "final_coverage": float(np.mean([r["coverage"] for r in tail])),
-          # distinct cells per episode (runs from before 2026-11-27 lack it: None)
-          "final_episode_cells": _tail_mean(tail, "episode_cells"),
+          # per-episode exploration (runs from before a metric lack it: None)
+          **{f"final_{k}": _tail_mean(tail, k) for k in EPISODE_METRICS},
           "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]])),
           # rows of fewer than MIN_EPISODES episodes are not plotted either (one lucky episode)
           "curve": [[int(r["step"]), r.get("success_rate") if r["episodes"] >= MIN_EPISODES
                      else None] for r in rows],
-          # distinct cells per episode, the exploration signal beside success (None: no episode
-          # ended in the interval, or a run from before the metric)
-          "cells_curve": [[int(r["step"]), r.get("episode_cells")] for r in rows]}
+          # the exploration signals beside success (None: no episode ended in the interval, or a
+          # run from before the metric)
+          **{f"{name}_curve": [[int(r["step"]), r.get(k)] for r in rows]
+             for k, (name, _, _) in EPISODE_METRICS.items()}}
 
 
 def interval(values, reps: int) -> dict:
@@ -128,9 +137,10 @@ def summarise(results: dict, steps: int, reps: int) -> dict:
       entry["steps_to_90"]["lower_bound"] = len(reached) < len(seeds)
       entry["final_success"] = interval([s["final_success"] for s in seeds], reps)
       entry["final_coverage"] = interval([s["final_coverage"] for s in seeds], reps)
-      cells = [s.get("final_episode_cells") for s in seeds]
-      entry["final_episode_cells"] = (interval(cells, reps) if all(c is not None for c in cells)
-                                      else None)
+      for k in EPISODE_METRICS:
+        values = [s.get(f"final_{k}") for s in seeds]
+        entry[f"final_{k}"] = (interval(values, reps) if all(v is not None for v in values)
+                               else None)
       entry["sps"] = float(np.median([s["sps"] for s in seeds]))
   return results
 
@@ -146,28 +156,34 @@ def fmt_steps(entry: dict, steps: int) -> str:
 def table(results: dict, steps: int, seeds: int) -> str:
   iv = lambda s, f: f"{s['iqm']:{f}} [{s['ci95'][0]:{f}}, {s['ci95'][1]:{f}}]"
   header = (f"{'task':<16} {'agent':<15} {'reached':>7}  {'steps to 90% IQM [95% CI]':<26} "
-            f"{'final success':<22} {'final coverage':<22} {'cells/episode':<22} {'sps':>6}")
+            f"{'final success':<22} {'final coverage':<22} "
+            + "".join(f"{h:<22} " for _, h, _ in EPISODE_METRICS.values()) + f"{'sps':>6}")
   lines = [f"{seeds} seeds x {steps:,} env steps each; IQM [95% bootstrap CI] over seeds",
            header, "-" * len(header)]
   for task, agents in results.items():
     for agent, e in agents.items():
-      cells = iv(e["final_episode_cells"], ".1f") if e.get("final_episode_cells") else "-"
+      episode = "".join(
+          f"{iv(e[f'final_{k}'], f) if e.get(f'final_{k}') else '-':<22} "
+          for k, (_, _, f) in EPISODE_METRICS.items())
       lines.append(f"{task:<16} {agent:<15} {e['reached']:>3}/{len(e['seeds']):<3}  "
                    f"{fmt_steps(e, steps):<26} {iv(e['final_success'], '.2f'):<22} "
-                   f"{iv(e['final_coverage'], '.0f'):<22} {cells:<22} {e['sps']:>6.0f}")
+                   f"{iv(e['final_coverage'], '.0f'):<22} {episode}{e['sps']:>6.0f}")
   return "\n".join(lines)
 
 
-CURVES = (("curve", "success rate", (-0.02, 1.02)), ("cells_curve", "cells per episode", None))
+CURVES = (("curve", "success rate", (-0.02, 1.02)),
+          *((f"{name}_curve", header, None) for name, header, _ in EPISODE_METRICS.values()))
 
 
 def plot(results: dict, out_dir: str) -> None:
-  """``exploration_curves.png``: success (top) and distinct cells per episode (bottom) per task,
-  mean over seeds with a min..max band; ``exploration_intervals.png``: the final-value IQMs."""
+  """``exploration_curves.png``: success (top) and the per-episode exploration metrics (below) per
+  task, mean over seeds with a min..max band; ``exploration_intervals.png``: the final-value
+  IQMs."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-  # Runs from before episode_cells have no cells curve (or one of Nones): that row is left out.
+  # Runs from before a per-episode metric have no curve of it (or one of Nones): that row is left
+  # out.
   curves = [c for c in CURVES if all(any(p[1] is not None for p in s.get(c[0], ()))
                                      for a in results.values() for e in a.values()
                                      for s in e["seeds"])]
@@ -197,9 +213,9 @@ def plot(results: dict, out_dir: str) -> None:
   fig.savefig(os.path.join(out_dir, "exploration_curves.png"), dpi=100)
   plt.close(fig)
 
-  keys = ["final_success", "final_coverage"]
-  if all(e.get("final_episode_cells") for a in results.values() for e in a.values()):
-    keys.append("final_episode_cells")
+  keys = ["final_success", "final_coverage"] + [
+      f"final_{k}" for k in EPISODE_METRICS
+      if all(e.get(f"final_{k}") for a in results.values() for e in a.values())]
   fig, axes = plt.subplots(1, len(keys) * len(results),
                            figsize=(2 * len(keys) * len(results), 0.45 * 6 + 1), squeeze=False)
   for i, (task, agents) in enumerate(results.items()):

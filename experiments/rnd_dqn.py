@@ -22,26 +22,22 @@ Variants (``--config=experiments/rnd_dqn.py:<variant>``):
 Key knobs: ``--config.agent.rnd.beta=0`` (bonus off: the TD targets are plain DQN's),
 ``.learning_rate`` (how fast novelty wears off), ``.embedding``, ``.hidden``, ``.predictor_layers``.
 """
+import os
+
 import ml_collections
 
-from goalrl.config import dqn_defaults, experiment, rnd_defaults
+from goalrl.config import load_experiment, rnd_defaults
 
-# DQN's own settings per variant, so the curves compare directly with experiments/dqn.py.
-OWN = {
-    "minigrid": dict(n_step=5, updates_per_train=2, replay_size=200_000,
-                     epsilon_decay_steps=100_000),
-    "quick": {},
-    "atari": dict(hidden=512, head_layers=()),
-}
-RND = {"minigrid": {}, "quick": {}, "atari": dict(hidden=512, predictor_layers=(512,))}
-
-
-def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
-  a = dqn_defaults(**{**learner, **OWN[variant]})
-  a.rnd = rnd_defaults(**RND[variant])
-  a.name = "rnd_dqn"
-  return a
+# The RND nets per variant (everything else is experiments/dqn.py's, variant by variant).
+RND = {"minigrid": {}, "empty": {}, "quick": {},
+       "atari": dict(hidden=512, predictor_layers=(512,))}
 
 
 def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:
-  return experiment("experiments/rnd_dqn.py", variant, agent)
+  if variant not in RND:
+    raise ValueError(f"unknown variant {variant!r} of experiments/rnd_dqn.py: choose one of "
+                     f"{', '.join(repr(v) for v in RND)}")
+  c = load_experiment(os.path.join(os.path.dirname(os.path.abspath(__file__)), "dqn.py"), variant)
+  c.agent.rnd = rnd_defaults(**RND[variant])
+  c.agent.name = "rnd_dqn"
+  return c

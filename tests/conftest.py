@@ -10,9 +10,11 @@ Compiling, not running, is what the suite's many short runs spend their time on,
 * XLA compiles with ``jax_disable_most_optimizations`` (in every worker and CLI subprocess): on a
   ``:quick`` run compile time about halves and the chunks run ~2.5x slower; the whole suite took
   375 s with it against 420 s without (2026-11-27). Every equivalence test compares runs made under
-  the same options, so it compares like with like. ``full_optimizations`` restores the default
-  where running dominates: the Atari smokes (the goal agent's took 196 s without it, 24 s with
-  it) and the learning test.
+  the same options, so it compares like with like. ``full_optimizations`` restores XLA's
+  optimisations where running dominates: the Atari smokes (the goal agent's took 196 s without
+  them, 24 s with them) and the learning test. There the LLVM backend runs at level 1, not 3
+  (``XLA_FLAGS``, which the disabled optimisations override with 0): the four Atari smokes took
+  38 s against 47 s, the learning test the same (2026-11-30).
 * One persistent XLA compilation cache serves the whole session (both workers and every CLI
   subprocess): programs without an envpool step (agent init, the picture snapshot, unit-test jits)
   compile once per session instead of once per run. The training chunk never hits it (envpool's
@@ -38,6 +40,9 @@ def pytest_configure(config):
     os.environ[CACHE] = tempfile.mkdtemp(prefix="goalrl-tests-xla-cache-")
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.1"
     os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
+    if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+      os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                 + " --xla_backend_optimization_level=1").strip()
   jax.config.update("jax_compilation_cache_dir", os.environ[CACHE])
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
   jax.config.update("jax_disable_most_optimizations", True)
@@ -45,9 +50,15 @@ def pytest_configure(config):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-  """Under ``--dist loadgroup`` every grouped test's id must carry its group (xdist appends
+  """Slow tests first, unit tests last, so that both workers finish together: ``--dist
+  loadgroup`` hands out the groups first (largest first), then the ungrouped tests one at a time
+  in collection order. In file order a 15-35 s CLI test (the tiny sweep, the Atari smokes) came
+  last and one worker idled ~20 s; seconds-long unit tests at the end fill that gap instead.
+
+  Under ``--dist loadgroup`` every grouped test's id must also carry its group (xdist appends
   ``@group``; with pytest 9.2 and xdist 3.8 it silently did not, so each worker rebuilt the
   session runs its tests read: pytest is pinned to 8.4.2). Fail loudly if that breaks again."""
+  items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
   if not getattr(config.option, "loadgroup", False):
     return
   lost = [i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]

@@ -11,7 +11,7 @@ import pytest
 
 from goalrl import train
 from goalrl.config import ConfigError
-from helpers import ROOT, cli
+from helpers import ROOT, cli, load_experiment, rows
 
 ODQN = "experiments/optimistic_dqn.py:quick"
 GOAL = "experiments/goal_agent.py:quick"
@@ -121,17 +121,26 @@ def test_good_command_line_parses_to_the_run_it_names(tmp_path):
 
 @pytest.mark.slow
 def test_workdir_of_another_config_is_refused_then_overwritten(tmp_path):
+  """A workdir holding another config's run (its config.json, rows and a checkpoint, made here
+  without training) is refused by name; ``--overwrite`` deletes that run and trains anew."""
+  from goalrl import driver
   workdir = tmp_path / "run"
   base = ["--config.total_steps=1000", "--config.checkpoint_every=1000",
           "--config.pictures=False"]
-  assert cli(workdir, DQN, *base, timeout=300).returncode == 0
+  old = load_experiment("dqn", "quick")
+  old.total_steps, old.checkpoint_every = 1000, 1000
+  driver.check_workdir_config(old, str(workdir))
+  (workdir / "metrics.jsonl").write_text('{"step": 1000, "episode_return": -1.0}\n')
+  (workdir / "checkpoints" / "1000").mkdir(parents=True)
   other = base + ["--config.agent.learning_rate=0.01"]
   proc = cli(workdir, DQN, *other, timeout=300)
   assert proc.returncode == 2 and "agent.learning_rate: 0.0005 -> 0.01" in proc.stderr
-  assert "--overwrite" in proc.stderr
+  assert "--overwrite" in proc.stderr and "Traceback" not in proc.stderr
   proc = cli(workdir, DQN, *other, "--overwrite", timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert '"learning_rate": 0.01' in (workdir / "config.json").read_text()
+  done = rows(workdir)  # the new run's own row, not the old one
+  assert [r["step"] for r in done] == [1000] and done[0]["episode_return"] != -1.0
 
 
 def test_unwritable_workdir_is_a_clear_error():

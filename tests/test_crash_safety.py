@@ -64,34 +64,28 @@ def _wait_for(predicate, proc, timeout=120):
   return False
 
 
-def test_sigkill_at_random_moments_then_resume(reference, tmp_path):
-  """Three kills in a row, each at a random moment after a new row was logged (so between, or
-  inside, checkpoint writes), then one run to the end: the same rows and parameters."""
+def test_sigkill_inside_a_checkpoint_write_then_at_random_moments_then_resume(reference, tmp_path):
+  """Three kills in a row, then one run to the end: the same rows and parameters. The first kill
+  lands inside a checkpoint write (while orbax's ``tmp`` directory exists); the next two at a
+  random moment after a new row was logged (so between, or inside, checkpoint writes)."""
   rng = random.Random(0)
   workdir = tmp_path / "run"
   metrics = workdir / "metrics.jsonl"
-  for _ in range(3):
-    proc = _start(workdir)
-    # Kill somewhere in training: after the first logged rows, at a random moment.
-    rows_before = len(metrics.read_text().splitlines()) if metrics.exists() else 0
-    _wait_for(lambda: metrics.exists() and len(metrics.read_text().splitlines()) > rows_before,
-              proc)
-    time.sleep(rng.uniform(0.0, 0.6))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-  proc = _run(workdir)
-  assert proc.returncode == 0, proc.stderr[-2000:]
-  _assert_same_run(reference, workdir)
-
-
-def test_sigkill_inside_a_checkpoint_write_then_resume(reference, tmp_path):
-  workdir = tmp_path / "run"
   ckpts = workdir / "checkpoints"
   proc = _start(workdir)
   writing = lambda: ckpts.exists() and any("tmp" in p.name for p in ckpts.iterdir())
   assert _wait_for(writing, proc), "never saw a checkpoint being written"
   proc.send_signal(signal.SIGKILL)
   proc.wait()
+  for _ in range(2):
+    proc = _start(workdir)
+    # Kill somewhere in training: after the next logged rows, at a random moment.
+    rows_before = len(metrics.read_text().splitlines()) if metrics.exists() else 0
+    _wait_for(lambda: metrics.exists() and len(metrics.read_text().splitlines()) > rows_before,
+              proc)
+    time.sleep(rng.uniform(0.0, 0.6))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
   proc = _run(workdir)
   assert proc.returncode == 0, proc.stderr[-2000:]
   _assert_same_run(reference, workdir)

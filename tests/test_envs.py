@@ -42,3 +42,35 @@ def test_auto_actions_are_the_ones_each_task_family_needs():
   assert layout.resolve_actions("", "MiniGrid-DoorKey-8x8-v0") == ""
   _, spec = minigrid_pool("MiniGrid-Empty-5x5-v0", num_envs=1, actions="auto")
   assert spec.num_actions == 3 and spec.actions == (0, 1, 2)
+
+
+def test_minigrid_events_read_the_carried_key_and_opened_doors_off_the_real_envs_view():
+  """A random walk on DoorKey-5x5 (16 envs, the five DoorKey actions): after a ``pickup`` that
+  faced a key, ``minigrid_events`` sees the key carried (the view's agent cell shows it), and after
+  a ``toggle`` that faced a locked door while carrying it, a door opened (the cell ahead shows it
+  open). Neither ever fires otherwise, nor on a reset step."""
+  pool, spec = minigrid_pool("MiniGrid-DoorKey-5x5-v0", num_envs=16, actions="auto",
+                             repeat_action_probability=0.0)
+  rng = np.random.default_rng(0)
+  out = envs.host_reset(spec, pool)
+  obs = lambda o: dict(image=jnp.asarray(o["fields"]["image"]),
+                       direction=jnp.asarray(o["fields"]["direction"], jnp.int32))
+  picked = opened = 0
+  carrying = np.zeros(16, bool)
+  for _ in range(600):
+    actions = rng.integers(0, 5, 16)  # left, right, forward, pickup, toggle
+    nxt = envs.host_step(spec, pool, actions)
+    first = jnp.asarray(out["terminated"] | out["truncated"])
+    events = {k: np.asarray(v) for k, v in envs.minigrid_events(obs(out), obs(nxt), first).items()}
+    ahead = out["fields"]["image"][:, 3, 5]
+    faced_key = (actions == 3) & (ahead[:, 0] == envs.MINIGRID_KEY) & ~carrying & ~np.asarray(first)
+    faced_lock = ((actions == 4) & (ahead[:, 0] == envs.MINIGRID_DOOR) & (ahead[:, 2] == 2)
+                  & carrying & ~np.asarray(first))
+    assert events["key"][faced_key].all()
+    assert events["door"][faced_lock].all()
+    assert not events["door"][actions != 4].any()  # only toggle opens a door
+    picked += int(faced_key.sum())
+    opened += int(faced_lock.sum())
+    carrying = events["key"]
+    out = nxt
+  assert picked >= 3 and opened >= 1  # the walk did meet both events

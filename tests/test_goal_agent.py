@@ -41,7 +41,7 @@ def test_default_options_report_what_they_should(experiment, quick_run):
 @pytest.mark.slow
 def test_goal_agent_options(experiment, tmp_path, overrides):
   config = experiment("goal_agent", "quick")
-  config.total_steps = 2_000
+  config.total_steps = 1_000
   for key, value in overrides.items():
     if isinstance(value, dict):
       config.agent[key].update(value)

@@ -164,14 +164,15 @@ def test_cli_events_match_counters_for_vmapped_seeds_after_resume(experiment, tm
   def config(total):
     c = experiment("optimistic_dqn", "quick")
     c.agent.encoder.grow.update(GROW_QUICK)
-    c.num_seeds, c.total_steps, c.log_every, c.checkpoint_every = 2, total, 400, 800
+    c.num_seeds, c.total_steps, c.log_every, c.checkpoint_every = 2, total, 400, 400
+    c.agent.learning_starts = 100  # updates (and so grow events) from the first chunk on
     return c
 
-  train_lib.train(config(800), str(tmp_path), progress=False)
+  train_lib.train(config(400), str(tmp_path), progress=False)
   # A crash after an event past the checkpoint was written: the stale line must go on resume.
   with open(tmp_path / "seeds" / "0" / "events.jsonl", "a") as f:
-    f.write(json.dumps({"step": 1200, "event": "branch_kept"}) + "\n")
-  train_lib.train(config(1_200), str(tmp_path), progress=False)  # events at 1,200 in both seeds
+    f.write(json.dumps({"step": 800, "event": "branch_kept"}) + "\n")
+  train_lib.train(config(800), str(tmp_path), progress=False)  # events at 800 in both seeds
   trials = []
   for seed in ("0", "1"):
     rows = [json.loads(line) for line in open(tmp_path / "seeds" / seed / "metrics.jsonl")]

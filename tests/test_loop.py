@@ -1,4 +1,5 @@
-"""The loop's episode statistics on a scripted episode: distinct cells per episode."""
+"""The loop's episode statistics on scripted episodes: distinct cells, keys carried and doors
+opened per episode."""
 import jax.numpy as jnp
 import numpy as np
 
@@ -9,9 +10,10 @@ SPEC = envs.EnvSpec("MiniGrid-DoorKey-8x8-v0", "minigrid", 2, 7, (7, 7, 3), 1,
                     envs.MINIGRID_MAX_SIDE ** 2, 1, True)
 
 
-def _out(positions, terminated=(False, False), truncated=(False, False)):
-  return dict(fields=dict(image=jnp.zeros((2, 7, 7, 3), jnp.uint8),
-                          direction=jnp.zeros(2, jnp.int32),
+def _out(positions, terminated=(False, False), truncated=(False, False), image=None,
+         direction=(0, 0)):
+  return dict(fields=dict(image=jnp.zeros((2, 7, 7, 3), jnp.uint8) if image is None else image,
+                          direction=jnp.asarray(direction, jnp.int32),
                           agent_pos=jnp.asarray(positions, jnp.int32)),
               reward=jnp.zeros(2, jnp.float32), terminated=jnp.asarray(terminated),
               truncated=jnp.asarray(truncated))
@@ -33,3 +35,39 @@ def test_distinct_cells_per_episode_count_revisits_once_and_restart_at_reset():
   assert done == [0, 0, 1, 0, 1]
   assert cells == [0, 0, 3, 0, 2]
   assert np.asarray(ls.episode_cells).tolist() == [2, 1]
+
+
+def _view(agent_cell=(1, 0, 0), ahead=(1, 0, 0)):
+  """Both envs' views: the (object, colour, state) of the agent's own cell and the one ahead."""
+  image = np.ones((2, 7, 7, 3), np.uint8)
+  for env in range(2):
+    image[env, envs.AGENT_CELL[0], envs.AGENT_CELL[1]] = agent_cell[env]
+    image[env, envs.FRONT_CELL[0], envs.FRONT_CELL[1]] = ahead[env]
+  return jnp.asarray(image)
+
+
+def test_keys_and_opened_doors_per_episode_on_a_scripted_episode():
+  """Env 0 faces a locked door, picks up a key, opens the door (same direction), ends; then a
+  fresh episode that opens nothing. Env 1 faces a closed door and turns to an open one: no door
+  was opened. Per ended episode: key 1 of 2 episodes, doors 1 of 2."""
+  agent = Agent(init=lambda key: {}, act=None, observe=None)
+  key, locked, closed, opened, empty = (5, 0, 0), (4, 0, 2), (4, 0, 1), (4, 0, 0), (1, 0, 0)
+  ls = loop.init_state(agent, SPEC, jnp.zeros(2, jnp.uint32),
+                       _out([[1, 1], [5, 5]], image=_view(ahead=(locked, closed))))
+  script = [_out([[1, 1], [5, 5]], image=_view((key, empty), (locked, closed))),
+            _out([[1, 1], [5, 5]], image=_view((key, empty), (opened, opened)), direction=(0, 1)),
+            _out([[1, 1], [5, 5]], image=_view((key, empty), (opened, opened)), direction=(0, 1),
+                 terminated=(True, False)),
+            _out([[2, 2], [5, 5]], image=_view((empty, empty), (locked, opened)),
+                 direction=(0, 1)),
+            _out([[2, 2], [5, 5]], image=_view((empty, empty), (opened, opened)), direction=(2, 1),
+                 truncated=(True, False))]
+  keys, doors = [], []
+  for out in script:
+    ls, episodes = loop.advance(SPEC, ls, out)
+    keys.append(int(episodes["key"]))
+    doors.append(int(episodes["doors"]))
+  assert keys == [0, 0, 1, 0, 0]  # env 0's first episode carried the key; the second did not
+  assert doors == [0, 0, 1, 0, 0]  # its second episode turned before the door opened: no count
+  assert np.asarray(ls.episode_doors).tolist() == [0, 0]
+  assert np.asarray(ls.episode_key).tolist() == [False, False]

@@ -258,6 +258,9 @@ def validate(config) -> None:
       e.extend(optimism_errors(config.agent.optimism))
     if "rnd" in config.agent:
       e.extend(rnd_errors(config.agent.rnd))
+      _check(e, config.agent.rnd.form != "two_heads" or config.agent.advantage_alpha == 0,
+             f"agent.advantage_alpha={config.agent.advantage_alpha} is built for one Q head; "
+             "with agent.rnd.form='two_heads' it must be 0 (or use form='bonus')")
   if not e and config.memory_budget_gb > 0:
     need = replay_bytes(config) * config.num_seeds
     _check(e, need <= config.memory_budget_gb * 1e9,
@@ -463,13 +466,25 @@ def optimism_errors(c) -> list[str]:
 
 
 def rnd_defaults(**overrides) -> ml_collections.ConfigDict:
-  """``config.agent.rnd`` of RND-DQN (``experiments/rnd_dqn.py``; checks below). ``beta`` scales
-  the normalised bonus (mean ~0.2 per step in the first 10k steps of DoorKey, ~0.01 by 50k)
-  against MiniGrid's single success reward of ~0.5-1; it is positive and episodic, so a large one
-  would make long episodes pay more than the goal. On DoorKey-5x5 (2 seeds) 0.1 reached success
-  >= 0.98 by 40-50k steps, 0.01 by 40k-180k."""
+  """``config.agent.rnd`` of RND-DQN (``experiments/rnd_dqn.py``, ``goalrl/agents/rnd_dqn.py``;
+  checks below).
+
+  ``form="two_heads"`` (default) is the paper's: Q has an extrinsic head (episodic, the agent's
+  ``gamma``) and an intrinsic head (non-episodic, ``gamma`` below) trained on their own returns;
+  the agent acts greedily on ``extrinsic_coef * Q_E + intrinsic_coef * Q_I`` (the paper's
+  advantage weights 2 and 1); the intrinsic reward is divided by the running std of the
+  discounted intrinsic return. ``form="bonus"`` is goalrl's first form, kept as an option: one
+  head, ``beta`` x the reward-normalised bonus added to every env reward, cut at episode ends."""
   c = ml_collections.ConfigDict(dict(
-      beta=0.1,  # weight of the normalised intrinsic reward added to each env reward
+      form="two_heads",  # "two_heads" (the paper's) | "bonus" (one head, bonus in the reward)
+      gamma=0.99,  # two_heads: discount of the intrinsic return (non-episodic)
+      extrinsic_coef=2.0,  # two_heads: weight of Q_E in acting and in the double-DQN selector
+      intrinsic_coef=1.0,  # two_heads: weight of Q_I (0 = act on Q_E alone: no exploration bonus)
+      # bonus: weight of the normalised intrinsic reward added to each env reward (mean ~0.2 per
+      # step in the first 10k steps of DoorKey, ~0.01 by 50k, against MiniGrid's single success
+      # reward of ~0.5-1; positive and episodic, so a large one makes long episodes pay more than
+      # the goal. DoorKey-5x5, 2 seeds: 0.1 reached success >= 0.98 by 40-50k, 0.01 by 40k-180k.)
+      beta=0.1,
       embedding=64,  # output size of the target and predictor networks
       hidden=256,  # torso width of both RND networks (Atari: 512)
       predictor_layers=(256,),  # extra dense layers of the predictor over the target's shape
@@ -479,9 +494,21 @@ def rnd_defaults(**overrides) -> ml_collections.ConfigDict:
   return c
 
 
+RND_FORMS = ("two_heads", "bonus")
+
+
 def rnd_errors(c) -> list[str]:
   """``config.agent.rnd`` of the RND DQN agent (``experiments/rnd_dqn.py``)."""
   e = []
+  _check(e, c.form in RND_FORMS,
+         f"agent.rnd.form={c.form!r} is not one of {', '.join(repr(f) for f in RND_FORMS)}")
+  _check(e, 0 <= c.gamma < 1, f"agent.rnd.gamma={c.gamma} must be in [0, 1)")
+  _check(e, c.extrinsic_coef >= 0 and c.intrinsic_coef >= 0,
+         f"agent.rnd.extrinsic_coef={c.extrinsic_coef} and agent.rnd.intrinsic_coef="
+         f"{c.intrinsic_coef} must be >= 0")
+  _check(e, c.extrinsic_coef + c.intrinsic_coef > 0,
+         "agent.rnd.extrinsic_coef and agent.rnd.intrinsic_coef are both 0: the agent would act "
+         "on nothing; make one of them > 0")
   _check(e, c.beta >= 0, f"agent.rnd.beta={c.beta} must be >= 0 (0 = no bonus)")
   _check(e, c.embedding >= 1, f"agent.rnd.embedding={c.embedding} must be >= 1")
   _check(e, c.hidden >= 1, f"agent.rnd.hidden={c.hidden} must be >= 1")

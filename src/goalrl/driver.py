@@ -41,7 +41,9 @@ class Interrupted(RuntimeError):
 RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads", "pictures")
 # Keys that came into the config after runs had started: the value that does what the code before
 # them did. A run's config.json without the key had that value.
-ADDED_KEYS = {"pictures": True, "env.actions": ""}
+ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
+              "agent.rnd.gamma": 0.99, "agent.rnd.extrinsic_coef": 2.0,
+              "agent.rnd.intrinsic_coef": 1.0}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -208,6 +208,29 @@ def to_timestep(spec: EnvSpec, fields: dict, reward, terminated, truncated, firs
   return ts, Signals(cell=cell, room=room)
 
 
+# MiniGrid's object indices and door states in the image's first and third planes, and where the
+# egocentric 7x7 view puts the agent (its own cell shows what it carries) and the cell it faces.
+MINIGRID_DOOR, MINIGRID_KEY = 4, 5
+DOOR_OPEN = 0  # door states: 0 open, 1 closed, 2 locked
+AGENT_CELL, FRONT_CELL = (3, 6), (3, 5)  # image[x, y] (checked in tests/test_envs.py)
+
+
+def minigrid_events(prev_obs: dict, obs: dict, first) -> dict:
+  """Per-env events of one MiniGrid step, read off the observations alone (every MiniGrid/BabyAI
+  env, no env internals): ``key`` (bool [N]): the agent carries a key; ``door`` (bool [N]): it
+  has just opened a door. A door counts as opened when the cell ahead was a closed or locked door
+  and now is an open one, facing the same way: turning changes the direction, and a closed door
+  blocks ``forward``, so only ``toggle`` can do that. Nothing happens on a reset step (``first``).
+  """
+  carried = obs["image"][:, AGENT_CELL[0], AGENT_CELL[1], 0] == MINIGRID_KEY
+  ahead = lambda o: o["image"][:, FRONT_CELL[0], FRONT_CELL[1]]
+  before, after = ahead(prev_obs), ahead(obs)
+  opened = ((before[:, 0] == MINIGRID_DOOR) & (before[:, 2] != DOOR_OPEN)
+            & (after[:, 0] == MINIGRID_DOOR) & (after[:, 2] == DOOR_OPEN)
+            & (prev_obs["direction"] == obs["direction"]))
+  return {"key": carried & ~first, "door": opened & ~first}
+
+
 def host_reset(spec: EnvSpec, pool) -> dict:
   obs, info = pool.reset()
   n = len(info["env_id"])  # every env of the pool, all seeds

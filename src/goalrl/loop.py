@@ -54,6 +54,9 @@ class LoopState:
   cell_stamps: jnp.ndarray  # int32 [N, spec.num_cells]: the episode (its start iteration) that
   #                           last visited each cell, -1 = never
   episode_cells: jnp.ndarray  # int32 [N]: distinct cells of each env's current episode
+  # MiniGrid events of each env's current episode (``envs.minigrid_events``; Atari: zeros):
+  episode_key: jnp.ndarray  # bool [N]: the agent has carried a key
+  episode_doors: jnp.ndarray  # int32 [N]: doors it has opened
 
 
 def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) -> LoopState:
@@ -75,7 +78,9 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) ->
       visited_rooms=jnp.zeros(spec.num_rooms, bool).at[signals.room].set(True),
       **_visit(jnp.full((spec.num_envs, spec.num_cells), -1, jnp.int32),
                jnp.zeros(spec.num_envs, jnp.int32), signals.cell,
-               episode=jnp.zeros(spec.num_envs, jnp.int32)))
+               episode=jnp.zeros(spec.num_envs, jnp.int32)),
+      episode_key=jnp.zeros(spec.num_envs, bool),
+      episode_doors=jnp.zeros(spec.num_envs, jnp.int32))
 
 
 def _visit(stamps, counts, cell, episode) -> dict:
@@ -151,16 +156,23 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   iteration = ls.env_steps // spec.steps_per_iteration + 1
   visit = _visit(ls.cell_stamps, jnp.where(ts.first, 0, ls.episode_cells), signals.cell,
                  episode=iteration - ep_length)
+  if spec.kind == "minigrid":
+    events = envs.minigrid_events(prev.obs, ts.obs, ts.first)
+  else:
+    events = {"key": jnp.zeros(spec.num_envs, bool), "door": jnp.zeros(spec.num_envs, bool)}
+  ep_key = jnp.where(ts.first, False, ls.episode_key) | events["key"]
+  ep_doors = jnp.where(ts.first, 0, ls.episode_doors) + events["door"].astype(jnp.int32)
   episodes = {
       "done": done.sum(), "return": jnp.sum(jnp.where(done, ep_return, 0.0)),
       "length": jnp.sum(jnp.where(done, ep_length, 0)),
       # MiniGrid pays a positive reward only when the mission is accomplished.
       "success": jnp.sum(ts.terminated & (ts.reward > 0)),
       "cells": jnp.sum(jnp.where(done, visit["episode_cells"], 0)),
+      "key": jnp.sum(done & ep_key), "doors": jnp.sum(jnp.where(done, ep_doors, 0)),
   }
   ls = ls.replace(
       timestep=ts, env_steps=ls.env_steps + spec.steps_per_iteration, episode_return=ep_return,
-      episode_length=ep_length, visit_counts=ls.visit_counts.at[signals.cell].add(1),
+      episode_length=ep_length, episode_key=ep_key, episode_doors=ep_doors, visit_counts=ls.visit_counts.at[signals.cell].add(1),
       visited_rooms=ls.visited_rooms.at[signals.room].set(True), **visit)
   return ls, episodes
 
@@ -177,6 +189,8 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
          "episode_length": per_episode(episodes["length"])}
   if spec.kind == "minigrid":
     row["success_rate"] = per_episode(episodes["success"])
+    row["key_rate"] = per_episode(episodes["key"])  # ended episodes in which a key was carried
+    row["episode_doors"] = per_episode(episodes["doors"])  # doors opened per ended episode
   if spec.has_coverage:
     union = lambda x: jax.lax.pmax(x.astype(jnp.int32), parallel.AXIS)
     row["coverage"] = union(ls.visit_counts > 0).sum()
