@@ -30,7 +30,8 @@ from goalrl import metrics  # noqa: E402
 AGENTS = ("dqn", "optimistic_dqn", "rnd_dqn", "goal_agent")
 MINIGRID_STEPS = 29_952  # 30k rounded to a multiple of 6 log intervals of 4,992 (16 and 8 envs)
 # Metrics that count things: these must agree exactly even where float rounding may move.
-COUNTS = ("step", "episodes", "success_rate", "coverage", "rooms", "updates", "episode_cells")
+COUNTS = ("step", "episodes", "success_rate", "coverage", "rooms", "updates", "episode_cells",
+          "key_rate", "episode_doors")
 
 
 def runs():

@@ -1,26 +1,28 @@
-"""RND DQN: double DQN whose n-step returns carry a random network distillation novelty bonus
-(``goalrl/agents/rnd_dqn.py``). Every DQN key is as in ``experiments/dqn.py``, so the curves
-compare directly; ``agent.rnd`` holds the bonus.
+"""RND DQN: double DQN with a random network distillation novelty bonus
+(``goalrl/agents/rnd_dqn.py``), in the paper's form by default: an extrinsic and a non-episodic
+intrinsic value head, acting on ``2 Q_E + Q_I``, the intrinsic reward scaled by the running std of
+the intrinsic return. Every other key is ``experiments/dqn.py``'s, variant by variant (this file
+loads that config and adds ``agent.rnd``), so the curves compare directly with DQN's.
 
 Variants (``--config=experiments/rnd_dqn.py:<variant>``):
 
-* ``minigrid`` (default): MiniGrid-DoorKey-5x5-v0, 400k env steps, 16 envs.
+* ``minigrid`` (default): MiniGrid-DoorKey-5x5-v0, 400k env steps, 8 envs, DQN's common settings.
   ``python -m goalrl.train --config=experiments/rnd_dqn.py:minigrid --workdir=runs/rnd``
-  About 2-3 minutes on 2 CPU cores (~3k env steps/s; DQN ~4.6k). Success rate >= 0.99 by 50k
-  steps and 1.0 from 60k (seed 0; seed 1: 0.98 at 40k), where ``experiments/dqn.py:minigrid``
-  is at 0.22-0.34 and needs 100k-120k steps to pass 0.9. The mean bonus falls from ~0.2 to ~0.01
-  by 50k: novelty wears off as the small grid is covered. (Measured with all seven actions and
-  DQN's settings of before 2026-11-27; now both use the task's actions, ``env.actions="auto"``,
-  and DQN the common DQN's settings. On DoorKey-8x8 with those settings RND peaks at 0.85-0.94
-  and collapses into novelty: RESULTS.md §9.)
+  DoorKey-8x8 (``--config.env.name=MiniGrid-DoorKey-8x8-v0``): success 0.9 in 5 of 5 seeds at
+  80k-130k env steps (IQM 100k; DQN 137k), ~310 env steps/s per seed with 5 vmapped seeds on 2 CPU
+  cores (RESULTS.md §9). DoorKey-5x5: DOORKEY5.
+* ``empty``: MiniGrid-Empty-5x5-v0, 40k env steps (as ``experiments/dqn.py:empty``).
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: a smoke run of the whole pipeline in seconds,
   no learning expected.
 * ``atari``: MontezumaRevenge-v5, the Nature-DQN network for Q and both RND nets, 10M env steps.
   GPU-sized; on CPU run it at smoke scale with the overrides shown in ``experiments/dqn.py``.
   Expect room coverage beyond DQN's first room, which is what the bonus is for.
 
-Key knobs: ``--config.agent.rnd.beta=0`` (bonus off: the TD targets are plain DQN's),
-``.learning_rate`` (how fast novelty wears off), ``.embedding``, ``.hidden``, ``.predictor_layers``.
+Key knobs: ``--config.agent.rnd.intrinsic_coef=0`` (act on the extrinsic head alone),
+``.extrinsic_coef``, ``.gamma`` (intrinsic discount), ``.learning_rate`` (how fast novelty wears
+off), ``.embedding``, ``.hidden``, ``.predictor_layers``; ``.form=bonus`` for the first,
+one-head form (``beta`` x the bonus added to every env reward), which collapsed into novelty on
+DoorKey-8x8 (RESULTS.md §9).
 """
 import os
 

@@ -71,6 +71,11 @@ CASES = [
     (GOAL, ["--config.agent.her_fraction=1.5"], "agent.her_fraction=1.5"),
     (GOAL, ["--config.agent.n_step=20"], "agent.n_step=20 must be in [1, agent.horizon=8]"),
     (RND, ["--config.agent.rnd.beta=-1.0"], "agent.rnd.beta=-1.0"),
+    (RND, ["--config.agent.rnd.form=paper"], "agent.rnd.form='paper' is not one of"),
+    (RND, ["--config.agent.rnd.gamma=1.0"], "agent.rnd.gamma=1.0 must be in [0, 1)"),
+    (RND, ["--config.agent.rnd.extrinsic_coef=0.0", "--config.agent.rnd.intrinsic_coef=0.0"],
+     "both 0"),
+    (RND, ["--config.agent.advantage_alpha=0.5"], "with agent.rnd.form='two_heads' it must be 0"),
     ("experiments/dqn.py:nope", [], "unknown variant 'nope'"),
     ("experiments/missing.py", [], "experiments/missing.py"),
 ]

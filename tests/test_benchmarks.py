@@ -50,14 +50,16 @@ def test_intervals_are_reproducible_and_old_runs_lack_cells_per_episode():
   assert exploration.seed_result(rows)["final_episode_cells"] == 4.5
 
 
-def test_exploration_plots_cells_per_episode_beside_success(tmp_path):
-  """The curves figure gets a cells-per-episode row (and the intervals a third column) when every
-  seed has the metric; results of older runs, without it, still plot."""
+def test_exploration_plots_the_per_episode_metrics_beside_success(tmp_path):
+  """The curves figure gets a row per per-episode metric (cells, key carried, doors opened; the
+  intervals a column each) when every seed has them; results of older runs, without them, still
+  plot, and the table shows them as "-"."""
   import matplotlib.image
 
   def seed(cells):
     rows = [{"step": s, "success_rate": 0.1 * i, "episodes": 20, "coverage": 9, "perf/sps": 1.0,
-             **({"episode_cells": cells + i} if cells is not None else {})}
+             **({"episode_cells": cells + i, "key_rate": 0.1 * i, "episode_doors": 0.5 * i}
+                if cells is not None else {})}
             for i, s in enumerate((1000, 2000, 3000))]
     return exploration.seed_result(rows)
 
@@ -65,9 +67,11 @@ def test_exploration_plots_cells_per_episode_beside_success(tmp_path):
   for name, cells in (("with_cells", 4.0), ("old", None)):
     results = {"Task": {a: {"seeds": [seed(cells), seed(cells)]} for a in ("dqn", "rnd_dqn")}}
     exploration.summarise(results, 3000, 50)
+    line = exploration.table(results, 3000, 2).splitlines()[-1]
+    assert ("0.20 [" in line and "1.00 [" in line) if cells else line.count(" - ") >= 3, line
     out = tmp_path / name
     out.mkdir()
     exploration.plot(results, str(out))
     heights[name] = matplotlib.image.imread(out / "exploration_curves.png").shape[0]
     assert (out / "exploration_intervals.png").exists()
-  assert heights["with_cells"] > 1.6 * heights["old"]  # two rows of panels against one
+  assert heights["with_cells"] > 3.2 * heights["old"]  # four rows of panels against one

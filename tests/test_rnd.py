@@ -1,5 +1,7 @@
-"""RND DQN: the bonus flags novel observations, enters n-step returns like the env reward, and
-with beta = 0 leaves DQN's transitions (hence its TD targets) exactly as they were."""
+"""RND DQN: the bonus flags novel observations; in the bonus form it enters n-step returns like
+the env reward, and with beta = 0 leaves DQN's transitions (hence its TD targets) exactly as they
+were; in the two-head form the intrinsic return runs on through episode ends, both heads bootstrap
+on the action their weighted sum picks, and the bonus is scaled by the intrinsic return's std."""
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -138,3 +140,56 @@ def test_next_observations_are_the_window_rows_after_j0():
   expected = jax.tree.map(lambda *x: jnp.stack(x, axis=1), *[ts.obs for _, ts, _ in walk[1:]])
   expected = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), expected)
   jax.tree.map(np.testing.assert_array_equal, obs, expected)
+
+
+def test_intrinsic_return_runs_through_episode_ends():
+  """Two heads: the intrinsic n-step return sums every row after ``j0``, through a termination
+  (row 2), and bootstraps at row ``j0 + n`` with ``gamma ** n``; the extrinsic one is DQN's."""
+  spec = envs.EnvSpec("test", "atari", 1, 4, (1,), 1, 1, 1, False)
+  w = _window([0, 1, 2, 4], [0, 0, 1, 0], [0, 0, 0, 0])
+  t = rnd_dqn.intrinsic_transition(spec, w, jnp.asarray([10.0, 20.0, 40.0]), GAMMA, 3)
+  np.testing.assert_allclose(t.r_t, 10 + GAMMA * 20 + GAMMA ** 2 * 40, rtol=1e-6)
+  np.testing.assert_allclose(t.discount_t, GAMMA ** 3, rtol=1e-6)
+  assert int(t.obs_t[0, 0]) == 3 and int(t.obs_tm1[0, 0]) == 0 and bool(t.valid)
+  ext = replay.nstep_transition(spec, w, GAMMA, 3)
+  assert float(ext.discount_t) == 0.0 and int(ext.obs_t[0, 0]) == 2  # cut at the termination
+
+
+def test_both_heads_bootstrap_on_the_action_the_weighted_sum_picks():
+  """At the next observation the extrinsic head prefers action 0 and the intrinsic head action 1;
+  with weights 2 and 1 the sum picks 1 (2*0 + 1*5 > 2*1 + 0), so both targets use action 1 of the
+  target net; with the intrinsic weight 0 they use action 0."""
+  q = {0: jnp.asarray([[0.0, 0.0], [0.0, 0.0]]),  # obs 0: Q(s, .) per head [head, action]
+       1: jnp.asarray([[1.0, 0.0], [0.0, 5.0]])}  # obs 1: extrinsic best 0, intrinsic best 1
+  target = {0: jnp.zeros((2, 2)), 1: jnp.asarray([[3.0, 7.0], [11.0, 13.0]])}
+  apply = lambda params, obs: jnp.stack([params[int(o)] for o in obs])
+  t = replay.Transition(obs_tm1=jnp.asarray([0]), a_tm1=jnp.asarray([0]), r_t=jnp.asarray([1.0]),
+                        discount_t=jnp.asarray([0.5]), obs_t=jnp.asarray([1]),
+                        valid=jnp.asarray([True]))
+  for c_i, a in ((1.0, 1), (0.0, 0)):
+    _, m = rnd_dqn.two_head_loss(apply, q, target, t, t, 2.0, c_i, huber_delta=100.0)
+    # Huber with a large delta is 0.5 td^2; Q(s, a) = 0 in both heads.
+    td_e, td_i = 1 + 0.5 * target[1][0, a], 1 + 0.5 * target[1][1, a]
+    np.testing.assert_allclose(m["loss"], 0.5 * (td_e ** 2 + td_i ** 2), rtol=1e-6)
+    np.testing.assert_allclose(m["loss_intrinsic"], 0.5 * td_i ** 2, rtol=1e-6)
+
+
+def test_two_head_agent_scales_the_bonus_by_the_intrinsic_returns_std():
+  """One ``observe`` of the two-head agent: each env's return is ``gamma * previous + raw error``
+  of the observation it stands on (never reset), and the moments take in those returns."""
+  from goalrl import config as config_lib
+  walk = _random_walk("MiniGrid-Empty-5x5-v0", 3)
+  config = load_experiment("rnd_dqn", "quick")
+  config_lib.validate(config)
+  assert config.agent.rnd.form == "two_heads"
+  spec, ts, actions = next(walk)
+  agent = rnd_dqn.make_agent(config.agent, spec)
+  state = agent.init(jax.random.PRNGKey(0))
+  state = state.replace(returns=jnp.full(spec.num_envs, 2.0))
+  rnd = rnd_dqn.make_rnd(config.agent.rnd, spec, config.agent.max_grad_norm, config.agent.adam_eps)
+  raw = rnd_dqn.prediction_errors(rnd, state.rnd.predictor, state.rnd.target, ts.obs)
+  after, _ = agent.observe(state, ts, actions, jax.random.PRNGKey(1), jnp.int32(0))
+  expected = config.agent.rnd.gamma * 2.0 + raw
+  np.testing.assert_allclose(after.returns, expected, rtol=1e-6)
+  np.testing.assert_allclose([float(after.rnd.moments.mean), float(after.rnd.moments.var)],
+                             [float(jnp.mean(expected)), float(jnp.var(expected))], rtol=1e-5)

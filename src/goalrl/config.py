@@ -474,7 +474,9 @@ def rnd_defaults(**overrides) -> ml_collections.ConfigDict:
   the agent acts greedily on ``extrinsic_coef * Q_E + intrinsic_coef * Q_I`` (the paper's
   advantage weights 2 and 1); the intrinsic reward is divided by the running std of the
   discounted intrinsic return. ``form="bonus"`` is goalrl's first form, kept as an option: one
-  head, ``beta`` x the reward-normalised bonus added to every env reward, cut at episode ends."""
+  head, ``beta`` x the reward-normalised bonus added to every env reward, cut at episode ends.
+  DoorKey-8x8, 5 seeds, 300k env steps, DQN's settings (RESULTS.md §9): two heads reached 0.9 in
+  5/5 seeds (IQM 100k; DQN 137k); the bonus form in 1/5, then collapsed into novelty."""
   c = ml_collections.ConfigDict(dict(
       form="two_heads",  # "two_heads" (the paper's) | "bonus" (one head, bonus in the reward)
       gamma=0.99,  # two_heads: discount of the intrinsic return (non-episodic)

@@ -202,7 +202,8 @@ def intrinsic_transition(spec: EnvSpec, window: replay.Row, intrinsic: jnp.ndarr
   return replay.Transition(
       obs_tm1=replay.obs_at(spec, window, jnp.asarray(j0)),
       a_tm1=window.action[j0].astype(jnp.int32), r_t=r_t.astype(jnp.float32),
-      discount_t=jnp.float32(gamma ** n_step), obs_t=replay.obs_at(spec, window, jnp.asarray(j0 + n_step)),
+      discount_t=jnp.float32(gamma ** n_step),
+      obs_t=replay.obs_at(spec, window, jnp.asarray(j0 + n_step)),
       valid=~(window.terminated[j0] | window.truncated[j0]))
 
 
@@ -211,7 +212,7 @@ class TwoHeadState:
   learner: Learner  # online/target params of the two-head Q network
   replay: object  # flashbax TrajectoryBufferState of replay.Row
   rnd: RNDState  # ``moments``: of the intrinsic returns in ``returns``
-  returns: jnp.ndarray  # float32 [num_envs]: each env's discounted raw intrinsic return, never reset
+  returns: jnp.ndarray  # float32 [num_envs]: each env's discounted raw intrinsic return (no reset)
 
 
 def two_head_loss(apply, online, target, ext: replay.Transition, intr: replay.Transition,
