@@ -22,8 +22,8 @@ Reported per task and agent, over seeds (IQM with 95% stratified-bootstrap inter
 * **per-episode exploration** (``EPISODE_METRICS``), over the last 10% of log rows: distinct
   cells visited per episode (``episode_cells``: where every episode draws a new layout, run-wide
   coverage saturates and this does not), the fraction of episodes in which the agent carried a key
-  (``key_rate``) and the doors it opened per episode (``episode_doors``; on MultiRoom, rooms
-  entered beyond the first, at most).
+  (``key_rate``) and the distinct doors it opened per episode (``episode_doors``; on MultiRoom,
+  whose rooms are a chain, the rooms reached beyond the first, or one fewer).
 
 Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate and each
 per-episode metric, mean over seeds with the min..max band, one column per task) and

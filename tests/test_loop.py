@@ -47,16 +47,20 @@ def _view(agent_cell=(1, 0, 0), ahead=(1, 0, 0)):
 
 
 def test_keys_and_opened_doors_per_episode_on_a_scripted_episode():
-  """Env 0 faces a locked door, picks up a key, opens the door (same direction), ends; then a
-  fresh episode that opens nothing. Env 1 faces a closed door and turns to an open one: no door
-  was opened. Per ended episode: key 1 of 2 episodes, doors 1 of 2."""
+  """Env 0 (at (1, 1), facing east) faces a locked door, picks up a key, opens the door, closes
+  it and opens it again (one door: counted once), ends; then a fresh episode that turns before the
+  door opens (no count). Env 1 (at (5, 5)) faces a closed door and turns to an open one (no
+  count), then opens a closed one facing the same way (one door, still running)."""
   agent = Agent(init=lambda key: {}, act=None, observe=None)
   key, locked, closed, opened, empty = (5, 0, 0), (4, 0, 2), (4, 0, 1), (4, 0, 0), (1, 0, 0)
+  here = [[1, 1], [5, 5]]
   ls = loop.init_state(agent, SPEC, jnp.zeros(2, jnp.uint32),
-                       _out([[1, 1], [5, 5]], image=_view(ahead=(locked, closed))))
-  script = [_out([[1, 1], [5, 5]], image=_view((key, empty), (locked, closed))),
-            _out([[1, 1], [5, 5]], image=_view((key, empty), (opened, opened)), direction=(0, 1)),
-            _out([[1, 1], [5, 5]], image=_view((key, empty), (opened, opened)), direction=(0, 1),
+                       _out(here, image=_view(ahead=(locked, closed))))
+  script = [_out(here, image=_view((key, empty), (locked, closed))),
+            _out(here, image=_view((key, empty), (opened, opened)), direction=(0, 1)),
+            _out(here, image=_view((key, empty), (closed, closed)), direction=(0, 1)),
+            _out(here, image=_view((key, empty), (opened, opened)), direction=(0, 1)),
+            _out(here, image=_view((key, empty), (opened, opened)), direction=(0, 1),
                  terminated=(True, False)),
             _out([[2, 2], [5, 5]], image=_view((empty, empty), (locked, opened)),
                  direction=(0, 1)),
@@ -67,7 +71,9 @@ def test_keys_and_opened_doors_per_episode_on_a_scripted_episode():
     ls, episodes = loop.advance(SPEC, ls, out)
     keys.append(int(episodes["key"]))
     doors.append(int(episodes["doors"]))
-  assert keys == [0, 0, 1, 0, 0]  # env 0's first episode carried the key; the second did not
-  assert doors == [0, 0, 1, 0, 0]  # its second episode turned before the door opened: no count
-  assert np.asarray(ls.episode_doors).tolist() == [0, 0]
+  assert keys == [0, 0, 0, 0, 1, 0, 0]  # env 0's first episode carried the key; the second did not
+  assert doors == [0, 0, 0, 0, 1, 0, 0]  # one door, opened twice; then turned away before it opened
+  assert np.asarray(ls.episode_doors).tolist() == [0, 1]  # env 1 opened the door south of it
   assert np.asarray(ls.episode_key).tolist() == [False, False]
+  door = envs.minigrid_front_cell(jnp.asarray([1 * envs.MINIGRID_MAX_SIDE + 1]), jnp.asarray([0]))
+  assert int(door[0]) == 2 * envs.MINIGRID_MAX_SIDE + 1  # east of (1, 1) is (2, 1)

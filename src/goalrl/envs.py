@@ -215,6 +215,18 @@ DOOR_OPEN = 0  # door states: 0 open, 1 closed, 2 locked
 AGENT_CELL, FRONT_CELL = (3, 6), (3, 5)  # image[x, y] (checked in tests/test_envs.py)
 
 
+# MiniGrid's direction -> (dx, dy): 0 east, 1 south, 2 west, 3 north.
+MINIGRID_DIR_VEC = ((1, 0), (0, 1), (-1, 0), (0, -1))
+
+
+def minigrid_front_cell(cell, direction):
+  """The cell index (``x * MINIGRID_MAX_SIDE + y``, as ``Signals.cell``) the agent faces."""
+  vec = jnp.asarray(MINIGRID_DIR_VEC, jnp.int32)[direction]
+  x = jnp.clip(cell // MINIGRID_MAX_SIDE + vec[..., 0], 0, MINIGRID_MAX_SIDE - 1)
+  y = jnp.clip(cell % MINIGRID_MAX_SIDE + vec[..., 1], 0, MINIGRID_MAX_SIDE - 1)
+  return x * MINIGRID_MAX_SIDE + y
+
+
 def minigrid_events(prev_obs: dict, obs: dict, first) -> dict:
   """Per-env events of one MiniGrid step, read off the observations alone (every MiniGrid/BabyAI
   env, no env internals): ``key`` (bool [N]): the agent carries a key; ``door`` (bool [N]): it

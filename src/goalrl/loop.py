@@ -56,7 +56,9 @@ class LoopState:
   episode_cells: jnp.ndarray  # int32 [N]: distinct cells of each env's current episode
   # MiniGrid events of each env's current episode (``envs.minigrid_events``; Atari: zeros):
   episode_key: jnp.ndarray  # bool [N]: the agent has carried a key
-  episode_doors: jnp.ndarray  # int32 [N]: doors it has opened
+  episode_doors: jnp.ndarray  # int32 [N]: distinct doors it has opened (reopening one: no count)
+  door_stamps: jnp.ndarray  # int32 [N, spec.num_cells] (Atari: [N, 1]): the episode that last
+  #                           opened a door at each cell, -1 = never (as ``cell_stamps``)
 
 
 def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) -> LoopState:
@@ -80,7 +82,9 @@ def init_state(agent: Agent, spec: EnvSpec, key, reset_output: dict, shard=0) ->
                jnp.zeros(spec.num_envs, jnp.int32), signals.cell,
                episode=jnp.zeros(spec.num_envs, jnp.int32)),
       episode_key=jnp.zeros(spec.num_envs, bool),
-      episode_doors=jnp.zeros(spec.num_envs, jnp.int32))
+      episode_doors=jnp.zeros(spec.num_envs, jnp.int32),
+      door_stamps=jnp.full((spec.num_envs, spec.num_cells if spec.kind == "minigrid" else 1), -1,
+                           jnp.int32))
 
 
 def _visit(stamps, counts, cell, episode) -> dict:
@@ -156,12 +160,19 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   iteration = ls.env_steps // spec.steps_per_iteration + 1
   visit = _visit(ls.cell_stamps, jnp.where(ts.first, 0, ls.episode_cells), signals.cell,
                  episode=iteration - ep_length)
+  ep_key = jnp.where(ts.first, False, ls.episode_key)
+  ep_doors = jnp.where(ts.first, 0, ls.episode_doors)
+  door_stamps = ls.door_stamps
   if spec.kind == "minigrid":
     events = envs.minigrid_events(prev.obs, ts.obs, ts.first)
-  else:
-    events = {"key": jnp.zeros(spec.num_envs, bool), "door": jnp.zeros(spec.num_envs, bool)}
-  ep_key = jnp.where(ts.first, False, ls.episode_key) | events["key"]
-  ep_doors = jnp.where(ts.first, 0, ls.episode_doors) + events["door"].astype(jnp.int32)
+    # A door counts once per episode: by its cell (the one ahead), stamped like visited cells.
+    rows = jnp.arange(spec.num_envs)
+    door = envs.minigrid_front_cell(signals.cell, ts.obs["direction"])
+    episode = iteration - ep_length
+    new_door = events["door"] & (door_stamps[rows, door] != episode)
+    door_stamps = door_stamps.at[rows, door].set(
+        jnp.where(events["door"], episode, door_stamps[rows, door]))
+    ep_key, ep_doors = ep_key | events["key"], ep_doors + new_door.astype(jnp.int32)
   episodes = {
       "done": done.sum(), "return": jnp.sum(jnp.where(done, ep_return, 0.0)),
       "length": jnp.sum(jnp.where(done, ep_length, 0)),
@@ -172,7 +183,8 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   }
   ls = ls.replace(
       timestep=ts, env_steps=ls.env_steps + spec.steps_per_iteration, episode_return=ep_return,
-      episode_length=ep_length, episode_key=ep_key, episode_doors=ep_doors, visit_counts=ls.visit_counts.at[signals.cell].add(1),
+      episode_length=ep_length, episode_key=ep_key, episode_doors=ep_doors,
+      door_stamps=door_stamps, visit_counts=ls.visit_counts.at[signals.cell].add(1),
       visited_rooms=ls.visited_rooms.at[signals.room].set(True), **visit)
   return ls, episodes
 
@@ -190,7 +202,9 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
   if spec.kind == "minigrid":
     row["success_rate"] = per_episode(episodes["success"])
     row["key_rate"] = per_episode(episodes["key"])  # ended episodes in which a key was carried
-    row["episode_doors"] = per_episode(episodes["doors"])  # doors opened per ended episode
+    # distinct doors opened per ended episode (MultiRoom: rooms reached beyond the first, or one
+    # fewer: its rooms are a chain, and a door opens only from the room before it)
+    row["episode_doors"] = per_episode(episodes["doors"])
   if spec.has_coverage:
     union = lambda x: jax.lax.pmax(x.astype(jnp.int32), parallel.AXIS)
     row["coverage"] = union(ls.visit_counts > 0).sum()
