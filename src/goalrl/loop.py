@@ -157,9 +157,9 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
   ep_length = jnp.where(ts.first, 0, ls.episode_length + 1)
   done = ts.terminated | ts.truncated
   # A new episode starts from its reset cell alone; the terminal obs's cell still counts.
-  iteration = ls.env_steps // spec.steps_per_iteration + 1
+  episode = ls.env_steps // spec.steps_per_iteration + 1 - ep_length  # id: its start iteration
   visit = _visit(ls.cell_stamps, jnp.where(ts.first, 0, ls.episode_cells), signals.cell,
-                 episode=iteration - ep_length)
+                 episode=episode)
   ep_key = jnp.where(ts.first, False, ls.episode_key)
   ep_doors = jnp.where(ts.first, 0, ls.episode_doors)
   door_stamps = ls.door_stamps
@@ -168,7 +168,6 @@ def advance(spec: EnvSpec, ls: LoopState, out: dict):
     # A door counts once per episode: by its cell (the one ahead), stamped like visited cells.
     rows = jnp.arange(spec.num_envs)
     door = envs.minigrid_front_cell(signals.cell, ts.obs["direction"])
-    episode = iteration - ep_length
     new_door = events["door"] & (door_stamps[rows, door] != episode)
     door_stamps = door_stamps.at[rows, door].set(
         jnp.where(events["door"], episode, door_stamps[rows, door]))

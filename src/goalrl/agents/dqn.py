@@ -52,9 +52,12 @@ def nstep_hook(cfg, spec: EnvSpec) -> BatchHook:
   return BatchHook(init=None, batch=batch)
 
 
-def make_network(cfg, spec: EnvSpec) -> networks.QNetwork:
+def make_network(cfg, spec: EnvSpec, heads: int = 1) -> networks.QNetwork:
+  """The Q network; ``heads`` > 1 stacks that many Q heads in one output, ``heads * A`` wide
+  (RND-DQN's extrinsic and intrinsic heads)."""
   return networks.QNetwork(torso=networks.make_torso(spec.kind, cfg.hidden, cfg.torso),
-                           num_actions=spec.num_actions, head_layers=tuple(cfg.head_layers))
+                           num_actions=heads * spec.num_actions,
+                           head_layers=tuple(cfg.head_layers))
 
 
 def make_agent(cfg, spec: EnvSpec, hook: BatchHook | None = None) -> Agent:

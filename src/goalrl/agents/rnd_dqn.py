@@ -238,8 +238,7 @@ def two_head_loss(apply, online, target, ext: replay.Transition, intr: replay.Tr
 def make_two_head_agent(cfg, spec: EnvSpec) -> Agent:
   """The paper's form (see the module doc); state :class:`TwoHeadState`."""
   rnd = make_rnd(cfg.rnd, spec, cfg.max_grad_norm, cfg.adam_eps)
-  net = networks.QNetwork(torso=networks.make_torso(spec.kind, cfg.hidden, cfg.torso),
-                          num_actions=2 * spec.num_actions, head_layers=tuple(cfg.head_layers))
+  net = dqn.make_network(cfg, spec, heads=2)
   apply = lambda params, obs: net.apply(params, obs).reshape(-1, 2, spec.num_actions)
   core = make_core(cfg, spec, cfg.n_step)
   c_e, c_i = cfg.rnd.extrinsic_coef, cfg.rnd.intrinsic_coef
