@@ -6,7 +6,7 @@
 The question goalrl exists for: does optimism, alone (optimistic DQN) or through self-set goals
 (goal agent, both actor variants), find sparse rewards that epsilon-greedy DQN misses, and how
 does it compare with RND? Every (task, agent) pair is one ``goalrl.sweep`` setting: the agent's
-``:minigrid`` config with ``env.name`` and ``total_steps`` overridden and nothing else tuned, its
+``:minigrid`` config (``--variant``) with ``env.name`` and ``total_steps`` overridden and nothing else tuned, its
 seeds vmapped in one program, run in ``runs/exploration/<task>/<agent>/`` (``--runs``) (finished runs are
 skipped, killed ones resume, so rerunning the command only does what is missing).
 
@@ -25,6 +25,9 @@ Reported per task and agent, over seeds (IQM with 95% stratified-bootstrap inter
   (``key_rate``) and the distinct doors it opened per episode (``episode_doors``; on MultiRoom,
   whose rooms are a chain, the rooms reached beyond the first, or one fewer).
 
+``--merge`` keeps the entries of an earlier ``exploration.json`` in ``--out`` that these runs do
+not produce, so a table can grow over sessions that do not keep their run directories.
+
 Writes ``benchmarks/results/exploration.json``, ``exploration_curves.png`` (success rate and each
 per-episode metric, mean over seeds with the min..max band, one column per task) and
 ``exploration_intervals.png`` (final values: IQM and 95% CI).
@@ -32,6 +35,7 @@ per-episode metric, mean over seeds with the min..max band, one column per task)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -63,9 +67,9 @@ EPISODE_METRICS = {"episode_cells": ("cells", "cells/episode", ".1f"),
 
 
 def plan_runs(task: str, agent: str, steps: int, seeds: int, log_every: int,
-              runs_dir: str) -> tuple[str, dict]:
+              runs_dir: str, variant: str = "minigrid") -> tuple[str, dict]:
   path, overrides = AGENTS[agent]
-  config_arg = os.path.join(ROOT, "experiments", path) + ":minigrid"
+  config_arg = os.path.join(ROOT, "experiments", path) + f":{variant}"
   spec = {"grid": {}, "seeds": seeds, "first_seed": 0,
           "overrides": {"env.name": f"MiniGrid-{task}-v0", "total_steps": steps,
                         "log_every": log_every,
@@ -233,6 +237,22 @@ def plot(results: dict, out_dir: str) -> None:
   plt.close(fig)
 
 
+def merge_previous(results: dict, path: str, steps: int, seeds: int) -> None:
+  """Adds to ``results`` the per-seed entries of ``path`` (an earlier ``exploration.json``) for
+  every (task, agent) that ``results`` lacks; refuses a file of another budget or seed count."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = json.load(f)
+  if (old["steps"], old["seeds"]) != (steps, seeds):
+    sys.exit(f"error: --merge: {path} holds runs of {old['steps']} steps x {old['seeds']} seeds, "
+             f"not --steps {steps} x --seeds {seeds}; merge only tables of one budget")
+  for task, agents in old["results"].items():
+    for agent, entry in agents.items():
+      if agent not in results.get(task, {}) and len(entry["seeds"]) == seeds:
+        results.setdefault(task, {})[agent] = {"seeds": entry["seeds"]}
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=100_000)
@@ -240,11 +260,18 @@ def main():
   parser.add_argument("--log_every", type=int, default=10_000)
   parser.add_argument("--tasks", default=",".join(TASKS))
   parser.add_argument("--agents", default=",".join(AGENTS))
+  parser.add_argument("--variant", default="minigrid",
+                      help="the experiment files' variant every run starts from (e.g. long: "
+                      "experiments/dqn.py's 32-env config for runs of millions of steps)")
   parser.add_argument("--reps", type=int, default=2000)
   parser.add_argument("--out", default=RESULTS)
   parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "exploration"))
   parser.add_argument("--summary_only", action="store_true",
                       help="Summarise the runs that exist; start none.")
+  parser.add_argument("--merge", action="store_true",
+                      help="Keep the (task, agent) entries of --out's exploration.json that these "
+                      "runs do not produce (same --steps and --seeds), and summarise them all: "
+                      "a table built over several sessions whose run directories are gone.")
   args = parser.parse_args()
   tasks, agents = args.tasks.split(","), args.agents.split(",")
   bad = [a for a in agents if a not in AGENTS]
@@ -252,7 +279,8 @@ def main():
     sys.exit(f"error: --agents must be from {', '.join(AGENTS)} (got {bad}), --seeds >= 1 "
              f"(got {args.seeds}) and --steps >= --log_every (got {args.steps} < {args.log_every})")
   try:  # every run is planned and validated before the first starts
-    planned = {(t, a): plan_runs(t, a, args.steps, args.seeds, args.log_every, args.runs)
+    planned = {(t, a): plan_runs(t, a, args.steps, args.seeds, args.log_every, args.runs,
+                                 args.variant)
                for t in tasks for a in agents}
   except sweep.SweepError as err:
     sys.exit(f"error: {err}")
@@ -270,6 +298,8 @@ def main():
         seeds.append(seed_result(rows))
     if seeds:
       results.setdefault(task, {})[agent] = {"seeds": seeds}
+  if args.merge:
+    merge_previous(results, os.path.join(args.out, "exploration.json"), args.steps, args.seeds)
   if not results:
     sys.exit("error: no finished runs to summarise")
   warnings.filterwarnings("ignore", category=FutureWarning, module="arch")

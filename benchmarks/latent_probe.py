@@ -97,17 +97,19 @@ def probe_r2(x, y, env_ids, num_envs: int) -> np.ndarray:
 
 
 def train_encoder(config, spec, reg: str, train_obs, updates: int, lr: float | None, seed: int,
-                  small_atari: bool = False):
-  """(trained params, initial params, last reconstruction loss) of the config's autoencoder."""
+                  atari_encoder: str = "nature"):
+  """(trained params, initial params, last reconstruction loss) of the config's autoencoder;
+  Atari: with the architecture and batch of ``config.ATARI_ENCODERS[atari_encoder]``."""
   import jax
   from goalrl import encoder as encoder_lib
+  from goalrl.config import ATARI_ENCODERS
   cfg = config.agent.encoder.copy_and_resolve_references()
   n = len(jax.tree.leaves(train_obs)[0])
   cfg.regulariser, cfg.reg_weight, cfg.stream_size, cfg.stream = reg, REGULARISERS[reg], n, "fifo"
+  if spec.kind == "atari":
+    cfg.update(ATARI_ENCODERS[atari_encoder])
   if lr:
     cfg.learning_rate = lr
-  if spec.kind == "atari" and small_atari:  # Nature-CNN-shaped: ~20x fewer FLOPs than the note's
-    cfg.kernels, cfg.channels, cfg.strides, cfg.batch_size = (8, 4, 3), (32, 64, 64), (4, 2, 1), 32
   ae = encoder_lib.make_autoencoder(cfg, spec)
   key = jax.random.PRNGKey(seed)
   state = ae.init(key)
@@ -154,7 +156,7 @@ def probe_env(env: str, args) -> dict:
     lr = 1e-4 if env == "atari" else None
     for reg in REGULARISERS:
       ae, params, initial, recon = train_encoder(config, spec, reg, pick(obs, train), updates,
-                                                 lr, seed, args.atari_encoder == "small")
+                                                 lr, seed, args.atari_encoder)
       if reg == "none":
         rows.setdefault("untrained encoder", []).append((score(encode_all(ae, initial, obs)),
                                                          np.nan))
@@ -181,9 +183,10 @@ def main():
   parser.add_argument("--updates", type=int, default=3_000, help="MiniGrid encoder updates")
   parser.add_argument("--atari_steps", type=int, default=400, help="Montezuma steps per env")
   parser.add_argument("--atari_updates", type=int, default=300)
-  parser.add_argument("--atari_encoder", default="small", choices=("small", "note"),
+  parser.add_argument("--atari_encoder", default="nature", choices=("nature", "note"),
                       help="note: the note's encoder (kernels 8x4, stride 2,2,1,1, batch 128), "
-                      "GPU-sized; small: Nature-CNN-shaped, batch 32, what a CPU can train")
+                      "GPU-sized; nature: the agents' default, Nature-CNN strides, batch 32 "
+                      "(goalrl.config.ATARI_ENCODERS)")
   parser.add_argument("--minigrid_env", default="MiniGrid-FourRooms-v0")
   parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results",
                                                     "latent_probe.json"))

@@ -16,8 +16,16 @@ Measurements, each in its own subprocess (so its peak memory is its own):
   update. Same Q-network, batch size, optimiser and replay ratio (``updates_per_train`` updates of
   ``batch_size`` every ``num_envs`` env steps) as ``loop/dqn``; 1-step targets.
 
+* ``parts/<agent>``: the profile of one loop iteration (``benchmarks/step_parts.py``): env step,
+  acting, replay add, the observe step with its updates, replay sampling and the loop's
+  bookkeeping, each jitted alone as a scan, against the compiled loop of the same agent, with
+  updates and without; ``loop / sum`` is what putting the parts together costs (1.0 = nothing).
+  Its ``/ ref`` compares that loop with the Python-loop reference above (the same network and
+  replay ratio for DQN; the other agents differ in network and, for some, envs per iteration).
+
 Reported: env steps/s; loop / raw; loop / reference; compile seconds of the first chunk (the
-reference: of its first update); peak host RSS, and on GPU the peak device memory.
+reference: of its first update); peak host RSS, and on GPU the peak device memory; then the
+profile table (ms per loop iteration).
 Table to stdout, JSON to ``benchmarks/results/throughput.json`` (``--out``).
 """
 from __future__ import annotations
@@ -31,6 +39,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import step_parts  # noqa: E402  (jax-free at import: the parent process stays off the device)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENTS = {"dqn": "dqn.py", "optimistic_dqn": "optimistic_dqn.py", "rnd_dqn": "rnd_dqn.py",
@@ -180,6 +191,9 @@ def worker(args) -> None:
     out = measure_raw(env, steps * (2 if env == "atari" else 8))
   elif kind == "loop":
     out = measure_loop(env, args.measure.split("/")[2], steps, replay_size, args.rollout)
+  elif kind == "parts":
+    out = step_parts.measure(args.measure.split("/")[2], env, args.parts_iterations,
+                             args.parts_reps, replay_size)
   else:
     out = measure_reference(env, steps, replay_size)
   print("RESULT " + json.dumps({**out, **peak_memory()}), flush=True)
@@ -188,7 +202,8 @@ def worker(args) -> None:
 def run_one(name: str, args) -> dict:
   cmd = [sys.executable, os.path.abspath(__file__), "--measure", name,
          "--minigrid_steps", str(args.minigrid_steps), "--atari_steps", str(args.atari_steps),
-         "--atari_replay", str(args.atari_replay), "--rollout", args.rollout]
+         "--atari_replay", str(args.atari_replay), "--rollout", args.rollout,
+         "--parts_iterations", str(args.parts_iterations), "--parts_reps", str(args.parts_reps)]
   try:
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                           timeout=args.timeout or None)
@@ -210,6 +225,8 @@ def table(results: dict) -> str:
   for env, rows in results["envs"].items():
     raw, ref = rows.get("raw", {}).get("sps"), rows.get("reference", {}).get("sps")
     for name, r in rows.items():
+      if name.startswith("parts/"):
+        continue
       if "error" in r:
         lines.append(f"{env:<9} {name:<22} {'failed':>11}")
         continue
@@ -218,6 +235,14 @@ def table(results: dict) -> str:
       lines.append(f"{env:<9} {name:<22} {r['sps']:>11,.0f} {ratio(raw):>7} {ratio(ref):>7} "
                    f"{r['compile_s']:>9.1f} {r['peak_host_mb']:>8.0f} {dev:>8} "
                    f"{r.get('rooms', ''):>5}")
+  for env, rows in results["envs"].items():
+    parts = [r for name, r in rows.items() if name.startswith("parts/") and "error" not in r]
+    if parts:
+      ref = rows.get("reference", {}).get("sps")
+      lines += ["", f"{env}: " + step_parts.table(parts)]
+      if ref:
+        lines.append("loop sps / reference sps: " + ", ".join(
+            f"{r['agent']} {r['loop_sps'] / ref:.2f}" for r in parts))
   return "\n".join(lines)
 
 
@@ -227,7 +252,7 @@ def main():
   parser.add_argument("--agents", default=",".join(AGENTS), help="agents measured on MiniGrid")
   parser.add_argument("--atari_agents", default="dqn,rnd_dqn",
                       help="agents measured on Atari ('all' = every agent). The latent agents' "
-                      "Atari encoder (the note's settings) takes seconds per update on a CPU: "
+                      "Atari autoencoder takes a large part of a second per update on a CPU: "
                       "measure them on a GPU (benchmarks/gpu_session.sh passes all)")
   parser.add_argument("--minigrid_steps", type=int, default=32_000,
                       help="env steps of each MiniGrid loop / reference run (raw: 8x)")
@@ -238,6 +263,11 @@ def main():
                       help="Atari replay_size (and encoder stream cap); 0 = the config's 1M")
   parser.add_argument("--rollout", default="xla", choices=("xla", "host"),
                       help="env.rollout of the loop runs (host: where envpool's xla() fails)")
+  parser.add_argument("--parts_envs", default="minigrid",
+                      help="envs whose agents also get the profile of one loop iteration "
+                      "(benchmarks/step_parts.py); '' = none")
+  parser.add_argument("--parts_iterations", type=int, default=256)
+  parser.add_argument("--parts_reps", type=int, default=5)
   parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results",
                                                     "throughput.json"))
   parser.add_argument("--timeout", type=float, default=0,
@@ -260,7 +290,8 @@ def main():
   results = {"device": None, "cpus": os.cpu_count(), "args": {k: v for k, v in vars(args).items() if k != "measure"},
              "envs": {}}
   for env in envs:
-    for name in ["raw", "reference"] + [f"loop/{a}" for a in agents[env]]:
+    parts = [f"parts/{a}" for a in agents[env]] if env in args.parts_envs.split(",") else []
+    for name in ["raw", "reference"] + [f"loop/{a}" for a in agents[env]] + parts:
       print(f"measuring {env} {name} ...", file=sys.stderr, flush=True)
       t0 = time.time()
       results["envs"].setdefault(env, {})[name] = run_one(f"{name.split('/')[0]}/{env}/"

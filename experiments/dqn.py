@@ -14,6 +14,10 @@ Variants (``--config=experiments/dqn.py:<variant>``):
   seven actions) learned DoorKey-8x8 in none of 5 seeds, and with the task's actions in none
   either: ``--config.agent.n_step=5 --config.agent.learning_rate=5e-4
   --config.agent.epsilon_decay_steps=100000 --config.env.num_envs=16 --config.env.actions=``.
+* ``long``: MiniGrid-DoorKey-8x8-v0, 2M env steps, 32 envs: ``minigrid``'s settings with 4x the
+  envs and the same two updates of 64 per iteration, so one update per 16 env steps instead of 4.
+  Sized for runs of millions of steps on a CPU: 5 vmapped seeds run ~11.6k env steps/s in all on
+  2 cores (``minigrid`` at 8 envs: ~3.1k), so 5 x 2M steps take ~15 min (RESULTS.md §1).
 * ``empty``: MiniGrid-Empty-5x5-v0, 40k env steps; success rate >= 0.9 within ~20 s on CPU
   (``tests/test_learning.py`` holds it to that).
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: a smoke run of the whole pipeline in a few
@@ -39,6 +43,8 @@ OWN = {
     # each left DoorKey-8x8 unlearned in 5 of 5 seeds.
     "minigrid": dict(n_step=1, updates_per_train=2, replay_size=200_000, learning_rate=2.5e-4,
                      epsilon_decay_steps=250_000),
+    "long": dict(n_step=1, updates_per_train=2, replay_size=200_000, learning_rate=2.5e-4,
+                 epsilon_decay_steps=250_000),
     "empty": dict(epsilon_decay_steps=15_000, learning_starts=1_000),
     "quick": {},
     "atari": dict(hidden=512, head_layers=()),  # the Nature-DQN network
@@ -47,6 +53,9 @@ SCALES = {
     "empty": dict(env={}, run=(40_000, 2_000, 20_000), learner={}),  # base env: Empty-5x5
     "minigrid": {**config_lib.SCALES["minigrid"],  # 8 envs: 2 updates per 8 env steps
                  "env": {**config_lib.SCALES["minigrid"]["env"], "num_envs": 8}},
+    # 32 envs: 2 updates per 32 env steps
+    "long": dict(env=dict(name="MiniGrid-DoorKey-8x8-v0", num_envs=32),
+                 run=(2_000_000, 20_000, 500_000), learner={}),
 }
 
 

@@ -9,8 +9,11 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
   ``goals_abandoned_per_episode`` (a setter stuck on unreachable goals shows up there) next to
   ``success_rate``; the closing note of the issue that built it gives measured numbers.
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: smoke run of the whole pipeline, seconds.
-* ``atari``: MontezumaRevenge-v5 with the note's encoder settings; GPU-sized (see
-  ``experiments/dqn.py`` for CPU smoke overrides).
+* ``atari``: MontezumaRevenge-v5, the autoencoder on the Nature-DQN strides (as
+  ``experiments/optimistic_dqn.py:atari``); GPU-sized (see ``experiments/dqn.py`` for CPU smoke
+  overrides).
+* ``atari_note``: ``atari`` with the note's encoder settings exactly (stride-1 8x8 convolutions,
+  batch 128, lr 1e-6).
 
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 ``agent.candidate_source`` (prior | replay | both), ``agent.reach_threshold``,
@@ -19,22 +22,26 @@ Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 """
 import ml_collections
 
+from goalrl import config as config_lib
 from goalrl.config import experiment, goal_agent_defaults
 
 OWN = {
     "minigrid": dict(updates_per_train=2),
     "quick": dict(bank_size=512),
     "atari": dict(head_layers=(512, 512), reach_threshold=8.0),
+    "atari_note": dict(head_layers=(512, 512), reach_threshold=8.0),
 }
-ENCODER = {"minigrid": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {}}
+ENCODER = {"minigrid": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
+           "atari_note": {}}
+SCALES = {"atari_note": config_lib.SCALES["atari"]}
 
 
 def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
-  a = goal_agent_defaults("atari" if variant == "atari" else "minigrid",
+  a = goal_agent_defaults(variant if variant.startswith("atari") else "minigrid",
                           **{**learner, **OWN[variant]})
   a.encoder.update(ENCODER[variant])
   return a
 
 
 def get_config(variant: str = "minigrid") -> ml_collections.ConfigDict:
-  return experiment("experiments/goal_agent.py", variant, agent)
+  return experiment("experiments/goal_agent.py", variant, agent, SCALES)

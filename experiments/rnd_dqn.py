@@ -31,7 +31,7 @@ import ml_collections
 from goalrl.config import load_experiment, rnd_defaults
 
 # The RND nets per variant (everything else is experiments/dqn.py's, variant by variant).
-RND = {"minigrid": {}, "empty": {}, "quick": {},
+RND = {"minigrid": {}, "long": {}, "empty": {}, "quick": {},
        "atari": dict(hidden=512, predictor_layers=(512,))}
 
 

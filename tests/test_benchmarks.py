@@ -1,8 +1,10 @@
 """The benchmark scripts' own logic: the probe's R^2, the reference DQN, steps-to-threshold."""
+import json
 import os
 import sys
 
 import numpy as np
+import pytest
 
 from helpers import ROOT
 
@@ -75,3 +77,18 @@ def test_exploration_plots_the_per_episode_metrics_beside_success(tmp_path):
     heights[name] = matplotlib.image.imread(out / "exploration_curves.png").shape[0]
     assert (out / "exploration_intervals.png").exists()
   assert heights["with_cells"] > 3.2 * heights["old"]  # four rows of panels against one
+
+
+def test_merge_keeps_earlier_entries_the_new_runs_lack_and_refuses_another_budget(tmp_path):
+  seed = lambda v: {"steps_to_90": v}
+  path = tmp_path / "exploration.json"
+  path.write_text(json.dumps({"steps": 1000, "seeds": 2, "results": {
+      "DoorKey-8x8": {"dqn": {"seeds": [seed(1), seed(2)]}, "rnd_dqn": {"seeds": [seed(3)]}},
+      "MultiRoom-N4-S5": {"dqn": {"seeds": [seed(4), seed(5)]}}}}))
+  results = {"MultiRoom-N4-S5": {"dqn": {"seeds": [seed(6), seed(7)]}}}
+  exploration.merge_previous(results, str(path), 1000, 2)
+  # the new runs win; an earlier entry of another seed count is not taken
+  assert results == {"MultiRoom-N4-S5": {"dqn": {"seeds": [seed(6), seed(7)]}},
+                     "DoorKey-8x8": {"dqn": {"seeds": [seed(1), seed(2)]}}}
+  with pytest.raises(SystemExit, match="1000 steps x 2 seeds"):
+    exploration.merge_previous({}, str(path), 2000, 2)

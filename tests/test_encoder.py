@@ -1,4 +1,5 @@
-"""The autoencoder: shapes for the note's Atari settings, every regulariser, and learning."""
+"""The autoencoder: shapes for both Atari encoders (the note's and the default), every
+regulariser, and learning."""
 import jax
 import jax.numpy as jnp
 import pytest
@@ -8,9 +9,10 @@ from goalrl.config import encoder_defaults
 from helpers import minigrid_obs as _minigrid_obs
 
 
-def test_atari_note_settings_round_trip_shapes():
+@pytest.mark.parametrize("atari", ["note", "nature"])
+def test_atari_encoders_round_trip_shapes(atari):
   spec = envs.EnvSpec("MontezumaRevenge-v5", "atari", 2, 18, (84, 84), 4, 1, 1, True)
-  ae = encoder.make_autoencoder(encoder_defaults("atari", stream_size=4), spec)
+  ae = encoder.make_autoencoder(encoder_defaults("atari", atari, stream_size=4), spec)
   state = ae.init(jax.random.PRNGKey(0))
   obs = jnp.zeros((2, 4, 84, 84), jnp.uint8)
   z = ae.encode(state.params, obs)

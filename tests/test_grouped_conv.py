@@ -48,7 +48,7 @@ def test_one_group_is_a_plain_convolution():
 def test_encoder_groups_switch_and_validation(experiment):
   from goalrl import config as config_lib
   from goalrl import encoder, envs
-  cfg = experiment("optimistic_dqn", "atari")
+  cfg = experiment("optimistic_dqn", "atari_note")
   spec = envs.EnvSpec("MontezumaRevenge-v5", "atari", 1, 18, (84, 84), 4, 1, 1, False)
   obs = jax.random.randint(jax.random.PRNGKey(0), (2, 4, 84, 84), 0, 255).astype(jnp.uint8)
   cfg.agent.encoder.update(dict(kernels=(4, 4, 3, 3), channels=(8, 16, 16, 16), latent=16,

@@ -185,19 +185,21 @@ def test_cli_events_match_counters_for_vmapped_seeds_after_resume(experiment, tm
   assert sum(trials) >= 1  # the schedule did act in this run
 
 
-def test_atari_encoder_grows_at_its_bottleneck():
-  """The note's Atari autoencoder with one branch: same shapes, and the branch sits between the
-  flattened 21x21x64 conv output and the 256-unit latent (shapes only: running these convs is slow
-  on a CPU; the zero start is checked on MiniGrid above)."""
+@pytest.mark.parametrize("atari,side", [("note", 21), ("nature", 11)])
+def test_atari_encoder_grows_at_its_bottleneck(atari, side):
+  """Each Atari autoencoder with one branch: same shapes, and the branch sits between the
+  flattened conv output (the note's: 21x21x64; the default Nature-strided one: 11x11x64) and the
+  256-unit latent (shapes only: running these convs is slow on a CPU; the zero start is checked
+  on MiniGrid above)."""
   spec = EnvSpec("MontezumaRevenge-v5", "atari", 2, 18, (84, 84), 4, 1, 1, True)
   ae = encoder.make_autoencoder(
-      encoder_defaults("atari", stream_size=4, grow=grow_defaults(branches=1)), spec)
+      encoder_defaults("atari", atari, stream_size=4, grow=grow_defaults(branches=1)), spec)
   params = jax.eval_shape(ae.init, jax.random.PRNGKey(0)).params
   obs = jax.ShapeDtypeStruct((2, 4, 84, 84), jnp.uint8)
   z = jax.eval_shape(ae.encode, params, obs)
   assert z.shape == (2, 256) and jax.eval_shape(ae.decode, params, z).shape == (2, 84, 84, 4)
   branch = params["encoder"]["params"]["grow_0"]
-  assert branch["Dense_0"]["kernel"].shape == (21 * 21 * 64, 64)
+  assert branch["Dense_0"]["kernel"].shape == (side * side * 64, 64)
   assert branch["Dense_1"]["kernel"].shape == (64, 256)
 
 

@@ -23,7 +23,9 @@ for agent in {list(AGENTS)!r}:
   spec = importlib.util.spec_from_file_location(agent, "experiments/" + agent + ".py")
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  for variant in ("minigrid", "quick", "atari"):
+  own = {{"dqn": ("long",), "rnd_dqn": ("long",), "optimistic_dqn": ("atari_note",),
+         "goal_agent": ("atari_note",)}}.get(agent, ())
+  for variant in ("minigrid", "quick", "atari") + own:
     config.validate(module.get_config(variant))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jax", "jaxlib", "envpool", "flax"))
 print(heavy)
@@ -103,3 +105,23 @@ def test_a_run_from_before_a_key_existed_holds_the_value_that_did_what_it_did(tm
   config.env.actions = "auto"
   with pytest.raises(driver.ConfigError, match="env.actions: '' -> 'auto'"):
     driver.check_workdir_config(config, str(tmp_path))
+
+
+@pytest.mark.parametrize("agent", ["optimistic_dqn", "goal_agent"])
+def test_atari_note_is_the_notes_encoder_and_atari_differs_from_it_only_there(agent):
+  note = _flatten(load_experiment(agent, "atari_note").to_dict())
+  default = _flatten(load_experiment(agent, "atari").to_dict())
+  assert {k: note[f"agent.encoder.{k}"] for k in ("kernels", "channels", "strides", "batch_size",
+                                                   "learning_rate", "latent", "regulariser")} == {
+      "kernels": (8, 8, 8, 8), "channels": (32, 64, 64, 64), "strides": (2, 2, 1, 1),
+      "batch_size": 128, "learning_rate": 1e-6, "latent": 256, "regulariser": "none"}
+  differ = {k for k in note.keys() | default.keys() if note.get(k) != default.get(k)}
+  assert differ == {"variant", *(f"agent.encoder.{k}" for k in (
+      "kernels", "channels", "strides", "batch_size", "learning_rate"))}
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+  out = {}
+  for k, v in d.items():
+    out.update(_flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k: v})
+  return out

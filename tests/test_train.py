@@ -98,8 +98,8 @@ def test_atari_smoke_logs_coverage_and_resumes(experiment, full_optimizations, t
 
 @pytest.mark.parametrize("agent", ["optimistic_dqn", "goal_agent", "rnd_dqn"])
 def test_atari_smoke_for_every_agent(experiment, full_optimizations, tmp_path, agent):
-  """The note's Atari encoder (and RND's nets) compile and update on Montezuma at smoke scale
-  (conv gradients without XLA's optimisations run ~8x slower: full_optimizations)."""
+  """The latent agents' Atari autoencoder (and RND's nets) compile and update on Montezuma at
+  smoke scale (conv gradients without XLA's optimisations run ~8x slower: full_optimizations)."""
   config = experiment(agent, "atari")
   config.env.num_envs = 4
   config.total_steps, config.log_every, config.checkpoint_every = 128, 128, 128

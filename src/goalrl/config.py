@@ -145,15 +145,29 @@ def dqn_defaults(**overrides) -> ml_collections.ConfigDict:
   return agent
 
 
-def encoder_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
+# The Atari autoencoders. ``note``: the research note's settings (reconstruction loss ~230, no
+# KL weight): stride-1 8x8 convolutions at 21x21x64 and their transposes, batch 128. ``nature``
+# (the default): the same latent and loss on the Nature-DQN strides (8x8/4, 4x4/2, 3x3/1) and
+# their transposes, batch 32, ~150x fewer FLOPs per encoder step (benchmarks/atari_encoder.py,
+# RESULTS.md §1), and a step size that moves it within a run (the note's 1e-6 left the encoder
+# where it started over the few hundred CPU steps of benchmarks/latent_probe.py).
+ATARI_ENCODERS = {
+    "note": dict(kernels=(8, 8, 8, 8), channels=(32, 64, 64, 64), strides=(2, 2, 1, 1),
+                 batch_size=128, learning_rate=1e-6),
+    "nature": dict(kernels=(8, 4, 3), channels=(32, 64, 64), strides=(4, 2, 1), batch_size=32,
+                   learning_rate=1e-4),
+}
+
+
+def encoder_defaults(kind: str, atari: str = "nature", **overrides) -> ml_collections.ConfigDict:
   """``config.agent.encoder``: the autoencoder and its diverse stream (``goalrl.encoder``).
 
-  Atari: the note's settings (reconstruction loss ~230, no KL weight). MiniGrid: a small dense one.
+  Atari: ``ATARI_ENCODERS[atari]`` (``"nature"``, or the note's own ``"note"``), latent 256, no
+  latent regulariser (the note's). MiniGrid: a small dense one.
   """
   if kind == "atari":
-    enc = dict(kernels=(8, 8, 8, 8), channels=(32, 64, 64, 64), strides=(2, 2, 1, 1), latent=256,
-               hidden=0, regulariser="none", reg_weight=0.0, batch_size=128, learning_rate=1e-6,
-               stream_size=100_000)
+    enc = dict(**ATARI_ENCODERS[atari], latent=256, hidden=0, regulariser="none",
+               reg_weight=0.0, stream_size=100_000)
   else:  # dense: see goalrl/encoder.py for the measured reason
     enc = dict(kernels=(), channels=(), strides=(), hidden=256, latent=32, regulariser="mmd",
                reg_weight=10.0, batch_size=64, learning_rate=1e-3, stream_size=20_000)
@@ -335,7 +349,8 @@ def _common_learner_errors(a, e) -> None:
 
 
 def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
-  """``config.agent`` of the goal agent (``experiments/goal_agent.py``; checks below)."""
+  """``config.agent`` of the goal agent (``experiments/goal_agent.py``; checks below); ``kind``:
+  ``"minigrid"``, ``"atari"`` or ``"atari_note"`` (the note's Atari encoder)."""
   agent = ml_collections.ConfigDict(dict(
       name="goal_agent",
       variant="reach",  # "progress": reward = distance decrease, new goal each step
@@ -368,7 +383,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       weight_reg="none",  # goal_q/actor/distance kernels: "none" | "l2" | "unit_norm" (toward 1)
       weight_reg_coef=1e-3,
   ))
-  agent.encoder = encoder_defaults(kind)
+  agent.encoder = encoder_defaults("atari" if kind.startswith("atari") else kind,
+                                   **({"atari": "note"} if kind == "atari_note" else {}))
   agent.optimism = optimism_defaults()
   agent.update(overrides)
   return agent
