@@ -37,6 +37,7 @@ bench-more: install
 	$(BIN)/python benchmarks/seeds_sps.py
 	$(BIN)/python benchmarks/latent_probe.py
 	$(BIN)/python benchmarks/note_options.py
+	$(BIN)/python benchmarks/atari_encoder.py --probe_updates 50
 
 # Every agent on hard-exploration MiniGrid, 5 seeds (hours on 2 CPU cores; resumable: rerun to
 # continue). explore-summary only summarises the runs under runs/exploration.

@@ -24,8 +24,10 @@ over inputs recorded from the same agent's own rollout (so nothing is loop-invar
 ``loop`` is the real compiled chunk (``loop.make_xla_chunk``) of the same length, and
 ``loop_no_updates`` the same with no update ever due. The agent runs its config's ``:minigrid``
 (or ``:atari``) variant with one seed on one device and ``learning_starts`` lowered so updates
-are due from the start; the replay holds the warm-up iterations only. Times are the median of
-``--reps`` calls after a warm-up call, in ms per iteration. ``sum`` = env + act + observe +
+are due from the start; the replay holds the warm-up iterations only. Times are in ms per
+iteration, the median of ``--reps`` rounds after a warm-up round; each round times every part and
+both loops once, back to back, so a slow spell of a shared machine hits them alike (timing each
+part's repeats together let one burst double a single part). ``sum`` = env + act + observe +
 advance; ``loop / sum`` is the overhead of putting the parts together (1.0 = none).
 """
 from __future__ import annotations
@@ -59,16 +61,12 @@ def load_config(agent: str, env: str, replay_size: int = 0):
   return config
 
 
-def timed(fn, *args, reps: int) -> float:
-  """Median seconds of ``fn(*args)`` over ``reps`` calls, after one warm-up call."""
+def seconds(fn, *args) -> float:
+  """Wall seconds of one call of ``fn(*args)``, results ready."""
   import jax
+  t0 = time.perf_counter()
   jax.block_until_ready(fn(*args))
-  times = []
-  for _ in range(reps):
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
+  return time.perf_counter() - t0
 
 
 def checksum(tree):
@@ -81,6 +79,7 @@ def checksum(tree):
 def measure(agent_name: str, env: str = "minigrid", iterations: int = 256, reps: int = 5,
             replay_size: int = 0) -> dict:
   import jax
+  import jax.numpy as jnp
   from goalrl import driver, envs, loop, parallel, replay
   config = load_config(agent_name, env, replay_size)
   with tempfile.TemporaryDirectory() as workdir:
@@ -153,27 +152,33 @@ def measure(agent_name: str, env: str = "minigrid", iterations: int = 256, reps:
   def advance_part(ls, outs):
     return scan(lambda l, out: loop.advance(spec, l, out)[0], squeeze(ls), outs)
 
-  per_it = lambda seconds: 1e3 * seconds / iterations
-  ms = {
-      "env": timed(over(env_part), handle, actions, reps=reps),
-      "act": timed(over(act_part), state, ts, keys, env_steps, reps=reps),
-      "store": timed(over(observe_part(idle)), state, ts, actions, keys, env_steps, reps=reps),
-      "observe": timed(over(observe_part(agent)), state, ts, actions, keys, env_steps, reps=reps),
-      "sample": timed(over(sample_part), state, keys, reps=reps),
-      "advance": timed(over(advance_part), state, outs, reps=reps),
+  parts = {
+      "env": (over(env_part), (handle, actions)),
+      "act": (over(act_part), (state, ts, keys, env_steps)),
+      "store": (over(observe_part(idle)), (state, ts, actions, keys, env_steps)),
+      "observe": (over(observe_part(agent)), (state, ts, actions, keys, env_steps)),
+      "sample": (over(sample_part), (state, keys)),
+      "advance": (over(advance_part), (state, outs)),
   }
-  ms = {k: per_it(v) for k, v in ms.items()}
-  ms["sample"] *= cfg.updates_per_train / cfg.train_every
-  # The loop chunks donate their state: each call gets the previous call's output.
-  loops = {}
-  for name, fn in (("loop", chunk), ("loop_no_updates", chunk_idle)):
-    times = []
-    for i in range(reps + 1):
+  for fn, args in parts.values():  # compile and warm up
+    jax.block_until_ready(fn(*args))
+  times = {name: [] for name in (*parts, "loop", "loop_no_updates")}
+  loop_state = jax.tree.map(jnp.copy, state)  # the parts' inputs must outlive the donation
+  # Round-robin: every round times each part and both loops once, so a slow spell of a shared
+  # machine hits all of them alike instead of one part's every repeat.
+  for _ in range(reps + 1):
+    for name, (fn, args) in parts.items():
+      times[name].append(seconds(fn, *args))
+    for name, fn in (("loop", chunk), ("loop_no_updates", chunk_idle)):
       t0 = time.perf_counter()
-      state, handle, _, row = fn(state, handle)
+      # the loop chunks donate their state: each call gets the previous call's output
+      loop_state, handle, _, row = fn(loop_state, handle)
       jax.block_until_ready(row)
-      times.append(time.perf_counter() - t0)
-    loops[name] = per_it(statistics.median(times[1:]))
+      times[name].append(time.perf_counter() - t0)
+  # the first round is the loops' warm-up (their first call compiles)
+  ms = {name: 1e3 * statistics.median(t[1:]) / iterations for name, t in times.items()}
+  ms["sample"] *= cfg.updates_per_train / cfg.train_every
+  loops = {k: ms.pop(k) for k in ("loop", "loop_no_updates")}
   total = ms["env"] + ms["act"] + ms["observe"] + ms["advance"]
   return {"agent": agent_name, "env": env, "num_envs": spec.num_envs,
           "batch_size": cfg.batch_size, "updates_per_iteration":

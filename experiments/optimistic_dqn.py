@@ -9,7 +9,7 @@ Variants (``--config=experiments/optimistic_dqn.py:<variant>``):
   A few minutes on 2 CPU cores; compare its curve with ``experiments/dqn.py:minigrid``.
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: smoke run of the whole pipeline, seconds.
 * ``atari``: MontezumaRevenge-v5, the autoencoder on the Nature-DQN strides (kernels 8/4/3,
-  channels 32/64/64, strides 4/2/1 and their transposes, latent 256, batch 32, lr 1e-4): ~150x
+  channels 32/64/64, strides 4/2/1 and their transposes, latent 256, batch 32, lr 1e-4): 82x
   fewer FLOPs per encoder step than the note's (``goalrl.config.ATARI_ENCODERS``, RESULTS.md §1).
   GPU-sized; on CPU run it at smoke scale with the overrides shown in ``experiments/dqn.py``.
 * ``atari_note``: ``atari`` with the note's encoder exactly (kernels 8x4, channels 32/64/64/64,

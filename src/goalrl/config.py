@@ -148,7 +148,7 @@ def dqn_defaults(**overrides) -> ml_collections.ConfigDict:
 # The Atari autoencoders. ``note``: the research note's settings (reconstruction loss ~230, no
 # KL weight): stride-1 8x8 convolutions at 21x21x64 and their transposes, batch 128. ``nature``
 # (the default): the same latent and loss on the Nature-DQN strides (8x8/4, 4x4/2, 3x3/1) and
-# their transposes, batch 32, ~150x fewer FLOPs per encoder step (benchmarks/atari_encoder.py,
+# their transposes, batch 32, 82x fewer FLOPs per encoder step (benchmarks/atari_encoder.py,
 # RESULTS.md §1), and a step size that moves it within a run (the note's 1e-6 left the encoder
 # where it started over the few hundred CPU steps of benchmarks/latent_probe.py).
 ATARI_ENCODERS = {
