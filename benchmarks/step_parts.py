@@ -33,6 +33,7 @@ advance; ``loop / sum`` is the overhead of putting the parts together (1.0 = non
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import statistics
@@ -46,11 +47,17 @@ AGENTS = {"dqn": "dqn.py", "optimistic_dqn": "optimistic_dqn.py", "rnd_dqn": "rn
 PARTS = ("env", "act", "store", "observe", "sample", "advance")
 
 
-def load_config(agent: str, env: str, replay_size: int = 0):
+def load_config(agent: str, env: str, replay_size: int = 0, overrides: dict | None = None):
   from goalrl.config import load_experiment
   config = load_experiment(os.path.join(ROOT, "experiments", AGENTS[agent]),
                            "atari" if env == "atari" else "minigrid")
   with config.unlocked():
+    for key, value in (overrides or {}).items():
+      *path, last = key.split(".")
+      node = config
+      for part in path:
+        node = node[part]
+      node[last] = value
     config.agent.learning_starts = config.agent.batch_size
     config.num_seeds, config.parallel.devices = 1, 1
     config.pictures = False
@@ -77,11 +84,11 @@ def checksum(tree):
 
 
 def measure(agent_name: str, env: str = "minigrid", iterations: int = 256, reps: int = 5,
-            replay_size: int = 0) -> dict:
+            replay_size: int = 0, overrides: dict | None = None) -> dict:
   import jax
   import jax.numpy as jnp
   from goalrl import driver, envs, loop, parallel, replay
-  config = load_config(agent_name, env, replay_size)
+  config = load_config(agent_name, env, replay_size, overrides)
   with tempfile.TemporaryDirectory() as workdir:
     run, state = driver.build(config, workdir)
   spec, agent, mesh, cfg = run.spec, run.agent, run.mesh, config.agent
@@ -213,14 +220,25 @@ def main():
   parser.add_argument("--reps", type=int, default=5)
   parser.add_argument("--replay_size", type=int, default=0, help="0 = the config's")
   parser.add_argument("--json", action="store_true", help="one JSON line per agent")
+  parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="a config override for every agent, e.g. agent.encoder.train_every=4 "
+                      "(VALUE as a Python literal)")
   args = parser.parse_args()
   bad = [a for a in args.agents.split(",") if a not in AGENTS]
   if bad or args.iterations < 32 or args.reps < 1:
     sys.exit(f"error: --agents must be from {', '.join(AGENTS)} (got {bad}), --iterations >= 32 "
              f"(got {args.iterations}), --reps >= 1 (got {args.reps})")
+  overrides = {}
+  for item in args.set:
+    key, _, value = item.partition("=")
+    try:
+      overrides[key] = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      sys.exit(f"error: --set {item!r}: VALUE must be a Python literal (e.g. 4, 0.5, 'fifo')")
   results = []
   for name in args.agents.split(","):
-    results.append(measure(name, args.env, args.iterations, args.reps, args.replay_size))
+    results.append(measure(name, args.env, args.iterations, args.reps, args.replay_size,
+                           overrides))
     if args.json:
       print("RESULT " + json.dumps(results[-1]), flush=True)
   print(table(results))

@@ -45,3 +45,30 @@ def test_mmd_is_small_for_prior_samples_and_large_for_shifted():
   near = float(encoder.mmd_to_standard_normal(prior_like, key))
   far = float(encoder.mmd_to_standard_normal(prior_like + 3.0, key))
   assert abs(near) < 0.02 and far > 0.2, (near, far)
+
+
+def test_train_every_steps_the_encoder_on_every_kth_agent_update_only():
+  spec, obs = _minigrid_obs()
+  key = jax.random.PRNGKey(0)
+  plain = encoder.make_autoencoder(encoder_defaults("minigrid", stream_size=64), spec)
+  every = encoder.make_autoencoder(encoder_defaults("minigrid", stream_size=64, train_every=3),
+                                   spec)
+  assert plain.init(key).last_metrics is None  # the state of train_every=1 is as it always was
+  states = {k: jax.jit(lambda k_: ae.observe(ae.init(k_), obs, k_))(key)
+            for k, ae in (("plain", plain), ("every", every))}
+  due = jax.jit(every.update_when_due)
+  state, stepped = states["every"], []
+  for count in range(7):
+    before = state
+    state, metrics = due(state, jax.random.PRNGKey(count), count)
+    moved = not all(bool(jnp.array_equal(a, b)) for a, b in zip(
+        jax.tree.leaves(before.params), jax.tree.leaves(state.params)))
+    stepped.append(moved)
+    # a skipped update logs the last step's metrics again
+    assert metrics["recon_loss"] == state.last_metrics["recon_loss"]
+  assert stepped == [True, False, False, True, False, False, True]
+  assert int(state.num_updates) == 3
+  # train_every=1 is the plain step, whatever the count
+  a = jax.jit(plain.update_when_due)(states["plain"], key, 5)
+  b = jax.jit(plain.update)(states["plain"], key)
+  assert all(bool(jnp.array_equal(x, y)) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))

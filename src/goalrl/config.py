@@ -171,7 +171,8 @@ def encoder_defaults(kind: str, atari: str = "nature", **overrides) -> ml_collec
   else:  # dense: see goalrl/encoder.py for the measured reason
     enc = dict(kernels=(), channels=(), strides=(), hidden=256, latent=32, regulariser="mmd",
                reg_weight=10.0, batch_size=64, learning_rate=1e-3, stream_size=20_000)
-  enc.update(stream="reservoir",  # "reservoir" (diverse, whole run) | "fifo" (most recent)
+  enc.update(train_every=1,  # agent updates per reconstruction step (wall-clock knob; 1 = all)
+             stream="reservoir",  # "reservoir" (diverse, whole run) | "fifo" (most recent)
              agent_grads=False,  # True: agent losses also train the encoder
              groups=1,  # conv layers after the first as this many grouped convs (1 = plain)
              group_impl="feature_group")  # "feature_group" | "vmap" (networks.GroupedConv)
@@ -442,6 +443,10 @@ def encoder_errors(c, env_name: str) -> list[str]:
   _check(e, c.stream in STREAM_STRATEGIES,
          f"agent.encoder.stream={c.stream!r} must be one of {STREAM_STRATEGIES}")
   _check(e, c.stream_size >= 1, f"agent.encoder.stream_size={c.stream_size} must be >= 1")
+  every = c.get("train_every", 1)
+  _check(e, isinstance(every, int) and every >= 1,
+         f"agent.encoder.train_every={every!r} must be an integer >= 1 (agent updates per "
+         "reconstruction step; 1 = every update)")
   groups = c.get("groups", 1)
   _check(e, isinstance(groups, int) and groups >= 1
          and all(int(ch) % groups == 0 for ch in c.channels),

@@ -43,7 +43,7 @@ RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads", "pictures"
 # them did. A run's config.json without the key had that value.
 ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "agent.rnd.gamma": 0.99, "agent.rnd.extrinsic_coef": 2.0,
-              "agent.rnd.intrinsic_coef": 1.0}
+              "agent.rnd.intrinsic_coef": 1.0, "agent.encoder.train_every": 1}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

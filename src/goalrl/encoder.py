@@ -149,6 +149,9 @@ class EncoderState:
   stream: diverse_replay.StreamState
   num_updates: jnp.ndarray
   grow: Any = None  # grow.GrowState when ``grow.branches > 0``
+  # ``train_every > 1``: the metrics of the last reconstruction step, logged again on the agent
+  # updates that skip it (None with ``train_every = 1``: the state is as before the knob existed)
+  last_metrics: Any = None
 
 
 class AutoEncoder(NamedTuple):
@@ -157,6 +160,9 @@ class AutoEncoder(NamedTuple):
   loss: Callable[..., Any]  # (params, obs, key) -> (loss, metrics)
   observe: Callable[..., EncoderState]  # (state, obs [N, ...], key) -> state
   update: Callable[..., Any]  # (state, key) -> (state, metrics)
+  # (state, key, agent update count) -> (state, metrics): ``update`` on every ``train_every``-th
+  # agent update, else the state unchanged and the last step's metrics
+  update_when_due: Callable[..., Any]
   decode: Callable[..., jnp.ndarray]  # (params, latent) -> reconstruction in input space
   apply_gradients: Callable[..., EncoderState]  # (state, grads) -> state (frozen modules kept)
 
@@ -191,12 +197,19 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
   else:
     optimiser = networks.make_optimiser(cfg.learning_rate)
 
+  every = cfg.get("train_every", 1)
+
   def init(key) -> EncoderState:
     params = init_params(key)
-    return EncoderState(params=params, opt_state=optimiser.init(params),
-                        stream=diverse_replay.init(spec.zero_obs(), cfg.stream_size),
-                        num_updates=jnp.zeros((), jnp.int32),
-                        grow=grow.init() if branches else None)
+    state = EncoderState(params=params, opt_state=optimiser.init(params),
+                         stream=diverse_replay.init(spec.zero_obs(), cfg.stream_size),
+                         num_updates=jnp.zeros((), jnp.int32),
+                         grow=grow.init() if branches else None)
+    if every > 1:
+      shapes = jax.eval_shape(update, state, key)[1]
+      state = state.replace(last_metrics=jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype),
+                                                      shapes))
+    return state
 
   def encode(params, obs):
     return enc.apply(params["encoder"], encoder_input(spec.kind, obs))[0]
@@ -255,8 +268,19 @@ def make_autoencoder(cfg, spec: EnvSpec) -> AutoEncoder:
       metrics = {**metrics, **grow.metrics(schedule)}
     return state.replace(num_updates=state.num_updates + 1), metrics
 
+  def update_when_due(state: EncoderState, key, count):
+    if every == 1:  # exactly the step as before the knob existed
+      return update(state, key)
+
+    def step(state, key):
+      state, metrics = update(state, key)
+      return state.replace(last_metrics=metrics), metrics
+
+    return jax.lax.cond(count % every == 0, step, lambda s, k: (s, s.last_metrics), state, key)
+
   return AutoEncoder(init=init, encode=encode, loss=loss, observe=observe, update=update,
-                     decode=decode, apply_gradients=apply_gradients)
+                     update_when_due=update_when_due, decode=decode,
+                     apply_gradients=apply_gradients)
 
 
 def param_count(params) -> int:
@@ -264,9 +288,10 @@ def param_count(params) -> int:
 
 
 def step_after_agent(ae: AutoEncoder, state: EncoderState, agent_grads, use_agent_grads: bool,
-                     key):
-  """The encoder's step inside an agent update: first the agent losses' gradients (only when the
-  config lets them reach the encoder), then one reconstruction step on the encoder's stream."""
+                     key, count):
+  """The encoder's step inside agent update number ``count``: first the agent losses' gradients
+  (only when the config lets them reach the encoder; at every agent update), then one
+  reconstruction step on the encoder's stream when due (``train_every``)."""
   if use_agent_grads:
     state = ae.apply_gradients(state, agent_grads)
-  return ae.update(state, key)
+  return ae.update_when_due(state, key, count)

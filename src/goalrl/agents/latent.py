@@ -21,6 +21,7 @@ def update(core, ae, cfg, state, loss_fn, data, loss_key, encoder_key):
   (grads, enc_grads), metrics = jax.grad(loss_fn, argnums=(0, 1), has_aux=True)(
       learner.online, state.encoder.params, learner.target, data, loss_key)
   enc_state, enc_metrics = encoder_lib.step_after_agent(ae, state.encoder, enc_grads,
-                                                        cfg.encoder.agent_grads, encoder_key)
+                                                        cfg.encoder.agent_grads, encoder_key,
+                                                        learner.num_updates)
   return state.replace(learner=core.step(learner, grads), encoder=enc_state), {
       **metrics, **enc_metrics}
