@@ -23,12 +23,14 @@ Variants (``--config=experiments/dqn.py:<variant>``):
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: a smoke run of the whole pipeline in a few
   seconds, no learning expected.
 * ``atari``: MontezumaRevenge-v5 (84x84 grey, 4-frame stack, sticky actions 0.25), the Nature-DQN
-  network, 10M env steps. GPU-sized: on a 2-core CPU an update takes ~0.16 s. Expect episode return
+  network, 10M env steps, 32 envs with 4 updates of batch 32 per iteration (one update per 8 env
+  steps). GPU-sized: on a 2-core CPU an update takes ~0.16 s. Expect episode return
   0 (DQN does not explore Montezuma) and coverage of the first room only: the baseline the
   exploration agents must beat. Smoke scale on CPU:
   ``python -m goalrl.train --config=experiments/dqn.py:atari --workdir=runs/mr
   --config.total_steps=512 --config.log_every=256 --config.checkpoint_every=512
-  --config.agent.learning_starts=256 --config.agent.replay_size=4096``
+  --config.agent.learning_starts=256 --config.agent.replay_size=4096 --config.env.num_envs=8
+  --config.agent.updates_per_train=1``
 
 Any key can be overridden, e.g. ``--config.seed=3 --config.env.name=MiniGrid-DoorKey-6x6-v0``.
 """

@@ -85,7 +85,7 @@ def test_atari_smoke_logs_coverage_and_resumes(experiment, full_optimizations, t
   config.env.num_envs = 4
   config.total_steps, config.log_every, config.checkpoint_every = 256, 128, 128
   config.agent.replay_size, config.agent.learning_starts = 1024, 224
-  config.agent.batch_size = 8
+  config.agent.batch_size, config.agent.updates_per_train = 8, 1
   train_lib.train(config, str(tmp_path / "full"), progress=False)
   done = rows(tmp_path / "full")
   assert [r["step"] for r in done] == [128, 256]
@@ -104,6 +104,7 @@ def test_atari_smoke_for_every_agent(experiment, full_optimizations, tmp_path, a
   config.env.num_envs = 4
   config.total_steps, config.log_every, config.checkpoint_every = 128, 128, 128
   config.agent.replay_size, config.agent.learning_starts, config.agent.batch_size = 1024, 120, 4
+  config.agent.updates_per_train = 1
   if "encoder" in config.agent:
     config.agent.encoder.batch_size, config.agent.encoder.stream_size = 4, 256
   if agent == "goal_agent":

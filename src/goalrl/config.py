@@ -87,9 +87,12 @@ SCALES = {
     "quick": dict(env=dict(num_envs=8), run=(4_000, 1_000, 2_000),  # smoke scale: seconds
                   learner=dict(epsilon_decay_steps=2_000, learning_starts=500,
                                replay_size=4_000, batch_size=32)),
-    "atari": dict(env=dict(name="MontezumaRevenge-v5", num_envs=8),
+    # 32 envs, 4 updates of 32 per iteration: one update per 8 env steps, as DQN's Atari ratio;
+    # 8 envs capped every agent near envpool's 5.8k env steps/s on an H100 (RESULTS.md §1d)
+    "atari": dict(env=dict(name="MontezumaRevenge-v5", num_envs=32),
                   run=(10_000_000, 40_000, 400_000),
-                  learner=dict(batch_size=32, learning_rate=1e-4, adam_eps=1.5e-4,
+                  learner=dict(batch_size=32, updates_per_train=4, learning_rate=1e-4,
+                               adam_eps=1.5e-4,
                                replay_size=1_000_000, learning_starts=80_000,
                                target_update_every=2_000, epsilon_end=0.01,
                                epsilon_decay_steps=1_000_000)),
