@@ -16,7 +16,9 @@ Variants (``--config=experiments/optimistic_dqn.py:<variant>``):
   strides 2/2/1/1, latent 256, batch 128, lr 1e-6); ~15 ms per encoder step on an H100.
 
 Key knobs: ``--config.agent.optimism.ratio=0`` (off, exactly), ``.reward``, ``.source`` (prior |
-replay | both); ``--config.agent.encoder.regulariser`` (none | kl | mmd), ``.stream`` (reservoir |
+replay | both); optimism that fades with visits (OPIQ, ``goalrl/counts.py``): ``.action_coef``,
+``.bootstrap_coef`` (OPIQ's Montezuma values: 0.1 and 0.01; 0 = off, the default until measured),
+``.count_power``, ``.hash_bits``; ``--config.agent.encoder.regulariser`` (none | kl | mmd), ``.stream`` (reservoir |
 fifo), ``.agent_grads``, ``.train_every`` (agent updates per reconstruction step: 4 ran MiniGrid
 1.2x faster, RESULTS.md §1b; its effect on learning is not measured yet).
 """

@@ -209,6 +209,13 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       reward=0.5,  # the optimistic reward they carry
       source="replay",  # "prior" (N(0, I)) | "replay" (replay latents + noise) | "both"
       noise=1.0,  # std of the perturbation of replay latents
+      # Optimism that fades with visits (goalrl.counts; optimistic DQN only so far): act on
+      # Q + action_coef / (N(s, a) + 1)^count_power and bootstrap on Q + bootstrap_coef / (...),
+      # N counted by a SimHash of hash_bits bits of the observation. Both 0 = off, exactly.
+      action_coef=0.0,
+      bootstrap_coef=0.0,
+      count_power=2.0,
+      hash_bits=16,
   ))
   c.update(overrides)
   return c
@@ -274,6 +281,12 @@ def validate(config) -> None:
       e.extend(encoder_errors(config.agent.encoder, config.env.name))
     if "optimism" in config.agent:
       e.extend(optimism_errors(config.agent.optimism))
+      o = config.agent.optimism
+      _check(e, config.agent.name == "optimistic_dqn"
+             or (o.get("action_coef", 0.0) == 0 and o.get("bootstrap_coef", 0.0) == 0),
+             f"agent.optimism.action_coef={o.get('action_coef')} and bootstrap_coef="
+             f"{o.get('bootstrap_coef')}: count-based optimism is built for optimistic_dqn only "
+             f"so far; for {config.agent.name} both must be 0")
     if "rnd" in config.agent:
       e.extend(rnd_errors(config.agent.rnd))
       _check(e, config.agent.rnd.form != "two_heads" or config.agent.advantage_alpha == 0,
@@ -486,6 +499,14 @@ def optimism_errors(c) -> list[str]:
   _check(e, c.source in OPTIMISM_SOURCES,
          f"agent.optimism.source={c.source!r} must be one of {OPTIMISM_SOURCES}")
   _check(e, c.noise >= 0, f"agent.optimism.noise={c.noise} must be >= 0")
+  for key in ("action_coef", "bootstrap_coef"):
+    _check(e, c.get(key, 0.0) >= 0, f"agent.optimism.{key}={c.get(key)} must be >= 0 (0 = off)")
+  _check(e, c.get("count_power", 2.0) > 0,
+         f"agent.optimism.count_power={c.get('count_power')} must be > 0")
+  bits = c.get("hash_bits", 16)
+  _check(e, isinstance(bits, int) and 1 <= bits <= 24,
+         f"agent.optimism.hash_bits={bits!r} must be an integer in [1, 24] (the count table has "
+         "2**hash_bits rows per action)")
   return e
 
 

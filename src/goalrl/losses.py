@@ -35,7 +35,7 @@ def masked_mean(x: chex.Array, mask: chex.Array) -> chex.Array:
 
 
 def double_dqn_loss(q_apply, online, target, batch, huber_delta: float,
-                    advantage_alpha: float = 0.0):
+                    advantage_alpha: float = 0.0, bonus_t=None):
   """Batched double-DQN Huber loss over a ``replay.Transition`` (masked by ``valid``).
 
   ``obs_tm1``/``obs_t`` may be raw observations or latents, whatever ``q_apply`` takes. The online
@@ -46,10 +46,15 @@ def double_dqn_loss(q_apply, online, target, batch, huber_delta: float,
   ``s``), which widens the gap between the best action and the others. Where acting in place
   (a no-op, a turn) is worth only ``gamma`` x the state's value, the plain gap is ~1% and the
   greedy policy falls into loops (RESULTS.md §9). 0 leaves the loss exactly as plain double DQN.
+
+  ``bonus_t`` (optional, float32 ``[B, A]``) is added to both nets' values at ``obs_t``: an
+  optimistic bootstrap (``goalrl.counts``), which picks and values the next action by ``Q + bonus``.
   """
   both = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), batch.obs_tm1, batch.obs_t)
   q_tm1, q_t_selector = jnp.split(q_apply(online, both), 2)
   q_t_value = q_apply(target, batch.obs_t)
+  if bonus_t is not None:
+    q_t_selector, q_t_value = q_t_selector + bonus_t, q_t_value + bonus_t
   td = jax.vmap(double_q_learning_td)(q_tm1, batch.a_tm1, batch.r_t, batch.discount_t, q_t_value,
                                       q_t_selector)
   if advantage_alpha:

@@ -9,13 +9,22 @@ data pulls visited latents back to their true values, so optimism fades where th
 The encoder (``goalrl.encoder``) trains on its own reservoir stream, one step per agent update, and
 Q sees its latents under ``stop_gradient`` unless ``encoder.agent_grads`` is set (then the TD loss
 also shapes the encoder, through the encoder's optimiser).
+
+Optimism that fades with visits (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ,
+``goalrl.counts``): the agent counts every (observation code, action) it takes, acts on
+``Q + action_coef / (N + 1)^count_power`` and bootstraps its targets on ``Q + bootstrap_coef /
+(N + 1)^count_power`` at the next state. Both terms shrink as the pair is visited. The synthetic
+rows stay as they are (``optimism.ratio``; 0 turns them off).
 """
 from __future__ import annotations
+
+from typing import Any
 
 import flax
 import jax
 import jax.numpy as jnp
 
+from goalrl import counts as counts_lib
 from goalrl import encoder as encoder_lib
 from goalrl import losses, networks, optimism, regularisers, replay
 from goalrl.agents import latent
@@ -29,6 +38,7 @@ class OptimisticDQNState:
   encoder: encoder_lib.EncoderState
   learner: Learner  # Q over latents
   replay: object
+  counts: Any = None  # int32 [2**hash_bits, A] visits per (observation code, action); None: off
 
 
 def optimistic_batch(key, batch: replay.Transition, num_actions: int, opt_cfg):
@@ -54,6 +64,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
   q_net = networks.MLP((*cfg.head_layers, spec.num_actions), zero_head=cfg.zero_head)
   core = make_core(cfg, spec, cfg.n_step)
+  opt = cfg.optimism
+  counting = opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
+  counter = counts_lib.make_counter(spec, opt.hash_bits) if counting else None
 
   def encode(params, obs):
     z = ae.encode(params, obs)
@@ -63,19 +76,24 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     k_enc, k_q = jax.random.split(key)
     params = q_net.init(k_q, jnp.zeros((1, cfg.encoder.latent)))
     return OptimisticDQNState(encoder=ae.init(k_enc), learner=core.init(params),
-                              replay=core.buffer.init(replay.example_row(spec)))
+                              replay=core.buffer.init(replay.example_row(spec)),
+                              counts=counter.init() if counting else None)
 
   def act(state: OptimisticDQNState, ts, key, env_steps):
     q = q_net.apply(state.learner.online, ae.encode(state.encoder.params, ts.obs))
+    if counting:
+      q = q + counts_lib.bonus(counter.counts(state.counts, ts.obs), opt.action_coef,
+                               opt.count_power)
     actions, metrics = core.act(q, key, env_steps)
     return state, actions, metrics
 
-  def loss_fn(online, enc_params, target, batch: replay.Transition, key):
+  def loss_fn(online, enc_params, target, data, key):
+    batch, bonus_t = data
     latents = batch._replace(obs_tm1=encode(enc_params, batch.obs_tm1),
                              obs_t=jax.lax.stop_gradient(ae.encode(enc_params, batch.obs_t)))
     latents, synthetic = optimistic_batch(key, latents, spec.num_actions, cfg.optimism)
     loss, q_tm1 = losses.double_dqn_loss(q_net.apply, online, target, latents, cfg.huber_delta,
-                                        cfg.advantage_alpha)
+                                        cfg.advantage_alpha, bonus_t)
     q_taken = losses.q_taken(q_tm1, latents.a_tm1)
     return regularisers.regularise(loss, {
         "loss": loss, "q_mean": losses.masked_mean(q_taken, latents.valid & ~synthetic),
@@ -86,11 +104,18 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     k_sample, k_mix, k_enc = jax.random.split(key, 3)
     batch = replay.sample_transitions(spec, core.buffer, state.replay, k_sample, cfg.gamma,
                                       cfg.n_step)
-    return latent.update(core, ae, cfg, state, loss_fn, batch, k_mix, k_enc)
+    bonus_t = None
+    if counting and opt.bootstrap_coef > 0:
+      bonus_t = counts_lib.bonus(counter.counts(state.counts, batch.obs_t), opt.bootstrap_coef,
+                                 opt.count_power)
+    return latent.update(core, ae, cfg, state, loss_fn, (batch, bonus_t), k_mix, k_enc)
 
   def observe(state: OptimisticDQNState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    if counting:  # envpool ignores the action given on an episode's last observation
+      state = state.replace(counts=counter.add(state.counts, ts.obs, actions,
+                                               ~(ts.terminated | ts.truncated)))
     return core.store_and_train(state, replay.make_row(spec, ts, actions), k_train, env_steps,
                                 gradient_step)
 

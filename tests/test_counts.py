@@ -1,0 +1,86 @@
+"""Count-based optimism (``goalrl.counts``, optimistic DQN's ``optimism.action_coef`` /
+``bootstrap_coef``): SimHash codes, counts per (code, action), an optimism that fades with visits,
+and the optimistic bootstrap of the loss."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from goalrl import counts, envs, losses, replay
+from goalrl.agents import optimistic_dqn
+from goalrl.envs import TimeStep
+from helpers import load_experiment, minigrid_obs
+
+
+def test_codes_separate_distinct_views_and_counts_add_per_action():
+  spec, obs = minigrid_obs()
+  counter = counts.make_counter(spec, 16)
+  codes = np.asarray(jax.jit(counter.codes)(obs))
+  views = {(bytes(np.asarray(obs["image"][i])), int(obs["direction"][i])): codes[i]
+           for i in range(len(codes))}
+  # the same view always gets the same code, and distinct views (almost) never share one
+  assert all(codes[i] == views[(bytes(np.asarray(obs["image"][i])), int(obs["direction"][i]))]
+             for i in range(len(codes)))
+  assert len(set(views.values())) >= 0.9 * len(views)
+  table = counter.init()
+  actions = jnp.arange(len(codes)) % spec.num_actions
+  mask = jnp.arange(len(codes)) != 0  # the first row is not counted
+  table = counter.add(table, obs, actions, mask)
+  table = counter.add(table, obs, actions, mask)
+  got = np.asarray(counter.counts(table, obs))[np.arange(len(codes)), np.asarray(actions)]
+  assert got[0] == 2 * (sum(1 for i in range(1, len(codes))
+                            if codes[i] == codes[0] and actions[i] == actions[0]))
+  assert (got[1:] >= 2).all() and int(table.sum()) == 2 * (len(codes) - 1)
+
+
+def test_optimism_fades_with_visits_in_the_agent():
+  """Optimistic DQN with action_coef > 0: acting on the same view with the same action raises its
+  count, and the action's optimism falls as 1 / (N + 1)^2."""
+  spec, obs = minigrid_obs(16)
+  cfg = load_experiment("optimistic_dqn", "quick").agent
+  cfg.optimism.action_coef, cfg.optimism.bootstrap_coef = 1.0, 0.1
+  cfg.learning_starts = 10 ** 9  # observe stores and counts, never updates
+  agent = optimistic_dqn.make_agent(cfg, spec)
+  one = jax.tree.map(lambda x: x[:spec.num_envs], obs)
+  n = spec.num_envs
+  ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                truncated=jnp.zeros(n, bool), first=jnp.zeros(n, bool))
+  state = agent.init(jax.random.PRNGKey(0))
+  observe = jax.jit(agent.observe)
+  counter = counts.make_counter(spec, cfg.optimism.hash_bits)
+  actions = jnp.zeros(n, jnp.int32)
+  seen = []
+  for i in range(3):
+    state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 0)
+    seen.append(np.asarray(counter.counts(state.counts, one))[:, 0])
+  assert (seen[1] > seen[0]).all() and (seen[2] > seen[1]).all()
+  optimism = [counts.bonus(jnp.asarray(c), 1.0, cfg.optimism.count_power) for c in seen]
+  assert (np.diff(np.stack(optimism), axis=0) < 0).all()
+  # untried actions keep their full optimism, so the greedy choice moves off action 0
+  q_bonus = counts.bonus(counter.counts(state.counts, one), 1.0, 2.0)
+  assert (q_bonus[:, 1:] > q_bonus[:, :1]).all()
+
+
+def test_bootstrap_bonus_picks_and_values_the_next_action():
+  params = jnp.array([[0.0, 1.0], [2.0, 0.0]])  # "q net": row 0 for obs 0, row 1 for obs 1
+  apply = lambda p, obs: p[obs]
+  batch = replay.Transition(obs_tm1=jnp.array([0]), a_tm1=jnp.array([0]), r_t=jnp.array([0.5]),
+                            discount_t=jnp.array([0.9]), obs_t=jnp.array([1]),
+                            valid=jnp.array([True]))
+  plain, _ = losses.double_dqn_loss(apply, params, params, batch, 100.0)
+  bonus = jnp.array([[0.0, 3.0]])  # makes action 1 the pick at obs_t: 0 + 3 > 2 + 0
+  boosted, _ = losses.double_dqn_loss(apply, params, params, batch, 100.0, bonus_t=bonus)
+  # targets 0.5 + 0.9 * 2 = 2.3 and 0.5 + 0.9 * 3 = 3.2 against Q = 0: Huber = td^2 / 2
+  np.testing.assert_allclose([plain, boosted], [2.3 ** 2 / 2, 3.2 ** 2 / 2], rtol=1e-6)
+
+
+def test_atari_codes_are_simhash_of_the_frames():
+  spec = envs.EnvSpec("MontezumaRevenge-v5", "atari", 1, 18, (84, 84), 4, 1, 1, False)
+  counter = counts.make_counter(spec, 16)
+  frames = jax.random.randint(jax.random.PRNGKey(0), (3, 4, 84, 84), 0, 255).astype(jnp.uint8)
+  frames = frames.at[1].set(frames[0])
+  nearly = frames.at[2].set(frames[0].at[0, 0, 0].set(255 - frames[0, 0, 0, 0]))  # one pixel
+  codes = np.asarray(counter.codes(frames))
+  near = np.asarray(counter.codes(nearly))
+  other = np.asarray(counter.codes(255 - frames))
+  assert codes[0] == codes[1] == near[2]  # identical and one-pixel-apart stacks share a code
+  assert other[0] != codes[0]  # an inverted stack does not
