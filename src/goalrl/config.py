@@ -211,7 +211,8 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       noise=1.0,  # std of the perturbation of replay latents
       # Optimism that fades with visits (goalrl.counts; optimistic DQN only so far): act on
       # Q + action_coef / (N(s, a) + 1)^count_power and bootstrap on Q + bootstrap_coef / (...),
-      # N counted by a SimHash of hash_bits bits of the observation. Both 0 = off, exactly.
+      # N counted per hash_bits-bit hash of the observation (SimHash on Atari, exact on MiniGrid).
+      # Both 0 = off, exactly.
       action_coef=0.0,
       bootstrap_coef=0.0,
       count_power=2.0,

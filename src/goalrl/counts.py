@@ -1,4 +1,4 @@
-"""State-action visit counts by SimHash of the observation, and the optimism that fades with them.
+"""State-action visit counts by a hash of the observation, and the optimism that fades with them.
 
 Counting: an observation's code, ``bits`` bits, indexes a table of counts ``[2**bits,
 num_actions]``. Codes read the observation itself, not the agent's latent, so a count means the
@@ -10,7 +10,8 @@ same thing while the encoder trains.
 * MiniGrid: an exact hash of the discrete view: the sum of fixed random 32-bit integers, one per
   (cell, one-hot entry) and per direction, masked to ``bits`` bits. Views that differ in one cell
   (a key picked up, a door opened) get unrelated codes, which SimHash's few bits would merge
-  (measured: 33 distinct DoorKey views gave far fewer distinct SimHash codes at 16 bits).
+  (measured on a DoorKey-5x5 random walk: 33 distinct views, 14 distinct SimHash codes at 16 bits,
+  33 distinct exact-hash codes).
 
 Distinct observations can still share a code (a collision merges their counts): with 16 bits and a
 few thousand distinct MiniGrid views, rarely. The projection and the integers come from a fixed
@@ -57,7 +58,7 @@ def features(spec: EnvSpec, obs) -> jnp.ndarray:
 
 
 def make_counter(spec: EnvSpec, bits: int) -> Counter:
-  """A SimHash counter of ``spec``'s observations with ``2**bits`` codes per action."""
+  """A counter of ``spec``'s observations with ``2**bits`` codes per action (see the module doc)."""
   dim = jax.eval_shape(lambda o: features(spec, o), spec.zero_obs(1)).shape[-1]
   weights = 2 ** jnp.arange(bits, dtype=jnp.int32)
   key = jax.random.PRNGKey(PROJECTION_SEED)
