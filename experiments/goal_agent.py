@@ -18,7 +18,8 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 ``agent.candidate_source`` (prior | replay | both), ``agent.reach_threshold``,
 ``agent.abandon_threshold``, ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
-``agent.distance`` (latent | learned), ``agent.optimism.*``, ``agent.encoder.*``.
+``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
+goal-level bootstrapping, goals chain; not yet measured), ``agent.optimism.*``, ``agent.encoder.*``.
 """
 import ml_collections
 

@@ -56,6 +56,7 @@ CASES = [
     (ODQN, ["--config.agent.optimism.hash_bits=30"], "agent.optimism.hash_bits=30"),
     (ODQN, ["--config.agent.optimism.action_coef=-1.0"], "agent.optimism.action_coef=-1.0"),
     (GOAL, ["--config.agent.optimism.bootstrap_coef=0.1"], "built for optimistic_dqn only"),
+    (GOAL, ["--config.agent.goal_q_bootstrap=last"], "agent.goal_q_bootstrap='last'"),
     (ODQN, ["--config.agent.encoder.train_every=0"], "agent.encoder.train_every=0"),
     (ODQN, ["--config.agent.optimism.source=future"], "agent.optimism.source='future'"),
     (ODQN, ["--config.agent.encoder.regulariser=l2"], "agent.encoder.regulariser='l2'"),

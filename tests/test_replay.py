@@ -124,3 +124,20 @@ def test_atari_row_is_under_8kb():
   state = buffer.init(replay.example_row(spec))
   per_row = sum(x.nbytes for x in jax.tree.leaves(state.experience)) / (4 * 64)
   assert per_row < 8 * 1024, per_row
+
+
+def test_bootstrap_row_and_the_goal_in_force_there():
+  """``replay.bootstrap_row``: n rows after the first transition row, or the first episode end;
+  the goal agent's goal-level bootstrap reads the goal stored with that row."""
+  from goalrl.agents.goal_agent import GoalRow, bootstrap_goals
+  full = _window([[[0]], [[1]], [[2]], [[3]]], [0, 1, 2, 4], [0, 0, 0, 0], [0, 0, 0, 0],
+                 [1, 0, 0, 0])
+  cut = _window([[[0]], [[1]], [[2]], [[3]]], [0, 1, 2, 4], [0, 0, 1, 0], [0, 0, 0, 0],
+                [1, 0, 0, 1])
+  assert int(replay.bootstrap_row(_spec(1), full, 3)) == 3
+  assert int(replay.bootstrap_row(_spec(1), cut, 3)) == 2
+  assert int(replay.bootstrap_row(_spec(2), full, 2)) == 3  # j0 = stack - 1 = 1
+  windows = jax.tree.map(lambda a, b: jnp.stack([a, b]), full, cut)
+  goal = jnp.arange(2 * 4 * 2, dtype=jnp.float32).reshape(2, 4, 2)  # a distinct goal per row
+  got = bootstrap_goals(_spec(1), GoalRow(row=windows, goal=goal), 3)
+  np.testing.assert_array_equal(got, jnp.stack([goal[0, 3], goal[1, 2]]))

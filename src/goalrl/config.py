@@ -39,6 +39,7 @@ WEIGHT_REGS = ("none", "l2", "unit_norm")  # goalrl.regularisers
 GOAL_VARIANTS = ("progress", "reach")  # goalrl.goals
 CANDIDATE_SOURCES = ("prior", "replay", "both")  # goalrl.goals
 DISTANCES = ("latent", "learned")  # goalrl.goals
+GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
@@ -382,6 +383,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
       n_step=3,  # Q(s, g) n-step return (<= horizon)
+      # Q(s, g)'s bootstrap goal: "first" (the note's: the goal of the window's first row, held
+      # along it) | "bootstrap_row" (the goal in force at the bootstrap row: goals can chain)
+      goal_q_bootstrap="first",
       gamma=0.99,  # Q(s, g): discount of environment reward
       actor_gamma=0.9,  # actor: discount of intrinsic reward
       head_layers=(256, 256),
@@ -422,6 +426,9 @@ def goal_agent_errors(config) -> list[str]:
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")
   _check(e, a.max_goal_steps >= 1, f"agent.max_goal_steps={a.max_goal_steps} must be >= 1")
   _check(e, 0.0 <= a.her_fraction <= 1.0, f"agent.her_fraction={a.her_fraction} must be in [0, 1]")
+  _check(e, a.get("goal_q_bootstrap", "first") in GOAL_Q_BOOTSTRAPS,
+         f"agent.goal_q_bootstrap={a.get('goal_q_bootstrap')!r} must be one of "
+         f"{GOAL_Q_BOOTSTRAPS}")
   _check(e, 1 <= a.n_step <= a.horizon,
          f"agent.n_step={a.n_step} must be in [1, agent.horizon={a.horizon}]")
   _check(e, 0.0 < a.actor_gamma <= 1.0, f"agent.actor_gamma={a.actor_gamma} must be in (0, 1]")

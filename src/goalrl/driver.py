@@ -45,7 +45,8 @@ ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "agent.rnd.gamma": 0.99, "agent.rnd.extrinsic_coef": 2.0,
               "agent.rnd.intrinsic_coef": 1.0, "agent.encoder.train_every": 1,
               "agent.optimism.action_coef": 0.0, "agent.optimism.bootstrap_coef": 0.0,
-              "agent.optimism.count_power": 2.0, "agent.optimism.hash_bits": 16}
+              "agent.optimism.count_power": 2.0, "agent.optimism.hash_bits": 16,
+              "agent.goal_q_bootstrap": "first"}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -104,8 +104,7 @@ def nstep_transition(spec: EnvSpec, window: Row, gamma: float, n_step: int,
   j0 = spec.stack - 1
   rewards = window.reward if bonus is None else window.reward + bonus
   after = slice(j0 + 1, j0 + 1 + n_step)
-  ended = window.terminated[after] | window.truncated[after]
-  k = jnp.where(ended.any(), jnp.argmax(ended) + 1, n_step)  # steps until bootstrap, 1..n
+  k = bootstrap_row(spec, window, n_step) - j0  # steps until bootstrap, 1..n
   steps = jnp.arange(1, n_step + 1)
   r_t = jnp.sum(jnp.where(steps <= k, gamma ** (steps - 1) * rewards[after], 0.0))
   discount_t = jnp.where(window.terminated[j0 + k], 0.0, gamma ** k).astype(jnp.float32)
@@ -113,6 +112,15 @@ def nstep_transition(spec: EnvSpec, window: Row, gamma: float, n_step: int,
       obs_tm1=obs_at(spec, window, jnp.asarray(j0)), a_tm1=window.action[j0].astype(jnp.int32),
       r_t=r_t.astype(jnp.float32), discount_t=discount_t, obs_t=obs_at(spec, window, j0 + k),
       valid=~(window.terminated[j0] | window.truncated[j0]))
+
+
+def bootstrap_row(spec: EnvSpec, window: Row, n_step: int) -> jnp.ndarray:
+  """The window row whose observation an n-step transition bootstraps from (``obs_t``): ``n_step``
+  rows after the first transition row ``j0 = stack - 1``, or the first episode end before that."""
+  j0 = spec.stack - 1
+  after = slice(j0 + 1, j0 + 1 + n_step)
+  ended = window.terminated[after] | window.truncated[after]
+  return j0 + jnp.where(ended.any(), jnp.argmax(ended) + 1, n_step)
 
 
 def transitions(spec: EnvSpec, windows: Row, gamma: float, n_step: int) -> Transition:

@@ -6,7 +6,9 @@ regulariser of ``goalrl.regularisers`` over all three):
 
 * ``goal_q``: Q(s, g) predicts the discounted *environment* return from latent state s while the
   agent pursues goal g. Trained by n-step TD on agent replay windows, the goal held along the
-  window (the goal stored with the window's first row), plus optimistic goals: a fraction of rows
+  window (the goal stored with the window's first row; with ``goal_q_bootstrap="bootstrap_row"``
+  the bootstrap values the goal in force at the bootstrap row instead, so Q(s, g) is the value of
+  pursuing g and then whatever goals follow: goals can chain), plus optimistic goals: a fraction of rows
   get a synthetic goal (``goalrl.optimism``) whose target is the optimistic reward. Conditioning on
   the current state keeps goals that are no longer reachable from looking valuable.
 * ``actor``: goal-conditioned double Q-learning over discrete actions, 1-step, rewarded by
@@ -56,6 +58,13 @@ class GoalAgentState:
 
 def pair(z, g):
   return jnp.concatenate([z, g], axis=-1)
+
+
+def bootstrap_goals(spec: EnvSpec, windows: GoalRow, n_step: int) -> jnp.ndarray:
+  """[B, D]: the goal stored with each window's bootstrap row (``replay.bootstrap_row``), i.e.
+  the goal in force when the agent acted from the state an n-step target bootstraps from."""
+  rows = jax.vmap(lambda w: replay.bootstrap_row(spec, w, n_step))(windows.row)
+  return jnp.take_along_axis(windows.goal, rows[:, None, None], axis=1)[:, 0]
 
 
 def make_agent(cfg, spec: EnvSpec) -> Agent:
@@ -139,7 +148,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       fake = optimism.synthetic_latents(k_opt, n_opt, z0, cfg.optimism.source, cfg.optimism.noise)
       goals_q = optimism.replace_rows(g0, fake, n_opt)
     q_pred = goal_q(params, z0, goals_q)
-    q_next = goal_q(target, z_boot, goals_q)
+    goals_next = goals_q
+    if cfg.get("goal_q_bootstrap", "first") == "bootstrap_row":
+      goals_next = jnp.where(synthetic[:, None], goals_q, bootstrap_goals(spec, windows,
+                                                                         cfg.n_step))
+    q_next = goal_q(target, z_boot, goals_next)
     q_target = jnp.where(synthetic, cfg.optimism.reward, tr.r_t + tr.discount_t * q_next)
     q_valid = tr.valid | synthetic
     goal_q_loss = losses.masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
