@@ -6,9 +6,10 @@
 The question goalrl exists for: does optimism, alone (optimistic DQN) or through self-set goals
 (goal agent, both actor variants), find sparse rewards that epsilon-greedy DQN misses, and how
 does it compare with RND? Every (task, agent) pair is one ``goalrl.sweep`` setting: the agent's
-``:minigrid`` config (``--variant``) with ``env.name`` and ``total_steps`` overridden and nothing else tuned, its
-seeds vmapped in one program, run in ``runs/exploration/<task>/<agent>/`` (``--runs``) (finished runs are
-skipped, killed ones resume, so rerunning the command only does what is missing).
+``:minigrid`` config (or ``--variant``'s) with ``env.name`` and ``total_steps`` overridden and
+nothing else tuned, its seeds vmapped in one program, run in ``runs/exploration/<task>/<agent>/``
+(``--runs``) (finished runs are skipped, killed ones resume, so rerunning the command only does
+what is missing).
 
 Reported per task and agent, over seeds (IQM with 95% stratified-bootstrap intervals, rliable):
 
