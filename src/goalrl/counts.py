@@ -62,13 +62,17 @@ def make_counter(spec: EnvSpec, bits: int) -> Counter:
   dim = jax.eval_shape(lambda o: features(spec, o), spec.zero_obs(1)).shape[-1]
   weights = 2 ** jnp.arange(bits, dtype=jnp.int32)
   key = jax.random.PRNGKey(PROJECTION_SEED)
+  # Drawn once here, outside any trace: constants of the compiled loop, not per-step work.
+  if spec.kind == "atari":
+    projection = jax.device_get(jax.random.normal(key, (dim, bits)))
+  else:
+    ints = jax.device_get(jax.random.bits(key, (dim,), jnp.uint32).astype(jnp.int32))  # wraps
 
   def codes(obs):
     x = features(spec, obs)
     if spec.kind == "atari":
-      signs = (x @ jax.random.normal(key, (dim, bits))) > 0
+      signs = (x @ projection) > 0
       return jnp.sum(signs.astype(jnp.int32) * weights, axis=-1)
-    ints = jax.random.bits(key, (dim,), jnp.uint32).astype(jnp.int32)  # wraps: a hash anyway
     return jnp.bitwise_and(x @ ints, 2 ** bits - 1)
 
   def init():
