@@ -1,32 +1,40 @@
 #!/usr/bin/env bash
-# The exploration issue's first measurement of count-based optimism (OPIQ, goalrl/counts.py) on
-# this CPU, one setting after another (5 vmapped seeds, DoorKey-8x8, 300k env steps; rerun to
-# resume). Every setting is experiments/optimistic_dqn.py:minigrid with one difference group:
-#   synthetic   the note's optimism as shipped (10% synthetic rows, reward 0.5): the reference
-#   opiq        action_coef 0.1, bootstrap_coef 0.01 (OPIQ's Montezuma values), no synthetic rows
-#   opiq_big    action_coef 1.0, bootstrap_coef 0.1: MiniGrid rewards are ~1, not Atari's clipped 1s
-#   opiq_act    action_coef 0.1 alone (optimistic acting, plain targets)
-# Compare with DQN's row of benchmarks/results/exploration_1m (steps to 0.9 within 300k) and
-# summarise with
+# The exploration issue's measurement of count-based optimism (OPIQ, goalrl/counts.py) on this
+# CPU, one setting after another (5 vmapped seeds, DoorKey-8x8, 300k env steps; rerun to resume).
+# Every setting is experiments/optimistic_dqn.py:minigrid with DQN's learner settings (8 envs,
+# 1-step targets, Adam 2.5e-4: experiments/dqn.py:minigrid, the baseline it must beat), then one
+# difference group:
+#   latent        no optimism at all (ratio 0): DQN on latents, epsilon over 250k (DQN's)
+#   synthetic     the note's optimism (10% synthetic terminal rows, reward 0.5), epsilon 250k
+#   latent_e100   no optimism, epsilon over 100k (DQN alone fails DoorKey-8x8 so, RESULTS §9)
+#   opiq_e100     action_coef 0.1, bootstrap_coef 0.01 (OPIQ's Montezuma values), epsilon 100k
+#   opiqbig_e100  action_coef 1.0, bootstrap_coef 0.1, epsilon 100k
+#   opiq          action_coef 0.1, bootstrap_coef 0.01, epsilon 250k
+# Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
-# Measured: nothing yet (built 2026-11-30; the CPU went to the baselines' 1M table that session).
 set -u
-cd "$(dirname "$0")/.."
+cd "${ROOT:-$(dirname "$0")/..}"
 RUNS=${RUNS:-runs/cpu_opiq_doorkey}
-run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
-  --config.env.name=MiniGrid-DoorKey-8x8-v0 --config.total_steps=300000"
+SRC=${SRC:-src}
 opt=--config.agent.optimism
-for setting in ${SETTINGS:-synthetic opiq opiq_big opiq_act}; do
+run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
+  --config.env.name=MiniGrid-DoorKey-8x8-v0 --config.total_steps=300000
+  --config.env.num_envs=8 --config.agent.n_step=1 --config.agent.learning_rate=2.5e-4"
+for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthetic}; do
+  e100=--config.agent.epsilon_decay_steps=100000
+  e250=--config.agent.epsilon_decay_steps=250000
   case $setting in
-    synthetic) extra="" ;;
-    opiq) extra="$opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
-    opiq_big) extra="$opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1" ;;
-    opiq_act) extra="$opt.ratio=0.0 $opt.action_coef=0.1" ;;
+    latent) extra="$e250 $opt.ratio=0.0" ;;
+    synthetic) extra="$e250" ;;
+    latent_e100) extra="$e100 $opt.ratio=0.0" ;;
+    opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
+    opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1" ;;
+    opiq) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
-  PYTHONPATH=src .venv/bin/python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
+  PYTHONPATH=$SRC .venv/bin/python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
     --workdir="$RUNS/$setting" $run $extra > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done

@@ -8,6 +8,10 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
   A few minutes on 2 CPU cores. Watch ``goals_reached_per_episode`` against
   ``goals_abandoned_per_episode`` (a setter stuck on unreachable goals shows up there) next to
   ``success_rate``; the closing note of the issue that built it gives measured numbers.
+* ``note``: ``minigrid`` with the note's design (``goalrl.config.GOAL_NOTE_DESIGN``, commit
+  81aed7c): candidates half from N(0, I), half from recently encoded states; 10% synthetic
+  optimistic goals (reward 0.5, terminal); goals abandoned when Q(s, g) < 0.02; an actor rewarded
+  by its goals only. Measured on DoorKey-5x5 against the default in RESULTS.md.
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: smoke run of the whole pipeline, seconds.
 * ``atari``: MontezumaRevenge-v5, the autoencoder on the Nature-DQN strides (as
   ``experiments/optimistic_dqn.py:atari``); GPU-sized (see ``experiments/dqn.py`` for CPU smoke
@@ -15,9 +19,17 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
 * ``atari_note``: ``atari`` with the note's encoder settings exactly (stride-1 8x8 convolutions,
   batch 128, lr 1e-6).
 
+The default (since 2026-11-30) departs from the note where the exploration issue's review found
+it stuck: goal candidates are real reached states from an archive of observation cells
+(``goalrl.archive``), drawn with probability ``(visits + 1)^-0.5`` and scored by Q(s, g) plus a
+novelty ``0.1 / sqrt(visits + 1)`` that fades as the goal's cell is visited; no synthetic goals;
+goals are abandoned only by age; the actor's reward adds the environment's reward.
+
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
-``agent.candidate_source`` (prior | replay | both), ``agent.reach_threshold``,
-``agent.abandon_threshold``, ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
+``agent.candidate_source`` (archive | prior | replay | both), ``agent.archive_bits``,
+``agent.archive_power``, ``agent.goal_novelty_coef`` (0 = off), ``agent.actor_env_reward`` (0 = the
+note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
+``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
 goal-level bootstrapping, goals chain; not yet measured), ``agent.optimism.*``, ``agent.encoder.*``.
 """
@@ -28,19 +40,22 @@ from goalrl.config import experiment, goal_agent_defaults
 
 OWN = {
     "minigrid": dict(updates_per_train=2),
+    "note": dict(updates_per_train=2),
     "quick": dict(bank_size=512),
     "atari": dict(head_layers=(512, 512), reach_threshold=8.0),
     "atari_note": dict(head_layers=(512, 512), reach_threshold=8.0),
 }
-ENCODER = {"minigrid": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
+ENCODER = {"minigrid": {}, "note": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
            "atari_note": {}}
-SCALES = {"atari_note": config_lib.SCALES["atari"]}
+SCALES = {"atari_note": config_lib.SCALES["atari"], "note": config_lib.SCALES["minigrid"]}
 
 
 def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
   a = goal_agent_defaults(variant if variant.startswith("atari") else "minigrid",
                           **{**learner, **OWN[variant]})
   a.encoder.update(ENCODER[variant])
+  if variant == "note":
+    a.update(config_lib.GOAL_NOTE_DESIGN)
   return a
 
 

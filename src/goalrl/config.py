@@ -37,7 +37,7 @@ def _agent_names() -> tuple[str, ...]:
 AGENTS = _agent_names()  # goalrl.agents.make_agent
 WEIGHT_REGS = ("none", "l2", "unit_norm")  # goalrl.regularisers
 GOAL_VARIANTS = ("progress", "reach")  # goalrl.goals
-CANDIDATE_SOURCES = ("prior", "replay", "both")  # goalrl.goals
+CANDIDATE_SOURCES = ("archive", "prior", "replay", "both")  # goalrl.archive, goalrl.goals
 DISTANCES = ("latent", "learned")  # goalrl.goals
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
@@ -374,11 +374,19 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       name="goal_agent",
       variant="reach",  # "progress": reward = distance decrease, new goal each step
       num_candidates=32,
-      candidate_source="both",
-      bank_size=4_096,  # recently encoded real states offered as candidates
+      # "archive": reached states, rarely visited cells preferred (goalrl.archive) | "prior":
+      # N(0, I) | "replay": the bank of recently encoded states | "both": half prior, half bank
+      # (the note's)
+      candidate_source="archive",
+      archive_bits=16,  # 2**bits archive cells (goalrl.counts' hash of the observation)
+      archive_power=0.5,  # draw cells with probability (visits + 1)^-power (0 = uniformly)
+      goal_novelty_coef=0.1,  # the setter keeps argmax Q(s, g) + coef / sqrt(visits(g) + 1)
+      bank_size=4_096,  # recently encoded real states offered as "replay"/"both" candidates
       reach_threshold=2.0,  # latent distance (or learned steps) counting as reached
-      abandon_threshold=0.02,  # Q(s, g) under this abandons the goal (reach variant)
-      max_goal_steps=20,  # ... and so does a goal this old
+      abandon_on_q=False,  # True (the note's): Q(s, g) under abandon_threshold abandons the goal
+      abandon_threshold=0.02,
+      max_goal_steps=20,  # a goal this old is abandoned
+      actor_env_reward=1.0,  # the actor's reward: intrinsic + this x environment reward (note: 0)
       distance="latent",  # "learned": a distance network estimates steps to the goal
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
@@ -407,9 +415,18 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
   ))
   agent.encoder = encoder_defaults("atari" if kind.startswith("atari") else kind,
                                    **({"atari": "note"} if kind == "atari_note" else {}))
-  agent.optimism = optimism_defaults()
+  # Off by default: the synthetic goals are off the data and never fade (the exploration issue);
+  # the archive's novelty term is the goal agent's optimism. GOAL_NOTE_DESIGN turns them back on.
+  agent.optimism = optimism_defaults(ratio=0.0)
   agent.update(overrides)
   return agent
+
+
+# The goal agent as the research note designed it (commit 81aed7c): candidates half from the prior,
+# half from the bank, synthetic optimistic goals, abandonment on low Q(s, g), an actor rewarded by
+# its goals only. ``experiments/goal_agent.py:note`` applies it.
+GOAL_NOTE_DESIGN = dict(candidate_source="both", goal_novelty_coef=0.0, abandon_on_q=True,
+                        actor_env_reward=0.0, optimism=dict(ratio=0.1))
 
 
 def goal_agent_errors(config) -> list[str]:
@@ -423,6 +440,20 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.distance={a.distance!r} must be one of {DISTANCES}")
   _check(e, a.num_candidates >= 1, f"agent.num_candidates={a.num_candidates} must be >= 1")
   _check(e, a.bank_size >= 1, f"agent.bank_size={a.bank_size} must be >= 1")
+  _check(e, 1 <= a.get("archive_bits", 16) <= 24,
+         f"agent.archive_bits={a.get('archive_bits')} must be in [1, 24] (2**bits cells)")
+  _check(e, a.get("archive_power", 0.5) >= 0,
+         f"agent.archive_power={a.get('archive_power')} must be >= 0 (0 = uniform over cells)")
+  _check(e, a.get("goal_novelty_coef", 0.0) >= 0,
+         f"agent.goal_novelty_coef={a.get('goal_novelty_coef')} must be >= 0 (0 = off)")
+  _check(e, a.get("goal_novelty_coef", 0.0) == 0 or a.candidate_source == "archive",
+         f"agent.goal_novelty_coef={a.get('goal_novelty_coef')} reads the archive's visit counts: "
+         f"it needs agent.candidate_source='archive' (not {a.candidate_source!r}), or 0")
+  _check(e, a.get("actor_env_reward", 0.0) >= 0,
+         f"agent.actor_env_reward={a.get('actor_env_reward')} must be >= 0 (0 = the note's actor, "
+         "rewarded by its goals only)")
+  _check(e, isinstance(a.get("abandon_on_q", True), bool),
+         f"agent.abandon_on_q={a.get('abandon_on_q')!r} must be True or False")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")
   _check(e, a.max_goal_steps >= 1, f"agent.max_goal_steps={a.max_goal_steps} must be >= 1")
   _check(e, 0.0 <= a.her_fraction <= 1.0, f"agent.her_fraction={a.her_fraction} must be in [0, 1]")

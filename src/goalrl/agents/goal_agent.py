@@ -32,6 +32,7 @@ import flax
 import jax
 import jax.numpy as jnp
 
+from goalrl import archive as archive_lib
 from goalrl import encoder as encoder_lib
 from goalrl import goals, losses, networks, optimism, regularisers, replay
 from goalrl.agents import latent
@@ -54,6 +55,7 @@ class GoalAgentState:
   bank_count: jnp.ndarray  # int32
   goal: jnp.ndarray  # float32 [N, D]
   goal_age: jnp.ndarray  # int32 [N]
+  archive: Any = None  # archive.Archive with candidate_source="archive"; None otherwise
 
 
 def pair(z, g):
@@ -76,6 +78,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   distance_net = networks.MLP((*cfg.head_layers, 1))
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
+  use_archive = cfg.candidate_source == "archive"
+  cell_of = archive_lib.codes_fn(spec, cfg.archive_bits) if use_archive else None
+  time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
+  novelty_coef = cfg.get("goal_novelty_coef", 0.0)
+  env_reward_weight = cfg.get("actor_env_reward", 0.0)
+  abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -99,7 +107,26 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return GoalAgentState(
         encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
         bank=jnp.zeros((cfg.bank_size, dim), jnp.float32), bank_count=jnp.zeros((), jnp.int32),
-        goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32))
+        goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32),
+        archive=archive_lib.init(cfg.archive_bits) if use_archive else None)
+
+  def candidates(state: GoalAgentState, key, z):
+    """``(cands [N, K, D], optimism [N, K], count [N, K])``: the setter's candidates, the
+    novelty added to their Q, and their cells' visits (-1 where not from the archive)."""
+    n, k = spec.num_envs, cfg.num_candidates
+    if not use_archive:
+      cands = goals.candidates(key, n, k, state.bank, jnp.minimum(state.bank_count, cfg.bank_size),
+                               cfg.candidate_source)
+      return cands, jnp.zeros((n, k)), jnp.full((n, k), -1)
+    k_draw, k_prior = jax.random.split(key)
+    d = archive_lib.draw(state.archive, k_draw, spec, time_axis, n, k, cfg.archive_power)
+    obs = archive_lib.observations(spec, state.replay.experience.row, state.archive, d.cells)
+    real = ae.encode(state.encoder.params, jax.tree.map(lambda x: x.reshape(n * k, *x.shape[2:]),
+                                                        obs)).reshape(n, k, dim)
+    prior = jax.random.normal(k_prior, (n, k, dim))  # only before any state is archived
+    cands = jnp.where(d.fresh[..., None], real, prior)
+    optimism_k = jnp.where(d.fresh, archive_lib.novelty(d.count, novelty_coef), 0.0)
+    return cands, optimism_k, jnp.where(d.fresh, d.count, -1)
 
   def act(state: GoalAgentState, ts, key, env_steps):
     k_cand, k_eps = jax.random.split(key)
@@ -109,11 +136,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     events = goals.goal_events(
         cfg.variant, ts.first, distance(params, z, state.goal),
         goal_q(params, z, state.goal), state.goal_age, cfg.reach_threshold,
-        cfg.abandon_threshold, cfg.max_goal_steps)
-    cands = goals.candidates(k_cand, n, cfg.num_candidates, state.bank,
-                             jnp.minimum(state.bank_count, cfg.bank_size), cfg.candidate_source)
+        abandon_threshold, cfg.max_goal_steps)
+    cands, optimism_k, count_k = candidates(state, k_cand, z)
     q_cands = goal_q(params, jnp.broadcast_to(z[:, None], cands.shape), cands)
-    chosen, chosen_q = goals.select_goal(q_cands, cands)
+    chosen, chosen_q = goals.select_goal(q_cands + optimism_k, cands)
+    best = jnp.argmax(q_cands + optimism_k, axis=-1)
+    chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
     goal = jnp.where(events.renew[:, None], chosen, state.goal)
     age = jnp.where(events.renew, 0, state.goal_age + 1)
     slots = (state.bank_count + jnp.arange(n)) % cfg.bank_size
@@ -129,6 +157,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "goal_q": losses.masked_mean(chosen_q, renew),
         "goal_distance": losses.masked_mean(distance(params, z, chosen), renew),
     }
+    if use_archive:
+      metrics["goal_cell_visits"] = losses.masked_mean(chosen_count.astype(jnp.float32),
+                                                       renew & (chosen_count >= 0))
+      metrics["archive_cells"] = jnp.sum(
+          archive_lib.fresh(state.archive, spec, time_axis)).astype(jnp.float32)
     return state, actions, metrics
 
   def losses_fn(params, enc_params, target, windows: GoalRow, key):
@@ -168,6 +201,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
     r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a),
                                             distance(params, z1, goals_a), cfg.reach_threshold)
+    r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
     q_a = actor_net.apply(params["actor"], pair(z0, goals_a))
@@ -203,6 +237,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     k_stream, k_train = jax.random.split(key)
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    if use_archive:  # this step's rows land at the buffer's current index
+      state = state.replace(archive=archive_lib.visit(state.archive, cell_of(ts.obs),
+                                                      state.replay.current_index))
     return core.store_and_train(state, rows, k_train, env_steps, gradient_step)
 
   def pictures(state: GoalAgentState, ts):

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The exploration issue's sanity check of the goal agent on this CPU: DoorKey-5x5, 5 vmapped seeds,
+# 200k env steps, one setting after another (rerun to resume). Settings:
+#   default   experiments/goal_agent.py:minigrid (archive goals, novelty, actor sees the task)
+#   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
+#   no_env    default with actor_env_reward=0: the archive alone, actor rewarded by goals only
+# Summarise with
+#   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
+set -u
+cd "${ROOT:-$(dirname "$0")/..}"
+RUNS=${RUNS:-runs/cpu_goal_doorkey}
+SRC=${SRC:-src}
+TASK=${TASK:-MiniGrid-DoorKey-5x5-v0}
+STEPS=${STEPS:-200000}
+run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
+  --config.env.name=$TASK --config.total_steps=$STEPS --config.pictures=False"
+for setting in ${SETTINGS:-default note no_env}; do
+  variant=minigrid; extra=""
+  case $setting in
+    default) ;;
+    note) variant=note ;;
+    no_env) extra="--config.agent.actor_env_reward=0.0" ;;
+    *) echo "unknown setting $setting"; exit 2 ;;
+  esac
+  mkdir -p "$RUNS/$setting"
+  # shellcheck disable=SC2086
+  PYTHONPATH=$SRC .venv/bin/python -m goalrl.train --config=experiments/goal_agent.py:$variant \
+    --workdir="$RUNS/$setting" $run $extra > "$RUNS/$setting/train.log" 2>&1
+  echo "$setting: exit $?"
+done

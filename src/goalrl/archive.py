@@ -1,0 +1,111 @@
+"""A goal archive of real reached states: cells of observations, visit counts, and pointers into
+the agent's replay (Go-Explore's archive, in a fixed-size table that lives in the jitted state).
+
+Cells: an observation's cell is its ``goalrl.counts`` code with ``bits`` bits (an exact hash of the
+view on MiniGrid, SimHash of the frames on Atari), so ``2**bits`` cells. Per cell the archive keeps
+
+* ``count``: visits over the whole run (every env step's observation counts once);
+* ``env``, ``time``: where the cell's latest visit sits in the agent's flashbax replay (row
+  ``[env, time]`` of its ``[num_envs, T]`` time axis), and ``written``: the archive's step count at
+  that visit.
+
+The archive holds no observation (no Atari frame stack per cell): a candidate's observation is read
+from the replay when the goal setter draws it, and encoded there with the current encoder.
+
+**Overwritten sources.** The replay overwrites each env's slot once every ``T`` adds, so a pointer
+is *fresh* while ``step - written <= T - stack`` (the rows of its whole frame stack are still
+there). A stale cell is never drawn; it keeps its count, and its next visit points it at the new
+row. So the archive forgets the observation of a cell that was not visited for a replay's length
+(200k env steps at the MiniGrid defaults), not the cell's count. Distinct observations that share a
+code (a hash collision) share a cell, whose pointer names the latest of them.
+
+**Drawing.** ``K`` fresh cells per env, cell ``c`` with probability proportional to ``(count_c +
+1) ** -power`` (Go-Explore's ``1 / sqrt(n + 1)`` at ``power = 0.5``; 0 = uniform over cells), by
+inverse CDF: one cumulative sum over the cells and a binary search per draw, ``O(C + N K log C)``
+per step where a categorical draw would cost ``O(N K C)``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import flax
+import jax
+import jax.numpy as jnp
+
+from goalrl import counts as counts_lib
+from goalrl import replay
+from goalrl.envs import EnvSpec
+
+
+@flax.struct.dataclass
+class Archive:
+  count: jnp.ndarray  # int32 [C]: visits per cell
+  env: jnp.ndarray  # int32 [C]: replay env of the cell's latest visit
+  time: jnp.ndarray  # int32 [C]: replay time index of the cell's latest visit
+  written: jnp.ndarray  # int32 [C]: ``step`` at the latest visit; -1 = never visited
+  step: jnp.ndarray  # int32: replay adds (loop iterations, one row per env each) so far
+
+
+class Draw(NamedTuple):
+  cells: jnp.ndarray  # int32 [N, K]
+  fresh: jnp.ndarray  # bool [N, K]: the cell was drawn from fresh ones (False: none was fresh)
+  count: jnp.ndarray  # int32 [N, K]: the drawn cells' visit counts
+
+
+def init(bits: int) -> Archive:
+  size = 2 ** bits
+  return Archive(count=jnp.zeros((size,), jnp.int32), env=jnp.zeros((size,), jnp.int32),
+                 time=jnp.zeros((size,), jnp.int32), written=jnp.full((size,), -1, jnp.int32),
+                 step=jnp.zeros((), jnp.int32))
+
+
+def fresh(archive: Archive, spec: EnvSpec, time_axis: int) -> jnp.ndarray:
+  """bool [C]: cells whose pointer still names their visit's rows (see the module doc)."""
+  return (archive.written >= 0) & (archive.step - archive.written <= time_axis - spec.stack)
+
+
+def visit(archive: Archive, codes: jnp.ndarray, time: jnp.ndarray) -> Archive:
+  """Counts one env step's observations (``codes`` [N], env ``i``'s at row ``[i, time]`` of the
+  replay, ``time`` = the buffer's ``current_index`` before this step's rows are added) and points
+  their cells at them. Two envs in one cell: the last env's row is kept."""
+  n = codes.shape[0]
+  return archive.replace(
+      count=archive.count.at[codes].add(1), env=archive.env.at[codes].set(jnp.arange(n)),
+      time=archive.time.at[codes].set(time), written=archive.written.at[codes].set(archive.step),
+      step=archive.step + 1)
+
+
+def draw(archive: Archive, key, spec: EnvSpec, time_axis: int, num_envs: int, k: int,
+         power: float) -> Draw:
+  """``k`` cells per env among the fresh ones, weighted ``(count + 1) ** -power``."""
+  ok = fresh(archive, spec, time_axis)
+  weight = jnp.where(ok, (archive.count.astype(jnp.float32) + 1.0) ** -power, 0.0)
+  cdf = jnp.cumsum(weight)
+  u = jax.random.uniform(key, (num_envs, k)) * cdf[-1]
+  cells = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1).astype(jnp.int32)
+  any_fresh = jnp.broadcast_to(cdf[-1] > 0, cells.shape)
+  return Draw(cells=cells, fresh=any_fresh & ok[cells], count=archive.count[cells])
+
+
+def observations(spec: EnvSpec, rows: replay.Row, archive: Archive, cells: jnp.ndarray):
+  """The observations the pointers of ``cells`` [...] name, read from the replay's stored rows
+  ``rows`` ([num_envs, T] leading; frame stacks rebuilt as ``replay.obs_at`` does); leading shape
+  that of ``cells``."""
+  time_axis = rows.first.shape[1]
+  flat = cells.reshape(-1)
+  env, time = archive.env[flat], archive.time[flat]
+  at = (time[:, None] - spec.stack + 1 + jnp.arange(spec.stack)) % time_axis  # [M, stack]
+  window = jax.tree.map(lambda x: x[env[:, None], at], rows)
+  obs = jax.vmap(lambda w: replay.obs_at(spec, w, jnp.asarray(spec.stack - 1)))(window)
+  return jax.tree.map(lambda x: x.reshape(*cells.shape, *x.shape[1:]), obs)
+
+
+def codes_fn(spec: EnvSpec, bits: int):
+  """The cell code of a batch of observations (``goalrl.counts``' hash)."""
+  return counts_lib.make_counter(spec, bits).codes
+
+
+def novelty(count: jnp.ndarray, coef: float) -> jnp.ndarray:
+  """The goal setter's optimism for a goal in a cell visited ``count`` times: ``coef / sqrt(count
+  + 1)``, fading with visits (float32, the shape of ``count``)."""
+  return counts_lib.bonus(count, coef, 0.5)
