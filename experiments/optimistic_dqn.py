@@ -7,6 +7,9 @@ Variants (``--config=experiments/optimistic_dqn.py:<variant>``):
   dense autoencoder (latent 32) on a reservoir stream, 10% optimistic rows with reward 0.5.
   ``python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid --workdir=runs/odqn``
   A few minutes on 2 CPU cores; compare its curve with ``experiments/dqn.py:minigrid``.
+* ``note``: ``minigrid`` with the note's design (``goalrl.config.OPTIMISTIC_NOTE_DESIGN``: synthetic
+  terminal rows, no visit counts), which is also today's default until count-based optimism is
+  measured; it stays the note's when the default changes (``benchmarks/note_same_metrics.sh``).
 * ``quick``: MiniGrid-Empty-5x5-v0, 4k env steps: smoke run of the whole pipeline, seconds.
 * ``atari``: MontezumaRevenge-v5, the autoencoder on the Nature-DQN strides (kernels 8/4/3,
   channels 32/64/64, strides 4/2/1 and their transposes, latent 256, batch 32, lr 1e-4): 82x
@@ -31,13 +34,15 @@ from goalrl.config import dqn_defaults, encoder_defaults, experiment, optimism_d
 OWN = {
     "minigrid": dict(n_step=5, updates_per_train=2, replay_size=200_000,
                      epsilon_decay_steps=100_000),
+    "note": dict(n_step=5, updates_per_train=2, replay_size=200_000,
+                 epsilon_decay_steps=100_000),
     "quick": {},
     "atari": dict(head_layers=(512,)),
     "atari_note": dict(head_layers=(512,)),
 }
-ENCODER = {"minigrid": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
+ENCODER = {"minigrid": {}, "note": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
            "atari_note": dict(atari="note")}
-SCALES = {"atari_note": config_lib.SCALES["atari"]}
+SCALES = {"atari_note": config_lib.SCALES["atari"], "note": config_lib.SCALES["minigrid"]}
 
 
 def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
@@ -47,6 +52,8 @@ def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
   a.name = "optimistic_dqn"
   a.zero_head = True
   a.optimism = optimism_defaults()
+  if variant == "note":
+    a.update(config_lib.OPTIMISTIC_NOTE_DESIGN)
   return a
 
 

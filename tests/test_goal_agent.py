@@ -22,22 +22,27 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
   assert last["her_relabelled"] == pytest.approx(agent_cfg.her_fraction, abs=0.1)
   if agent_cfg.optimism.ratio == 0:
     assert last["goal_q_synthetic"] == 0
+  if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
+    assert last["archive_cells"] > 0 and last["goal_cell_visits"] >= 0
+  else:
+    assert "archive_cells" not in last
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group(group("goal_agent"))
 def test_default_options_report_what_they_should(experiment, quick_run):
-  """The ``:quick`` defaults (reach, fixed distance, HER, optimism, both candidate sources): the
-  session's run."""
+  """The ``:quick`` defaults (reach, fixed distance, HER, archive goals with novelty, the actor
+  rewarded by the env too): the session's run."""
   _check_options(rows(quick_run("goal_agent")[0])[-1], experiment("goal_agent", "quick").agent, {})
 
 
 @pytest.mark.parametrize("overrides", [
     # progress re-picks its goal every step: the goal-level bootstrap reads a different one
-    dict(variant="progress", goal_q_bootstrap="bootstrap_row"),
+    dict(variant="progress", goal_q_bootstrap="bootstrap_row", goal_ablation="random"),
     # Every other switch off its default at once, each checked on its own below.
     dict(variant="reach", distance="learned", her_fraction=0.0, candidate_source="prior",
-         optimism={"ratio": 0.0}),
+         goal_novelty_coef=0.0, abandon_on_q=True, actor_env_reward=0.0, goal_ablation="zero",
+         optimism={"ratio": 0.1}),
 ])
 @pytest.mark.slow
 def test_goal_agent_options(experiment, tmp_path, overrides):

@@ -11,11 +11,14 @@ def test_goal_setter_returns_the_candidate_with_highest_q():
   key = jax.random.PRNGKey(0)
   cands = jax.random.normal(key, (5, 16, 3))
   q = jax.random.normal(jax.random.PRNGKey(1), (5, 16))
-  goal, q_best = goals.select_goal(q, cands)
+  goal, index = goals.select_goal(q, cands)
   for env in range(5):
     best = int(np.argmax(np.asarray(q[env])))
     np.testing.assert_array_equal(goal[env], cands[env, best])
-    assert float(q_best[env]) == float(q[env].max())
+    assert int(index[env]) == best
+  given = jnp.arange(5) % 16  # an ablation's own picks
+  goal, index = goals.select_goal(q, cands, given)
+  np.testing.assert_array_equal(goal, cands[jnp.arange(5), given])
 
 
 @pytest.mark.parametrize("source", ["prior", "replay", "both"])

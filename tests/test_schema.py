@@ -23,8 +23,8 @@ for agent in {list(AGENTS)!r}:
   spec = importlib.util.spec_from_file_location(agent, "experiments/" + agent + ".py")
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  own = {{"dqn": ("long",), "rnd_dqn": ("long",), "optimistic_dqn": ("atari_note",),
-         "goal_agent": ("atari_note",)}}.get(agent, ())
+  own = {{"dqn": ("long",), "rnd_dqn": ("long",), "optimistic_dqn": ("atari_note", "note"),
+         "goal_agent": ("atari_note", "note")}}.get(agent, ())
   for variant in ("minigrid", "quick", "atari") + own:
     config.validate(module.get_config(variant))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jax", "jaxlib", "envpool", "flax"))
@@ -118,6 +118,20 @@ def test_atari_note_is_the_notes_encoder_and_atari_differs_from_it_only_there(ag
   differ = {k for k in note.keys() | default.keys() if note.get(k) != default.get(k)}
   assert differ == {"variant", *(f"agent.encoder.{k}" for k in (
       "kernels", "channels", "strides", "batch_size", "learning_rate"))}
+
+
+@pytest.mark.parametrize("agent", ["optimistic_dqn", "goal_agent"])
+def test_note_is_the_notes_design_and_differs_from_the_default_only_there(agent):
+  from goalrl import config
+  design = _flatten({"agent": {"goal_agent": config.GOAL_NOTE_DESIGN,
+                               "optimistic_dqn": config.OPTIMISTIC_NOTE_DESIGN}[agent]})
+  note = _flatten(load_experiment(agent, "note").to_dict())
+  default = _flatten(load_experiment(agent, "minigrid").to_dict())
+  assert {k: note[k] for k in design} == design
+  differ = {k for k in note.keys() | default.keys() if note.get(k) != default.get(k)}
+  assert differ <= {"variant", *design} and "variant" in differ
+  if agent == "goal_agent":  # today's goal agent is not the note's
+    assert len(differ) > 1
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -40,6 +40,7 @@ GOAL_VARIANTS = ("progress", "reach")  # goalrl.goals
 CANDIDATE_SOURCES = ("archive", "prior", "replay", "both")  # goalrl.archive, goalrl.goals
 DISTANCES = ("latent", "learned")  # goalrl.goals
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
+GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
@@ -321,6 +322,7 @@ def replay_bytes(config) -> int:
   row = layout.frame_bytes() + 1 + 4 + 3  # action, reward, terminated/truncated/first
   if config.agent.name == "goal_agent":
     row += 4 * config.agent.encoder.latent  # the goal stored with each row
+    row += 4 * (config.agent.candidate_source == "archive")  # ... and its archive cell
   total = row * config.agent.replay_size
   if "encoder" in config.agent:
     total += layout.obs_bytes() * config.agent.encoder.stream_size
@@ -387,6 +389,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       abandon_threshold=0.02,
       max_goal_steps=20,  # a goal this old is abandoned
       actor_env_reward=1.0,  # the actor's reward: intrinsic + this x environment reward (note: 0)
+      # "zero": the actor sees no goal, earns env reward only | "random": the setter picks any
+      # candidate, not the best by Q(s, g) | "none"
+      goal_ablation="none",
       distance="latent",  # "learned": a distance network estimates steps to the goal
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
@@ -427,6 +432,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
 # its goals only. ``experiments/goal_agent.py:note`` applies it.
 GOAL_NOTE_DESIGN = dict(candidate_source="both", goal_novelty_coef=0.0, abandon_on_q=True,
                         actor_env_reward=0.0, optimism=dict(ratio=0.1))
+# Optimistic DQN as the note designed it: synthetic terminal rows, no visit counts (today's
+# defaults too, until count-based optimism is measured; ``experiments/optimistic_dqn.py:note``).
+OPTIMISTIC_NOTE_DESIGN = dict(optimism=dict(ratio=0.1, action_coef=0.0, bootstrap_coef=0.0))
 
 
 def goal_agent_errors(config) -> list[str]:
@@ -452,6 +460,8 @@ def goal_agent_errors(config) -> list[str]:
   _check(e, a.get("actor_env_reward", 0.0) >= 0,
          f"agent.actor_env_reward={a.get('actor_env_reward')} must be >= 0 (0 = the note's actor, "
          "rewarded by its goals only)")
+  _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
+         f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),
          f"agent.abandon_on_q={a.get('abandon_on_q')!r} must be True or False")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")

@@ -48,7 +48,8 @@ ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "agent.optimism.count_power": 2.0, "agent.optimism.hash_bits": 16,
               "agent.goal_q_bootstrap": "first", "agent.archive_bits": 16,
               "agent.archive_power": 0.5, "agent.goal_novelty_coef": 0.0,
-              "agent.abandon_on_q": True, "agent.actor_env_reward": 0.0}
+              "agent.abandon_on_q": True, "agent.actor_env_reward": 0.0,
+              "agent.goal_ablation": "none"}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -1,8 +1,9 @@
 """Goals in latent space: the goal setter, the goal state machine, the actor's intrinsic reward
 and hindsight relabelling. Pure functions over per-env arrays; ``agents/goal_agent.py`` wires them.
 
-* Goal setter: ``K`` candidates per env (from the latent prior N(0, I), from a bank of recently
-  encoded real states, or half each), keep the one with the highest Q(s, g).
+* Goal setter: ``K`` candidates per env (from the goal archive of reached states,
+  ``goalrl.archive``; or from the latent prior N(0, I), a bank of recently encoded real states, or
+  half each), keep the one with the highest Q(s, g) (plus the archive's novelty).
 * Variants of the actor's task:
   - ``progress``: reward = decrease of the distance to the goal; a new goal every step;
   - ``reach``: reward 1 when the distance falls under ``reach_threshold`` (then the actor's episode
@@ -40,11 +41,11 @@ def candidates(key, num_envs: int, k: int, bank: jnp.ndarray, bank_filled: jnp.n
   return jnp.where((jnp.arange(k) < k // 2)[None, :, None], prior, real)
 
 
-def select_goal(q_values: jnp.ndarray, cands: jnp.ndarray):
-  """The candidate with the highest Q for each env: ``q_values`` [N, K], ``cands`` [N, K, D]."""
-  best = jnp.argmax(q_values, axis=-1)
-  goal = jnp.take_along_axis(cands, best[:, None, None], axis=1)[:, 0]
-  return goal, jnp.take_along_axis(q_values, best[:, None], axis=1)[:, 0]
+def select_goal(scores: jnp.ndarray, cands: jnp.ndarray, best: jnp.ndarray | None = None):
+  """The candidate with the highest score for each env, and its index: ``scores`` [N, K] (Q(s, g),
+  plus any optimism), ``cands`` [N, K, D]. ``best`` [N] picks given indices instead (an ablation)."""
+  best = jnp.argmax(scores, axis=-1) if best is None else best
+  return jnp.take_along_axis(cands, best[:, None, None], axis=1)[:, 0], best
 
 
 class GoalEvents(NamedTuple):

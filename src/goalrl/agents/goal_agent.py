@@ -1,4 +1,5 @@
-"""The goal agent, the note's full design: encoder -> goal setter -> goal-conditioned actor.
+"""The goal agent: encoder -> goal setter -> goal-conditioned actor (the research note's design,
+with the exploration issue's changes as defaults; ``goalrl.config.GOAL_NOTE_DESIGN`` is the note's).
 
 Learners (one optimiser over ``params = {goal_q, actor, distance}``; their losses are summed, and
 as the parameter sets are disjoint each gets its own gradient; ``weight_reg`` adds the weight
@@ -8,21 +9,39 @@ regulariser of ``goalrl.regularisers`` over all three):
   agent pursues goal g. Trained by n-step TD on agent replay windows, the goal held along the
   window (the goal stored with the window's first row; with ``goal_q_bootstrap="bootstrap_row"``
   the bootstrap values the goal in force at the bootstrap row instead, so Q(s, g) is the value of
-  pursuing g and then whatever goals follow: goals can chain), plus optimistic goals: a fraction of rows
-  get a synthetic goal (``goalrl.optimism``) whose target is the optimistic reward. Conditioning on
-  the current state keeps goals that are no longer reachable from looking valuable.
+  pursuing g and then whatever goals follow: goals can chain). The note's optimism (``optimism.ratio``
+  > 0): a fraction of rows get a synthetic goal (``goalrl.optimism``) whose target is the
+  optimistic reward. Conditioning on the current state keeps goals that are no longer reachable
+  from looking valuable.
 * ``actor``: goal-conditioned double Q-learning over discrete actions, 1-step, rewarded by
-  ``goals.intrinsic_reward`` (``progress`` or ``reach``), computed at training time from the
-  current encoder so rewards follow the latent space as it changes; HER "future" relabelling.
+  ``goals.intrinsic_reward`` (``progress`` or ``reach``) plus ``actor_env_reward`` x the
+  environment's reward (0: the note's actor, blind to the task), computed at training time from
+  the current encoder so rewards follow the latent space as it changes; HER "future" relabelling.
 * ``distance`` (when ``distance="learned"``): regresses the number of steps between two states of
   one episode (rows ``j0`` and ``j0 + k`` of a window); then replaces latent distance in the
   actor's reward and the "reached" test.
 
-Acting: encode the observation, update the goal state machine (``goals.goal_events``), pick new
-goals by the goal setter where due, then epsilon-greedy on the actor's Q(s, g, .). A bank of
-recently encoded real states feeds the setter's ``replay`` candidates. The encoder trains on its
-own reservoir stream, one step per update, seen by the other learners under ``stop_gradient``
-unless ``encoder.agent_grads``.
+Goal candidates (``candidate_source``):
+
+* ``archive`` (default): states the agent reached, from ``goalrl.archive`` (cells of observations
+  with visit counts, pointing into the replay), rarely visited cells drawn more often; the setter
+  keeps the best of ``Q(s, g) + goal_novelty_coef / sqrt(visits(g) + 1)``, an optimism that fades
+  as the goal's cell is visited. A goal is the state it came from: each row stores its goal's cell,
+  and acting and training re-encode that cell's observation with the current encoder (the stored
+  latent only where the cell's replay row was overwritten). Before anything is archived, goals
+  are N(0, I) draws.
+* ``prior`` / ``replay`` / ``both`` (the note's): N(0, I) draws, a bank of recently encoded real
+  states, or half each; goals are the latents stored at acting time.
+
+Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
+earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
+setter keeps a random candidate instead of the best by Q(s, g).
+
+Acting: encode the observation, update the goal state machine (``goals.goal_events``; abandonment
+by age, and with ``abandon_on_q`` by Q(s, g) under ``abandon_threshold``, the note's), pick new
+goals by the goal setter where due, then epsilon-greedy on the actor's Q(s, g, .). The encoder
+trains on its own reservoir stream, one step per update, seen by the other learners under
+``stop_gradient`` unless ``encoder.agent_grads``.
 """
 from __future__ import annotations
 
@@ -44,6 +63,8 @@ from goalrl.envs import EnvSpec
 class GoalRow(NamedTuple):
   row: replay.Row
   goal: jnp.ndarray  # float32 [D]: the goal pursued when the row's action was taken
+  # int32 []: that goal's archive cell (-1: not from the archive); None without the archive
+  cell: Any = None
 
 
 @flax.struct.dataclass
@@ -56,17 +77,32 @@ class GoalAgentState:
   goal: jnp.ndarray  # float32 [N, D]
   goal_age: jnp.ndarray  # int32 [N]
   archive: Any = None  # archive.Archive with candidate_source="archive"; None otherwise
+  goal_cell: Any = None  # int32 [N]: the archive cell of each env's goal (-1: none); ditto
 
 
 def pair(z, g):
   return jnp.concatenate([z, g], axis=-1)
 
 
-def bootstrap_goals(spec: EnvSpec, windows: GoalRow, n_step: int) -> jnp.ndarray:
+def bootstrap_goals(spec: EnvSpec, windows: GoalRow, n_step: int, goals=None) -> jnp.ndarray:
   """[B, D]: the goal stored with each window's bootstrap row (``replay.bootstrap_row``), i.e.
-  the goal in force when the agent acted from the state an n-step target bootstraps from."""
+  the goal in force when the agent acted from the state an n-step target bootstraps from.
+  ``goals`` [B, T, D] replaces ``windows.goal`` (e.g. the goals re-encoded)."""
   rows = jax.vmap(lambda w: replay.bootstrap_row(spec, w, n_step))(windows.row)
-  return jnp.take_along_axis(windows.goal, rows[:, None, None], axis=1)[:, 0]
+  goals = windows.goal if goals is None else goals
+  return jnp.take_along_axis(goals, rows[:, None, None], axis=1)[:, 0]
+
+
+def current_goals(encode, spec: EnvSpec, time_axis: int, archive, stored_rows: replay.Row,
+                  goal: jnp.ndarray, cell: jnp.ndarray) -> jnp.ndarray:
+  """Goals re-encoded with the current encoder: where a goal came from an archive cell whose
+  pointer is still fresh, ``encode`` of the observation the cell names now (its own observation,
+  or on Atari a SimHash neighbour of it: the cell's latest visit); elsewhere (a prior goal, a stale
+  cell) the latent stored at acting time. ``goal`` [..., D], ``cell`` [...] int32."""
+  ok = (cell >= 0) & archive_lib.fresh(archive, spec, time_axis)[jnp.maximum(cell, 0)]
+  obs = archive_lib.observations(spec, stored_rows, archive, jnp.maximum(cell, 0).reshape(-1))
+  z = encode(obs).reshape(goal.shape)
+  return jnp.where(ok[..., None], z, goal)
 
 
 def make_agent(cfg, spec: EnvSpec) -> Agent:
@@ -84,6 +120,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   novelty_coef = cfg.get("goal_novelty_coef", 0.0)
   env_reward_weight = cfg.get("actor_env_reward", 0.0)
   abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
+  ablation = cfg.get("goal_ablation", "none")
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -102,22 +139,25 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     x = jnp.zeros((1, 2 * dim))
     params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor_net.init(k_actor, x),
               "distance": distance_net.init(k_dist, x)}
-    example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32))
+    example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
+                      cell=jnp.zeros((), jnp.int32) if use_archive else None)
     n = spec.num_envs
     return GoalAgentState(
         encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
         bank=jnp.zeros((cfg.bank_size, dim), jnp.float32), bank_count=jnp.zeros((), jnp.int32),
         goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32),
-        archive=archive_lib.init(cfg.archive_bits) if use_archive else None)
+        archive=archive_lib.init(cfg.archive_bits) if use_archive else None,
+        goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None)
 
   def candidates(state: GoalAgentState, key, z):
-    """``(cands [N, K, D], optimism [N, K], count [N, K])``: the setter's candidates, the
-    novelty added to their Q, and their cells' visits (-1 where not from the archive)."""
+    """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K])``: the setter's
+    candidates, the novelty added to their Q, their archive cells and the cells' visits (both -1
+    where not from the archive)."""
     n, k = spec.num_envs, cfg.num_candidates
     if not use_archive:
       cands = goals.candidates(key, n, k, state.bank, jnp.minimum(state.bank_count, cfg.bank_size),
                                cfg.candidate_source)
-      return cands, jnp.zeros((n, k)), jnp.full((n, k), -1)
+      return cands, jnp.zeros((n, k)), jnp.full((n, k), -1), jnp.full((n, k), -1)
     k_draw, k_prior = jax.random.split(key)
     d = archive_lib.draw(state.archive, k_draw, spec, time_axis, n, k, cfg.archive_power)
     obs = archive_lib.observations(spec, state.replay.experience.row, state.archive, d.cells)
@@ -126,28 +166,40 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     prior = jax.random.normal(k_prior, (n, k, dim))  # only before any state is archived
     cands = jnp.where(d.fresh[..., None], real, prior)
     optimism_k = jnp.where(d.fresh, archive_lib.novelty(d.count, novelty_coef), 0.0)
-    return cands, optimism_k, jnp.where(d.fresh, d.count, -1)
+    return (cands, optimism_k, jnp.where(d.fresh, d.cells, -1),
+            jnp.where(d.fresh, d.count, -1))
 
   def act(state: GoalAgentState, ts, key, env_steps):
-    k_cand, k_eps = jax.random.split(key)
+    k_cand, k_eps, k_pick = jax.random.split(key, 3)
     n = spec.num_envs
     z = ae.encode(state.encoder.params, ts.obs)
     params = state.learner.online
+    goal_now = state.goal
+    if use_archive:  # the goal's own observation, seen by today's encoder
+      goal_now = current_goals(lambda o: ae.encode(state.encoder.params, o), spec, time_axis,
+                               state.archive, state.replay.experience.row, state.goal,
+                               state.goal_cell)
     events = goals.goal_events(
-        cfg.variant, ts.first, distance(params, z, state.goal),
-        goal_q(params, z, state.goal), state.goal_age, cfg.reach_threshold,
+        cfg.variant, ts.first, distance(params, z, goal_now),
+        goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
         abandon_threshold, cfg.max_goal_steps)
-    cands, optimism_k, count_k = candidates(state, k_cand, z)
+    cands, optimism_k, cell_k, count_k = candidates(state, k_cand, z)
     q_cands = goal_q(params, jnp.broadcast_to(z[:, None], cands.shape), cands)
-    chosen, chosen_q = goals.select_goal(q_cands + optimism_k, cands)
-    best = jnp.argmax(q_cands + optimism_k, axis=-1)
+    pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
+            else None)  # the ablated setter keeps any candidate, Q unread
+    chosen, best = goals.select_goal(q_cands + optimism_k, cands, pick)
+    chosen_q = jnp.take_along_axis(q_cands, best[:, None], axis=1)[:, 0]
     chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
-    goal = jnp.where(events.renew[:, None], chosen, state.goal)
+    if use_archive:
+      chosen_cell = jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0]
+      state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
+    goal = jnp.where(events.renew[:, None], chosen, goal_now)
     age = jnp.where(events.renew, 0, state.goal_age + 1)
     slots = (state.bank_count + jnp.arange(n)) % cfg.bank_size
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
-    actions, eps_metrics = core.act(actor_net.apply(params["actor"], pair(z, goal)), k_eps,
+    seen = jnp.zeros_like(goal) if ablation == "zero" else goal
+    actions, eps_metrics = core.act(actor_net.apply(params["actor"], pair(z, seen)), k_eps,
                                     env_steps)
     renew = events.renew
     metrics = {
@@ -164,7 +216,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
           archive_lib.fresh(state.archive, spec, time_axis)).astype(jnp.float32)
     return state, actions, metrics
 
-  def losses_fn(params, enc_params, target, windows: GoalRow, key):
+  def losses_fn(params, enc_params, target, data, key):
+    windows, archive, stored_rows = data
     k_opt, k_her, k_off = jax.random.split(key, 3)
     rows = windows.row
     size = rows.action.shape[0]
@@ -173,7 +226,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     tr = replay.transitions(spec, head, cfg.gamma, cfg.n_step)
     z0 = encode(enc_params, tr.obs_tm1, grads=True)
     z_boot = encode(enc_params, tr.obs_t)
-    g0 = windows.goal[:, j0]
+    window_goals = windows.goal
+    if use_archive:  # goals are the states they came from, seen by today's encoder
+      window_goals = current_goals(lambda o: encode(enc_params, o), spec, time_axis, archive,
+                                   stored_rows, windows.goal, windows.cell)
+    g0 = window_goals[:, j0]
     n_opt = optimism.num_synthetic(size, cfg.optimism.ratio)
     synthetic = optimism.synthetic_mask(size, n_opt)
     goals_q = g0
@@ -184,7 +241,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goals_next = goals_q
     if cfg.get("goal_q_bootstrap", "first") == "bootstrap_row":
       goals_next = jnp.where(synthetic[:, None], goals_q, bootstrap_goals(spec, windows,
-                                                                         cfg.n_step))
+                                                                         cfg.n_step, window_goals))
     q_next = goal_q(target, z_boot, goals_next)
     q_target = jnp.where(synthetic, cfg.optimism.reward, tr.r_t + tr.discount_t * q_next)
     q_valid = tr.valid | synthetic
@@ -201,6 +258,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
     r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a),
                                             distance(params, z1, goals_a), cfg.reach_threshold)
+    if ablation == "zero":  # goals ablated: the actor sees none and earns the env's reward only
+      goals_a, r_int, reached = jnp.zeros_like(goals_a), jnp.zeros_like(r_int), jnp.zeros_like(
+          reached)
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
@@ -231,11 +291,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def gradient_step(state: GoalAgentState, key):
     k_sample, k_loss, k_enc = jax.random.split(key, 3)
     windows = core.buffer.sample(state.replay, k_sample).experience
-    return latent.update(core, ae, cfg, state, losses_fn, windows, k_loss, k_enc)
+    data = (windows, state.archive, state.replay.experience.row if use_archive else None)
+    return latent.update(core, ae, cfg, state, losses_fn, data, k_loss, k_enc)
 
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
-    rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal)
+    rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
     if use_archive:  # this step's rows land at the buffer's current index
       state = state.replace(archive=archive_lib.visit(state.archive, cell_of(ts.obs),

@@ -1,0 +1,122 @@
+"""The goal archive (``goalrl.archive``, the goal agent's ``candidate_source="archive"``): its
+candidates are states the agent reached, read back from the replay; a pointer whose replay row was
+overwritten is never drawn; rarely visited cells are drawn more often, and their novelty fades."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from goalrl import archive, counts
+from goalrl.agents import goal_agent
+from goalrl.envs import TimeStep
+from helpers import load_experiment, minigrid_obs
+
+
+STEPS, PER_ENV = 16, 12  # env steps observed; replay rows per env (older rows are overwritten)
+
+
+@pytest.fixture(scope="module")
+def walk():
+  """A goal agent (``:quick``, never updating) that acted and observed ``STEPS`` env steps of a
+  DoorKey-5x5 random walk on 16 envs, with a replay of ``PER_ENV`` rows per env; every env starts
+  an episode at the first and the last step, so the setter picks new goals there."""
+  steps, replay_rows = STEPS, 16 * PER_ENV
+  spec, obs = minigrid_obs(16 * steps)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts = 10 ** 9
+  cfg.replay_size = replay_rows
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  state = agent.init(jax.random.PRNGKey(0))
+  observe, act = jax.jit(agent.observe), jax.jit(agent.act)
+  batches = [jax.tree.map(lambda x, i=i: x[i * n:(i + 1) * n], obs) for i in range(steps)]
+  for i, one in enumerate(batches):
+    ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                  truncated=jnp.zeros(n, bool), first=jnp.full(n, i in (0, steps - 1)))
+    state, _, _ = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+  return spec, cfg, state, batches
+
+
+def _views(obs) -> list:
+  return [(bytes(np.asarray(obs["image"][i])), int(obs["direction"][i]))
+          for i in range(obs["image"].shape[0])]
+
+
+def test_archive_candidates_are_real_reached_states_and_the_setter_picks_one(walk):
+  spec, cfg, state, batches = walk
+  time_axis = cfg.replay_size // spec.num_envs
+  reached = {v for b in batches for v in _views(b)}
+  d = archive.draw(state.archive, jax.random.PRNGKey(7), spec, time_axis, 16, 32,
+                   cfg.archive_power)
+  assert bool(d.fresh.all())
+  obs = archive.observations(spec, state.replay.experience.row, state.archive, d.cells)
+  flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), obs)
+  assert set(_views(flat)) <= reached
+  # each candidate is the observation its cell's code names
+  codes = archive.codes_fn(spec, cfg.archive_bits)(flat)
+  assert (np.asarray(codes) == np.asarray(d.cells).reshape(-1)).all()
+  assert int(state.archive.count.sum()) == 16 * STEPS  # every observed env step counted once
+  # The goals the setter chose at the last step (a new episode) encode reached states.
+  ae_encode = jax.jit(lambda o: agent_encode(cfg, spec, state, o))
+  reached_z = np.concatenate([np.asarray(ae_encode(b)) for b in batches])
+  goals = np.asarray(state.goal)
+  gaps = np.min(np.linalg.norm(goals[:, None] - reached_z[None], axis=-1), axis=1)
+  assert (gaps < 1e-4).all(), gaps
+
+
+def agent_encode(cfg, spec, state, obs):
+  from goalrl import encoder as encoder_lib
+  return encoder_lib.make_autoencoder(cfg.encoder, spec).encode(state.encoder.params, obs)
+
+
+def test_a_pointer_whose_replay_row_was_overwritten_is_never_drawn(walk):
+  """A replay of 12 rows per env and 16 steps: cells last visited more than 11 steps ago lost
+  their row; they keep their counts, and no draw returns them."""
+  spec, cfg, state, _ = walk
+  per_env = PER_ENV
+  a = state.archive
+  visited = np.asarray(a.written) >= 0
+  fresh = np.asarray(archive.fresh(a, spec, per_env))
+  age = int(a.step) - np.asarray(a.written)
+  assert (fresh == (visited & (age <= per_env - spec.stack))).all()
+  stale = visited & ~fresh
+  assert stale.any() and (np.asarray(a.count)[stale] > 0).all()
+  d = archive.draw(a, jax.random.PRNGKey(3), spec, per_env, 16, 256, cfg.archive_power)
+  assert fresh[np.asarray(d.cells)].all()
+
+
+def test_rare_cells_are_drawn_more_often_and_their_novelty_fades():
+  spec, _ = minigrid_obs(16)
+  a = archive.init(4)
+  a = a.replace(count=a.count.at[:2].set(jnp.array([0, 99])), written=a.written.at[:2].set(0),
+                step=jnp.asarray(1))  # two fresh cells, visited 0 and 99 times
+  d = archive.draw(a, jax.random.PRNGKey(0), spec, 100, 100, 400, 0.5)
+  cells = np.asarray(d.cells)
+  assert set(np.unique(cells)) == {0, 1}
+  ratio = (cells == 0).sum() / (cells == 1).sum()  # (0 + 1)^-0.5 / (99 + 1)^-0.5 = 10
+  assert 8.5 < ratio < 11.5, ratio
+  uniform = np.asarray(archive.draw(a, jax.random.PRNGKey(0), spec, 100, 100, 400, 0.0).cells)
+  assert 0.9 < (uniform == 0).sum() / (uniform == 1).sum() < 1.1
+  novelty = archive.novelty(jnp.arange(5) ** 2, 0.1)
+  assert np.allclose(novelty, 0.1 / np.sqrt(np.arange(5) ** 2 + 1))
+  assert (np.diff(np.asarray(novelty)) < 0).all()
+  assert counts.bonus(jnp.asarray(3), 0.1, 0.5) == archive.novelty(jnp.asarray(3), 0.1)
+
+
+def test_goals_re_encode_with_the_current_encoder(walk):
+  """A goal from the archive is its cell's observation encoded by today's encoder (here: the
+  encoder's params moved since acting); a goal from no cell keeps its stored latent."""
+  from goalrl import encoder as encoder_lib
+  spec, cfg, state, _ = walk
+  ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
+  moved = jax.tree.map(lambda p: p * 1.5, state.encoder.params)
+  cells = state.goal_cell.at[0].set(-1)  # env 0's goal: from no cell
+  assert (np.asarray(cells[1:]) >= 0).all()
+  time_axis = cfg.replay_size // spec.num_envs
+  got = goal_agent.current_goals(lambda o: ae.encode(moved, o), spec, time_axis, state.archive,
+                                 state.replay.experience.row, state.goal, cells)
+  obs = archive.observations(spec, state.replay.experience.row, state.archive, cells[1:])
+  np.testing.assert_allclose(got[1:], ae.encode(moved, obs), atol=1e-5)
+  np.testing.assert_array_equal(got[0], state.goal[0])
+  assert float(jnp.abs(got[1:] - state.goal[1:]).max()) > 1e-2  # the stored latents were stale
