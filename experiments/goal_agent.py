@@ -31,7 +31,9 @@ Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
 ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
-goal-level bootstrapping, goals chain; not yet measured), ``agent.optimism.*``, ``agent.encoder.*``.
+goal-level bootstrapping, goals chain; not yet measured), ``agent.goal_q_her`` (Q(s, g) rows
+relabelled with reached states; 0 = off, not yet measured), ``agent.goal_ablation`` (none | zero |
+random), ``agent.optimism.*``, ``agent.encoder.*``.
 """
 import ml_collections
 

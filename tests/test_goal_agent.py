@@ -20,6 +20,7 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
   else:
     assert last["goals_abandoned_per_episode"] > 0
   assert last["her_relabelled"] == pytest.approx(agent_cfg.her_fraction, abs=0.1)
+  assert last["goal_q_relabelled"] == pytest.approx(agent_cfg.goal_q_her, abs=0.1)
   if agent_cfg.optimism.ratio == 0:
     assert last["goal_q_synthetic"] == 0
   if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
@@ -38,7 +39,8 @@ def test_default_options_report_what_they_should(experiment, quick_run):
 
 @pytest.mark.parametrize("overrides", [
     # progress re-picks its goal every step: the goal-level bootstrap reads a different one
-    dict(variant="progress", goal_q_bootstrap="bootstrap_row", goal_ablation="random"),
+    dict(variant="progress", goal_q_bootstrap="bootstrap_row", goal_ablation="random",
+         goal_q_her=0.5),
     # Every other switch off its default at once, each checked on its own below.
     dict(variant="reach", distance="learned", her_fraction=0.0, candidate_source="prior",
          goal_novelty_coef=0.0, abandon_on_q=True, actor_env_reward=0.0, goal_ablation="zero",

@@ -399,6 +399,7 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # Q(s, g)'s bootstrap goal: "first" (the note's: the goal of the window's first row, held
       # along it) | "bootstrap_row" (the goal in force at the bootstrap row: goals can chain)
       goal_q_bootstrap="first",
+      goal_q_her=0.0,  # Q(s, g) rows relabelled with a later reached state (0 = off; unmeasured)
       gamma=0.99,  # Q(s, g): discount of environment reward
       actor_gamma=0.9,  # actor: discount of intrinsic reward
       head_layers=(256, 256),
@@ -460,6 +461,8 @@ def goal_agent_errors(config) -> list[str]:
   _check(e, a.get("actor_env_reward", 0.0) >= 0,
          f"agent.actor_env_reward={a.get('actor_env_reward')} must be >= 0 (0 = the note's actor, "
          "rewarded by its goals only)")
+  _check(e, 0.0 <= a.get("goal_q_her", 0.0) <= 1.0,
+         f"agent.goal_q_her={a.get('goal_q_her')} must be in [0, 1] (0 = off)")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),

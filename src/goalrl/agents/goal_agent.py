@@ -9,7 +9,9 @@ regulariser of ``goalrl.regularisers`` over all three):
   agent pursues goal g. Trained by n-step TD on agent replay windows, the goal held along the
   window (the goal stored with the window's first row; with ``goal_q_bootstrap="bootstrap_row"``
   the bootstrap values the goal in force at the bootstrap row instead, so Q(s, g) is the value of
-  pursuing g and then whatever goals follow: goals can chain). The note's optimism (``optimism.ratio``
+  pursuing g and then whatever goals follow: goals can chain). With ``goal_q_her`` > 0 that
+  fraction of rows takes as goal a state reached later in the window (HER "future"), so states on
+  the way to reward gain value as goals. The note's optimism (``optimism.ratio``
   > 0): a fraction of rows get a synthetic goal (``goalrl.optimism``) whose target is the
   optimistic reward. Conditioning on the current state keeps goals that are no longer reachable
   from looking valuable.
@@ -121,6 +123,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   env_reward_weight = cfg.get("actor_env_reward", 0.0)
   abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
   ablation = cfg.get("goal_ablation", "none")
+  her_q = cfg.get("goal_q_her", 0.0)
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -233,15 +236,27 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     g0 = window_goals[:, j0]
     n_opt = optimism.num_synthetic(size, cfg.optimism.ratio)
     synthetic = optimism.synthetic_mask(size, n_opt)
+    # States reached later in each window (HER "future"), for the actor and goal-Q relabelling.
+    after = slice(j0 + 1, j0 + 1 + cfg.horizon)
+    ended = rows.terminated[:, after] | rows.truncated[:, after]
+    offsets = goals.future_offsets(k_off, ended)
+    obs_at = jax.vmap(lambda w, j: replay.obs_at(spec, w, j))
+    z1 = encode(enc_params, obs_at(rows, jnp.full((size,), j0 + 1)))
+    z_future = encode(enc_params, obs_at(rows, j0 + offsets))
     goals_q = g0
     if n_opt:
       fake = optimism.synthetic_latents(k_opt, n_opt, z0, cfg.optimism.source, cfg.optimism.noise)
       goals_q = optimism.replace_rows(g0, fake, n_opt)
+    relabelled_q = jnp.zeros((size,), bool)
+    if her_q:  # the goal is a state the agent reached later: states on rewarded paths gain value
+      relabelled_q = (jax.random.uniform(jax.random.fold_in(key, 1), (size,)) < her_q) & ~synthetic
+      goals_q = jnp.where(relabelled_q[:, None], z_future, goals_q)
     q_pred = goal_q(params, z0, goals_q)
     goals_next = goals_q
     if cfg.get("goal_q_bootstrap", "first") == "bootstrap_row":
-      goals_next = jnp.where(synthetic[:, None], goals_q, bootstrap_goals(spec, windows,
-                                                                         cfg.n_step, window_goals))
+      held = synthetic | relabelled_q  # goals no stored row had: held to the bootstrap
+      goals_next = jnp.where(held[:, None], goals_q, bootstrap_goals(spec, windows, cfg.n_step,
+                                                                     window_goals))
     q_next = goal_q(target, z_boot, goals_next)
     q_target = jnp.where(synthetic, cfg.optimism.reward, tr.r_t + tr.discount_t * q_next)
     q_valid = tr.valid | synthetic
@@ -249,12 +264,6 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                            cfg.huber_delta), q_valid)
 
     # Actor: 1-step goal-conditioned double Q-learning, HER "future" relabelling.
-    after = slice(j0 + 1, j0 + 1 + cfg.horizon)
-    ended = rows.terminated[:, after] | rows.truncated[:, after]
-    offsets = goals.future_offsets(k_off, ended)
-    obs_at = jax.vmap(lambda w, j: replay.obs_at(spec, w, j))
-    z1 = encode(enc_params, obs_at(rows, jnp.full((size,), j0 + 1)))
-    z_future = encode(enc_params, obs_at(rows, j0 + offsets))
     goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
     r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a),
                                             distance(params, z1, goals_a), cfg.reach_threshold)
@@ -286,6 +295,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "goal_q_synthetic": losses.masked_mean(q_pred, synthetic),
         "intrinsic_reward": losses.masked_mean(r_int, tr.valid),
         "her_relabelled": jnp.mean(relabelled.astype(jnp.float32)),
+        "goal_q_relabelled": jnp.mean(relabelled_q.astype(jnp.float32)),
     }, {k: v for k, v in params.items() if k != "distance" or cfg.distance == "learned"}, cfg)
 
   def gradient_step(state: GoalAgentState, key):
