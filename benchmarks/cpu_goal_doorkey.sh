@@ -4,6 +4,9 @@
 #   default   experiments/goal_agent.py:minigrid (archive goals, novelty, actor sees the task)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
 #   no_env    default with actor_env_reward=0: the archive alone, actor rewarded by goals only
+#   zero      default with goal_ablation=zero: the actor sees no goal, earns the env's reward only
+#             (DQN on latents with the actor's discount): do the goals matter?
+#   random    default with goal_ablation=random: the setter keeps any candidate, Q(s, g) unread
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
@@ -20,6 +23,8 @@ for setting in ${SETTINGS:-default note no_env}; do
     default) ;;
     note) variant=note ;;
     no_env) extra="--config.agent.actor_env_reward=0.0" ;;
+    zero) extra="--config.agent.goal_ablation=zero" ;;
+    random) extra="--config.agent.goal_ablation=random" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
