@@ -23,7 +23,8 @@ Columns, per setting over its seeds:
   140k to 150k env steps (``--at`` - ``WINDOW`` to ``--at``), so that settings stopped at
   different steps compare at equal steps; ``-`` where a setting stopped before;
 * **q_mean, last row**: the mean Q of the taken actions over the replay batches of the last log
-  interval's updates, mean [min, max] over seeds. The (clipped) return is at most 1, so a value
+  interval's updates (the goal agent's ``goal_q_mean``, Q(s, g) of the pursued goals), mean
+  [min, max] over seeds. The (clipped) return is at most 1, so a value
   above 1 is overestimation;
 * **q_mean peak**: the largest ``q_mean`` of any row of any seed;
 * **sps/seed**: env steps per second per seed (median over log rows after the first).
@@ -77,12 +78,15 @@ def read_setting(setting_dir: str) -> tuple[dict, list[list[dict]]]:
 
 
 def config_keys(config: dict) -> dict:
+  """The ``KEYS`` a setting's config has (an agent without one, e.g. the goal agent's torso,
+  leaves it out)."""
   out = {}
   for key in KEYS:
     value = config
     for part in key.split("."):
-      value = value[part]
-    out[key] = value
+      value = value.get(part) if isinstance(value, dict) else None
+    if value is not None:
+      out[key] = value
   return out
 
 
@@ -92,13 +96,19 @@ def mean_success(rows: list[dict]) -> float | None:
   return float(np.mean(values)) if values else None
 
 
+def q_mean(row: dict) -> float:
+  """The row's mean Q of the taken actions (the goal agent's: Q(s, g) of the pursued goals)."""
+  value = row.get("q_mean", row.get("goal_q_mean"))
+  return float("nan") if value is None else float(value)
+
+
 def seed_summary(rows: list[dict], at: int) -> dict:
   window = [r for r in rows if at - WINDOW <= r["step"] <= at]
   return {"steps_to_90": steps_to(rows, THRESHOLD), "last_step": int(rows[-1]["step"]),
           "success_last": mean_success(rows[-LAST_ROWS:]),
           "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
-          "q_mean_last": float(rows[-1]["q_mean"]),
-          "q_mean_peak": float(max(r["q_mean"] for r in rows)),
+          "q_mean_last": q_mean(rows[-1]),
+          "q_mean_peak": float(np.nanmax([q_mean(r) for r in rows])),
           "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]]))}
 
 
