@@ -48,7 +48,7 @@ class Archive:
 
 class Draw(NamedTuple):
   cells: jnp.ndarray  # int32 [N, K]
-  fresh: jnp.ndarray  # bool [N, K]: the cell was drawn from fresh ones (False: none was fresh)
+  fresh: jnp.ndarray  # bool [N, K]: the drawn cell is fresh (False only when no cell is)
   count: jnp.ndarray  # int32 [N, K]: the drawn cells' visit counts
 
 
@@ -67,7 +67,8 @@ def fresh(archive: Archive, spec: EnvSpec, time_axis: int) -> jnp.ndarray:
 def visit(archive: Archive, codes: jnp.ndarray, time: jnp.ndarray) -> Archive:
   """Counts one env step's observations (``codes`` [N], env ``i``'s at row ``[i, time]`` of the
   replay, ``time`` = the buffer's ``current_index`` before this step's rows are added) and points
-  their cells at them. Two envs in one cell: the last env's row is kept."""
+  their cells at them. Two envs in one cell at one step: one of their rows is kept (XLA's
+  scatter leaves which unspecified; both hold an observation of that cell)."""
   n = codes.shape[0]
   return archive.replace(
       count=archive.count.at[codes].add(1), env=archive.env.at[codes].set(jnp.arange(n)),
