@@ -6,8 +6,9 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
 * ``minigrid`` (default): MiniGrid-DoorKey-5x5-v0, 400k env steps, ``reach`` goals with HER, goals
   from the archive of reached states.
   ``python -m goalrl.train --config=experiments/goal_agent.py:minigrid --workdir=runs/goal``
-  Expect success 0.9 at 90k-110k env steps (5 of 5 seeds, RESULTS.md §10); 5 vmapped seeds x 200k
-  took 37 min on 2 CPU cores shared with two other runs. Watch
+  Expect success 0.9 at 90k-110k env steps (5 of 5 seeds, RESULTS.md §10); with
+  ``--config.agent.goal_ablation=zero`` (no goals) at 40k-50k, so the goals do not yet help. 5
+  vmapped seeds x 200k took 37 min on 2 CPU cores shared with two other runs. Watch
   ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` (a setter stuck on
   unreachable goals shows up there) next to ``success_rate``. On DoorKey-8x8
   (``--config.env.name=MiniGrid-DoorKey-8x8-v0``) it fails: 0 of 5 seeds at 200k, its rare goals
