@@ -23,6 +23,10 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
   assert last["goal_q_relabelled"] == pytest.approx(agent_cfg.goal_q_her, abs=0.1)
   if agent_cfg.optimism.ratio == 0:
     assert last["goal_q_synthetic"] == 0
+  if agent_cfg.get("goal_reach_steps", 0):
+    assert 0 <= last["goal_reachable_fraction"] <= 1
+  else:
+    assert "goal_reachable_fraction" not in last
   if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
     assert last["archive_cells"] > 0 and last["goal_cell_visits"] >= 0
   else:
@@ -41,6 +45,7 @@ def test_default_options_report_what_they_should(experiment, quick_run):
     # progress re-picks its goal every step: the goal-level bootstrap reads a different one
     dict(variant="progress", goal_q_bootstrap="bootstrap_row", goal_ablation="random",
          goal_q_her=0.5),
+    dict(goal_reach_steps=4, actor_gamma=0.99),  # MEGA's reachability filter
     # Every other switch off its default at once, each checked on its own below.
     dict(variant="reach", distance="learned", her_fraction=0.0, candidate_source="prior",
          goal_novelty_coef=0.0, abandon_on_q=True, actor_env_reward=0.0, goal_ablation="zero",

@@ -21,6 +21,17 @@ def test_goal_setter_returns_the_candidate_with_highest_q():
   np.testing.assert_array_equal(goal, cands[jnp.arange(5), given])
 
 
+def test_reachability_filter_keeps_the_setter_on_goals_the_actor_can_reach():
+  scores = jnp.array([[5.0, 1.0, 3.0, 0.5], [5.0, 1.0, 3.0, 0.5]])
+  values = jnp.array([[0.1, 0.9, 0.6, 0.2], [0.1, 0.2, 0.3, 0.05]])  # env 1: none reachable
+  filtered = goals.reachable_scores(scores, values, cutoff=0.5)
+  _, index = goals.select_goal(filtered, jnp.zeros((2, 4, 3)))
+  # env 0: the best score among candidates valued >= 0.5 (not the unreachable top score);
+  # env 1: nothing passes, so the candidate the actor values most.
+  assert index.tolist() == [2, 2]
+  assert bool(jnp.all(jnp.isinf(filtered[0, jnp.array([0, 3])])))
+
+
 @pytest.mark.parametrize("source", ["prior", "replay", "both"])
 def test_candidates_come_from_the_configured_source(source):
   bank = jnp.full((10, 4), 50.0)

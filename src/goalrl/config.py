@@ -383,6 +383,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       archive_bits=16,  # 2**bits archive cells (goalrl.counts' hash of the observation)
       archive_power=0.5,  # draw cells with probability (visits + 1)^-power (0 = uniformly)
       goal_novelty_coef=0.1,  # the setter keeps argmax Q(s, g) + coef / sqrt(visits(g) + 1)
+      # > 0: only candidates the actor values >= actor_gamma ** steps (MEGA's reachability filter)
+      goal_reach_steps=0,
       bank_size=4_096,  # recently encoded real states offered as "replay"/"both" candidates
       reach_threshold=2.0,  # latent distance (or learned steps) counting as reached
       abandon_on_q=False,  # True (the note's): Q(s, g) under abandon_threshold abandons the goal
@@ -463,6 +465,13 @@ def goal_agent_errors(config) -> list[str]:
          "rewarded by its goals only)")
   _check(e, 0.0 <= a.get("goal_q_her", 0.0) <= 1.0,
          f"agent.goal_q_her={a.get('goal_q_her')} must be in [0, 1] (0 = off)")
+  reach_steps = a.get("goal_reach_steps", 0)
+  _check(e, isinstance(reach_steps, int) and reach_steps >= 0,
+         f"agent.goal_reach_steps={reach_steps!r} must be an integer >= 0 (0 = off)")
+  _check(e, not reach_steps or (a.variant == "reach" and a.get("goal_ablation", "none") != "zero"),
+         f"agent.goal_reach_steps={reach_steps} reads the actor's value of reaching a goal: it "
+         f"needs agent.variant='reach' (not {a.variant!r}) and a goal_ablation other than 'zero' "
+         f"(not {a.get('goal_ablation', 'none')!r}), or 0")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),

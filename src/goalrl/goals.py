@@ -3,7 +3,8 @@ and hindsight relabelling. Pure functions over per-env arrays; ``agents/goal_age
 
 * Goal setter: ``K`` candidates per env (from the goal archive of reached states,
   ``goalrl.archive``; or from the latent prior N(0, I), a bank of recently encoded real states, or
-  half each), keep the one with the highest Q(s, g) (plus the archive's novelty).
+  half each), keep the one with the highest Q(s, g) (plus the archive's novelty), optionally
+  among those the actor values as reachable only (``reachable_scores``, MEGA's filter).
 * Variants of the actor's task:
   - ``progress``: reward = decrease of the distance to the goal; a new goal every step;
   - ``reach``: reward 1 when the distance falls under ``reach_threshold`` (then the actor's episode
@@ -46,6 +47,17 @@ def select_goal(scores: jnp.ndarray, cands: jnp.ndarray, best: jnp.ndarray | Non
   plus any optimism), ``cands`` [N, K, D]. ``best`` [N] picks given indices instead (an ablation)."""
   best = jnp.argmax(scores, axis=-1) if best is None else best
   return jnp.take_along_axis(cands, best[:, None, None], axis=1)[:, 0], best
+
+
+def reachable_scores(scores: jnp.ndarray, values: jnp.ndarray, cutoff: float) -> jnp.ndarray:
+  """MEGA's reachability filter: the setter's ``scores`` [N, K] where the actor's value of reaching
+  the candidate from the current state, ``values`` [N, K], is at least ``cutoff``, and ``-inf``
+  where it is below. An env with no candidate above the cutoff scores its candidates by ``values``
+  instead (it gets the one the actor knows best how to reach). Rare states of other layouts
+  (procedurally generated tasks) cannot be reached from this episode, and an actor trained with
+  hindsight learns that they are far: this keeps the setter off them."""
+  ok = values >= cutoff
+  return jnp.where(ok.any(axis=-1, keepdims=True), jnp.where(ok, scores, -jnp.inf), values)
 
 
 class GoalEvents(NamedTuple):

@@ -35,6 +35,12 @@ Goal candidates (``candidate_source``):
 * ``prior`` / ``replay`` / ``both`` (the note's): N(0, I) draws, a bank of recently encoded real
   states, or half each; goals are the latents stored at acting time.
 
+Reachable goals (``goal_reach_steps`` > 0, MEGA's filter): the setter keeps only candidates whose
+value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goal_reach_steps``
+(the value of a goal reached in that many steps: the actor's reward is 1 on reaching), and where no
+candidate passes, the one the actor values most. On tasks that draw a new layout each episode the
+archive's rarest cells are views of other layouts (RESULTS.md §10), which no policy can reach.
+
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
 setter keeps a random candidate instead of the best by Q(s, g).
@@ -124,6 +130,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
   ablation = cfg.get("goal_ablation", "none")
   her_q = cfg.get("goal_q_her", 0.0)
+  reach_steps = cfg.get("goal_reach_steps", 0)
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -190,10 +197,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
         abandon_threshold, cfg.max_goal_steps)
     cands, optimism_k, cell_k, count_k = candidates(state, k_cand, z)
-    q_cands = goal_q(params, jnp.broadcast_to(z[:, None], cands.shape), cands)
+    z_k = jnp.broadcast_to(z[:, None], cands.shape)
+    q_cands = goal_q(params, z_k, cands)
+    scores = q_cands + optimism_k
+    if reach_steps:  # only goals the actor expects to reach within reach_steps steps
+      reach_value = actor_net.apply(params["actor"], pair(z_k, cands)).max(axis=-1)
+      scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
-    chosen, best = goals.select_goal(q_cands + optimism_k, cands, pick)
+    chosen, best = goals.select_goal(scores, cands, pick)
     chosen_q = jnp.take_along_axis(q_cands, best[:, None], axis=1)[:, 0]
     chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
     if use_archive:
@@ -215,6 +227,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "goal_q": losses.masked_mean(chosen_q, renew),
         "goal_distance": losses.masked_mean(distance(params, z, chosen), renew),
     }
+    if reach_steps:
+      metrics["goal_reachable_fraction"] = losses.masked_mean(
+          (reach_value >= cfg.actor_gamma ** reach_steps).mean(axis=-1), renew)
     if use_archive:
       metrics["goal_cell_visits"] = losses.masked_mean(chosen_count.astype(jnp.float32),
                                                        renew & (chosen_count >= 0))
