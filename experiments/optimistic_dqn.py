@@ -31,6 +31,8 @@ from goalrl import config as config_lib
 from goalrl.config import dqn_defaults, encoder_defaults, experiment, optimism_defaults
 
 
+# ``note`` copies ``minigrid``'s learner on purpose: ``minigrid`` is free to change as count-based
+# optimism is measured, while ``note`` stays the note's (benchmarks/note_same_metrics.sh).
 OWN = {
     "minigrid": dict(n_step=5, updates_per_train=2, replay_size=200_000,
                      epsilon_decay_steps=100_000),

@@ -54,7 +54,7 @@ def test_archive_candidates_are_real_reached_states_and_the_setter_picks_one(wal
   flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), obs)
   assert set(_views(flat)) <= reached
   # each candidate is the observation its cell's code names
-  codes = archive.codes_fn(spec, cfg.archive_bits)(flat)
+  codes = counts.make_counter(spec, cfg.archive_bits).codes(flat)
   assert (np.asarray(codes) == np.asarray(d.cells).reshape(-1)).all()
   assert int(state.archive.count.sum()) == 16 * STEPS  # every observed env step counted once
   # The goals the setter chose at the last step (a new episode) encode reached states.

@@ -101,11 +101,6 @@ def observations(spec: EnvSpec, rows: replay.Row, archive: Archive, cells: jnp.n
   return jax.tree.map(lambda x: x.reshape(*cells.shape, *x.shape[1:]), obs)
 
 
-def codes_fn(spec: EnvSpec, bits: int):
-  """The cell code of a batch of observations (``goalrl.counts``' hash)."""
-  return counts_lib.make_counter(spec, bits).codes
-
-
 def novelty(count: jnp.ndarray, coef: float) -> jnp.ndarray:
   """The goal setter's optimism for a goal in a cell visited ``count`` times: ``coef / sqrt(count
   + 1)``, fading with visits (float32, the shape of ``count``)."""

@@ -60,6 +60,7 @@ import jax
 import jax.numpy as jnp
 
 from goalrl import archive as archive_lib
+from goalrl import counts as counts_lib
 from goalrl import encoder as encoder_lib
 from goalrl import goals, losses, networks, optimism, regularisers, replay
 from goalrl.agents import latent
@@ -123,7 +124,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
   use_archive = cfg.candidate_source == "archive"
-  cell_of = archive_lib.codes_fn(spec, cfg.archive_bits) if use_archive else None
+  cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
   novelty_coef = cfg.get("goal_novelty_coef", 0.0)
   env_reward_weight = cfg.get("actor_env_reward", 0.0)
@@ -207,8 +208,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
             else None)  # the ablated setter keeps any candidate, Q unread
     chosen, best = goals.select_goal(scores, cands, pick)
     chosen_q = jnp.take_along_axis(q_cands, best[:, None], axis=1)[:, 0]
-    chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
     if use_archive:
+      chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
       chosen_cell = jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0]
       state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
     goal = jnp.where(events.renew[:, None], chosen, goal_now)
