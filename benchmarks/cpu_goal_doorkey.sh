@@ -7,6 +7,13 @@
 #   zero      default with goal_ablation=zero: the actor sees no goal, earns the env's reward only
 #             (DQN on latents with the actor's discount): do the goals matter?
 #   random    default with goal_ablation=random: the setter keeps any candidate, Q(s, g) unread
+#   reach     default with goal_reach_steps=20: MEGA's reachability filter, only goals the actor
+#             values >= actor_gamma ** 20
+# LEARNER=dqn gives every setting DQN's learner (experiments/dqn.py:minigrid, the one that learns
+# DoorKey-8x8: 8 envs, Adam 2.5e-4, epsilon over 250k) and the actor DQN's discount 0.99; the
+# goal agent's own (16 envs, 5e-4, epsilon over 100k, actor discount 0.9) each kept DQN off 8x8.
+# DoorKey-8x8 as measured in RESULTS.md §10 (2026-11-30, second session):
+#   TASK=MiniGrid-DoorKey-8x8-v0 LEARNER=dqn SETTINGS="zero reach" bash benchmarks/cpu_goal_doorkey.sh
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
@@ -17,6 +24,10 @@ TASK=${TASK:-MiniGrid-DoorKey-5x5-v0}
 STEPS=${STEPS:-200000}
 run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
   --config.env.name=$TASK --config.total_steps=$STEPS --config.pictures=False"
+if [ "${LEARNER:-goal}" = dqn ]; then
+  run="$run --config.env.num_envs=8 --config.agent.learning_rate=2.5e-4
+  --config.agent.epsilon_decay_steps=250000 --config.agent.actor_gamma=0.99"
+fi
 for setting in ${SETTINGS:-default note no_env}; do
   variant=minigrid; extra=""
   case $setting in
@@ -25,6 +36,7 @@ for setting in ${SETTINGS:-default note no_env}; do
     no_env) extra="--config.agent.actor_env_reward=0.0" ;;
     zero) extra="--config.agent.goal_ablation=zero" ;;
     random) extra="--config.agent.goal_ablation=random" ;;
+    reach) extra="--config.agent.goal_reach_steps=20" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
