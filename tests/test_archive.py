@@ -120,3 +120,32 @@ def test_goals_re_encode_with_the_current_encoder(walk):
   np.testing.assert_allclose(got[1:], ae.encode(moved, obs), atol=1e-5)
   np.testing.assert_array_equal(got[0], state.goal[0])
   assert float(jnp.abs(got[1:] - state.goal[1:]).max()) > 1e-2  # the stored latents were stale
+
+
+def test_episode_scope_draws_only_cells_this_env_visited_in_its_episode(walk):
+  """``archive_scope="episode"``: env ``i`` draws only cells whose latest visit is its own since its
+  episode began (views of the layout it is in); an env with none in scope draws from every cell."""
+  spec, cfg, state, batches = walk
+  a, n = state.archive, spec.num_envs
+  time_axis = cfg.replay_size // n
+  start = jnp.full((n,), int(a.step) - 1, jnp.int32)  # episodes that began at the last step
+  d = archive.draw(a, jax.random.PRNGKey(5), spec, time_axis, n, 64, cfg.archive_power, start)
+  cells, env, written = (np.asarray(x) for x in (d.cells, a.env, a.written))
+  last = np.asarray(counts.make_counter(spec, cfg.archive_bits).codes(batches[-1]))
+  owned = (env[last] == np.arange(n)) & (written[last] == int(a.step) - 1)
+  assert owned.sum() >= n // 2  # most envs own the cell of their last view
+  for i in range(n):
+    if owned[i]:  # its only cell in scope: its own last view, every draw
+      assert (cells[i] == last[i]).all()
+  # Episodes that began at the first step: every draw is a cell of the env's own stream.
+  d = archive.draw(a, jax.random.PRNGKey(6), spec, time_axis, n, 64, cfg.archive_power,
+                   jnp.zeros((n,), jnp.int32))
+  fresh = np.asarray(archive.fresh(a, spec, time_axis))
+  in_scope = (fresh[None] & (env[None] == np.arange(n)[:, None])).any(axis=1)  # else: fallback
+  assert in_scope.sum() >= n // 2 and bool(d.fresh.all())
+  mine = env[np.asarray(d.cells)] == np.arange(n)[:, None]
+  assert mine[in_scope].all()
+  # Nothing in scope (an episode that begins after every visit): every fresh cell is drawn from.
+  d = archive.draw(a, jax.random.PRNGKey(6), spec, time_axis, n, 256, cfg.archive_power,
+                   jnp.full((n,), int(a.step), jnp.int32))
+  assert len(np.unique(np.asarray(d.cells))) > n and bool(d.fresh.all())

@@ -77,14 +77,31 @@ def visit(archive: Archive, codes: jnp.ndarray, time: jnp.ndarray) -> Archive:
 
 
 def draw(archive: Archive, key, spec: EnvSpec, time_axis: int, num_envs: int, k: int,
-         power: float) -> Draw:
-  """``k`` cells per env among the fresh ones, weighted ``(count + 1) ** -power``."""
+         power: float, episode_start: jnp.ndarray | None = None) -> Draw:
+  """``k`` cells per env among the fresh ones, weighted ``(count + 1) ** -power``.
+
+  ``episode_start`` (int32 [num_envs], the archive ``step`` at which each env's current episode
+  began) restricts env ``i``'s draws to the cells whose latest visit is env ``i``'s, in its current
+  episode: views of the layout it is in now, so reachable where every episode draws a new layout.
+  A cell that another env visited since is out of env ``i``'s scope (its pointer names the other
+  env's row). An env with no cell in scope yet (its episode's first step) draws from every fresh
+  cell. One cumulative sum per env, ``O(N C)`` per step."""
   ok = fresh(archive, spec, time_axis)
   weight = jnp.where(ok, (archive.count.astype(jnp.float32) + 1.0) ** -power, 0.0)
-  cdf = jnp.cumsum(weight)
-  u = jax.random.uniform(key, (num_envs, k)) * cdf[-1]
-  cells = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1).astype(jnp.int32)
-  any_fresh = jnp.broadcast_to(cdf[-1] > 0, cells.shape)
+  u = jax.random.uniform(key, (num_envs, k))
+  if episode_start is None:
+    cdf = jnp.cumsum(weight)
+    cells = jnp.searchsorted(cdf, u * cdf[-1], side="right")
+    any_fresh = jnp.broadcast_to(cdf[-1] > 0, cells.shape)
+  else:
+    mine = ((archive.env[None] == jnp.arange(num_envs)[:, None])
+            & (archive.written[None] >= episode_start[:, None]))  # [N, C]
+    scoped = jnp.where(mine, weight[None], 0.0)
+    scoped = jnp.where(scoped.sum(axis=1, keepdims=True) > 0, scoped, weight[None])
+    cdf = jnp.cumsum(scoped, axis=1)
+    cells = jax.vmap(lambda c, x: jnp.searchsorted(c, x, side="right"))(cdf, u * cdf[:, -1:])
+    any_fresh = jnp.broadcast_to(cdf[:, -1:] > 0, cells.shape)
+  cells = jnp.minimum(cells, weight.shape[0] - 1).astype(jnp.int32)
   return Draw(cells=cells, fresh=any_fresh & ok[cells], count=archive.count[cells])
 
 

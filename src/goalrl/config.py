@@ -45,6 +45,7 @@ ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
 OPTIMISM_SOURCES = ("prior", "replay", "both")  # goalrl.optimism
+ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
 
 
 class ConfigError(ValueError):
@@ -382,6 +383,7 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       candidate_source="archive",
       archive_bits=16,  # 2**bits archive cells (goalrl.counts' hash of the observation)
       archive_power=0.5,  # draw cells with probability (visits + 1)^-power (0 = uniformly)
+      archive_scope="run",  # "episode": each env draws among cells it visited this episode only
       goal_novelty_coef=0.1,  # the setter keeps argmax Q(s, g) + coef / sqrt(visits(g) + 1)
       # > 0: only candidates the actor values >= actor_gamma ** steps (MEGA's reachability filter)
       goal_reach_steps=0,
@@ -465,6 +467,10 @@ def goal_agent_errors(config) -> list[str]:
          "rewarded by its goals only)")
   _check(e, 0.0 <= a.get("goal_q_her", 0.0) <= 1.0,
          f"agent.goal_q_her={a.get('goal_q_her')} must be in [0, 1] (0 = off)")
+  _check(e, a.get("archive_scope", "run") in ARCHIVE_SCOPES and (
+      a.get("archive_scope", "run") == "run" or a.candidate_source == "archive"),
+         f"agent.archive_scope={a.get('archive_scope')!r} must be one of {ARCHIVE_SCOPES}, and "
+         f"'episode' needs agent.candidate_source='archive' (not {a.candidate_source!r})")
   reach_steps = a.get("goal_reach_steps", 0)
   _check(e, isinstance(reach_steps, int) and reach_steps >= 0,
          f"agent.goal_reach_steps={reach_steps!r} must be an integer >= 0 (0 = off)")

@@ -28,7 +28,9 @@ Goal candidates (``candidate_source``):
 * ``archive`` (default): states the agent reached, from ``goalrl.archive`` (cells of observations
   with visit counts, pointing into the replay), rarely visited cells drawn more often; the setter
   keeps the best of ``Q(s, g) + goal_novelty_coef / sqrt(visits(g) + 1)``, an optimism that fades
-  as the goal's cell is visited. A goal is the state it came from: each row stores its goal's cell,
+  as the goal's cell is visited. With ``archive_scope="episode"`` each env draws only among the
+  cells it visited in its current episode (lifelong counts still weigh them): on tasks with a new
+  layout every episode, the rarest views of this layout, which it can reach again. A goal is the state it came from: each row stores its goal's cell,
   and acting and training re-encode that cell's observation with the current encoder (the stored
   latent only where the cell's replay row was overwritten). Before anything is archived, goals
   are N(0, I) draws.
@@ -87,6 +89,8 @@ class GoalAgentState:
   goal_age: jnp.ndarray  # int32 [N]
   archive: Any = None  # archive.Archive with candidate_source="archive"; None otherwise
   goal_cell: Any = None  # int32 [N]: the archive cell of each env's goal (-1: none); ditto
+  # int32 [N]: the archive step at which each env's episode began (archive_scope="episode" only)
+  episode_start: Any = None
 
 
 def pair(z, g):
@@ -132,6 +136,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   ablation = cfg.get("goal_ablation", "none")
   her_q = cfg.get("goal_q_her", 0.0)
   reach_steps = cfg.get("goal_reach_steps", 0)
+  per_episode = use_archive and cfg.get("archive_scope", "run") == "episode"
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -158,7 +163,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         bank=jnp.zeros((cfg.bank_size, dim), jnp.float32), bank_count=jnp.zeros((), jnp.int32),
         goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32),
         archive=archive_lib.init(cfg.archive_bits) if use_archive else None,
-        goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None)
+        goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
+        episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None)
 
   def candidates(state: GoalAgentState, key, z):
     """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K])``: the setter's
@@ -170,7 +176,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                cfg.candidate_source)
       return cands, jnp.zeros((n, k)), jnp.full((n, k), -1), jnp.full((n, k), -1)
     k_draw, k_prior = jax.random.split(key)
-    d = archive_lib.draw(state.archive, k_draw, spec, time_axis, n, k, cfg.archive_power)
+    d = archive_lib.draw(state.archive, k_draw, spec, time_axis, n, k, cfg.archive_power,
+                         state.episode_start)
     obs = archive_lib.observations(spec, state.replay.experience.row, state.archive, d.cells)
     real = ae.encode(state.encoder.params, jax.tree.map(lambda x: x.reshape(n * k, *x.shape[2:]),
                                                         obs)).reshape(n, k, dim)
@@ -188,6 +195,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     n = spec.num_envs
     z = ae.encode(state.encoder.params, ts.obs)
     params = state.learner.online
+    if per_episode:  # this step's visit (in observe) is written at the archive's current step
+      state = state.replace(episode_start=jnp.where(ts.first, state.archive.step,
+                                                    state.episode_start))
     goal_now = state.goal
     if use_archive:  # the goal's own observation, seen by today's encoder
       goal_now = current_goals(lambda o: ae.encode(state.encoder.params, o), spec, time_axis,
