@@ -5,6 +5,7 @@
 # 1-step targets, Adam 2.5e-4: experiments/dqn.py:minigrid, the baseline it must beat), then one
 # difference group:
 #   latent        no optimism at all (ratio 0): DQN on latents, epsilon over 250k (DQN's)
+#   latent_grads  latent, with the TD loss's gradient reaching the encoder (encoder.agent_grads)
 #   synthetic     the note's optimism (10% synthetic terminal rows, reward 0.5), epsilon 250k
 #   latent_e100   no optimism, epsilon over 100k (DQN alone fails DoorKey-8x8 so, RESULTS §9)
 #   opiq_e100     action_coef 0.1, bootstrap_coef 0.01 (OPIQ's Montezuma values), epsilon 100k
@@ -25,6 +26,7 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
   e250=--config.agent.epsilon_decay_steps=250000
   case $setting in
     latent) extra="$e250 $opt.ratio=0.0" ;;
+    latent_grads) extra="$e250 $opt.ratio=0.0 --config.agent.encoder.agent_grads=True" ;;
     synthetic) extra="$e250" ;;
     latent_e100) extra="$e100 $opt.ratio=0.0" ;;
     opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
