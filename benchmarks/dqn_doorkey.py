@@ -150,6 +150,8 @@ def summarise(sources: list[tuple[int | None, str]], at: int, reps: int) -> dict
   results = {}
   for round_, runs_dir in sources:
     for name in sorted(os.listdir(runs_dir)):
+      if not os.path.isfile(os.path.join(runs_dir, name, "config.json")):
+        continue  # a driver's log, a setting not yet started
       config, rows = read_setting(os.path.join(runs_dir, name))
       seeds = [seed_summary(r, at) for r in rows if r]
       if seeds:
