@@ -45,7 +45,7 @@ def test_default_options_report_what_they_should(experiment, quick_run):
     # progress re-picks its goal every step: the goal-level bootstrap reads a different one
     dict(variant="progress", goal_q_bootstrap="bootstrap_row", goal_ablation="random",
          goal_q_her=0.5),
-    dict(goal_reach_steps=4, actor_gamma=0.99, archive_scope="episode"),
+    dict(goal_reach_steps=4, actor_gamma=0.99, archive_scope="episode", actor_input="observation"),
     # Every other switch off its default at once, each checked on its own below.
     dict(variant="reach", distance="learned", her_fraction=0.0, candidate_source="prior",
          goal_novelty_coef=0.0, abandon_on_q=True, actor_env_reward=0.0, goal_ablation="zero",

@@ -45,6 +45,7 @@ ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
 OPTIMISM_SOURCES = ("prior", "replay", "both")  # goalrl.optimism
+ACTOR_INPUTS = ("latent", "observation")  # the goal agent's actor: what it reads of the state
 ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
 
 
@@ -393,6 +394,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       abandon_threshold=0.02,
       max_goal_steps=20,  # a goal this old is abandoned
       actor_env_reward=1.0,  # the actor's reward: intrinsic + this x environment reward (note: 0)
+      # the actor's state: "latent" (the note's) | "observation" (its own torso, width ``hidden``)
+      actor_input="latent",
+      hidden=256,
       # "zero": the actor sees no goal, earns env reward only | "random": the setter picks any
       # candidate, not the best by Q(s, g) | "none"
       goal_ablation="none",
@@ -471,6 +475,9 @@ def goal_agent_errors(config) -> list[str]:
       a.get("archive_scope", "run") == "run" or a.candidate_source == "archive"),
          f"agent.archive_scope={a.get('archive_scope')!r} must be one of {ARCHIVE_SCOPES}, and "
          f"'episode' needs agent.candidate_source='archive' (not {a.candidate_source!r})")
+  _check(e, a.get("actor_input", "latent") in ACTOR_INPUTS,
+         f"agent.actor_input={a.get('actor_input')!r} must be one of {ACTOR_INPUTS}")
+  _check(e, a.get("hidden", 256) >= 1, f"agent.hidden={a.get('hidden')} must be >= 1")
   reach_steps = a.get("goal_reach_steps", 0)
   _check(e, isinstance(reach_steps, int) and reach_steps >= 0,
          f"agent.goal_reach_steps={reach_steps!r} must be an integer >= 0 (0 = off)")

@@ -117,6 +117,18 @@ class MLP(nn.Module):
     return nn.Dense(self.layers[-1], kernel_init=init)(x)
 
 
+class GoalConditionedQ(nn.Module):
+  """Q(s, g, .) over an observation and a goal latent: ``torso(obs)`` joined with ``goal``, then
+  dense layers (``layers``, the last one the action values). The goal agent's actor with
+  ``actor_input="observation"``: it learns its own features of the state, as DQN does."""
+  torso: nn.Module
+  layers: Sequence[int]
+
+  @nn.compact
+  def __call__(self, obs, goal):
+    return MLP(self.layers)(jnp.concatenate([self.torso(obs), goal], axis=-1))
+
+
 class GroupedConv(nn.Module):
   """``groups`` small convolutions side by side: group ``g`` sees input channels
   ``[g*C/G, (g+1)*C/G)`` and writes output features ``[g*F/G, (g+1)*F/G)`` (the note's "many small

@@ -37,6 +37,12 @@ Goal candidates (``candidate_source``):
 * ``prior`` / ``replay`` / ``both`` (the note's): N(0, I) draws, a bank of recently encoded real
   states, or half each; goals are the latents stored at acting time.
 
+The actor's state (``actor_input``): the latent, as the note has it (default), or the observation
+read by the actor's own torso (``networks.GoalConditionedQ``, DQN's torso of width ``hidden``),
+trained end to end by the actor's loss; the goal stays a latent. The goals-disabled ablation of
+the latent actor learns DoorKey-8x8 far slower than DQN (RESULTS.md §10): the fixed latent, not
+the goals, limits it there.
+
 Reachable goals (``goal_reach_steps`` > 0, MEGA's filter): the setter keeps only candidates whose
 value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goal_reach_steps``
 (the value of a goal reached in that many steps: the actor's reward is 1 on reaching), and where no
@@ -123,7 +129,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
   dim = cfg.encoder.latent
   goal_q_net = networks.MLP((*cfg.head_layers, 1), zero_head=True)
-  actor_net = networks.MLP((*cfg.head_layers, spec.num_actions))
+  obs_actor = cfg.get("actor_input", "latent") == "observation"
+  actor_net = (networks.GoalConditionedQ(networks.make_torso(spec.kind, cfg.hidden),
+                                         (*cfg.head_layers, spec.num_actions)) if obs_actor
+               else networks.MLP((*cfg.head_layers, spec.num_actions)))
   distance_net = networks.MLP((*cfg.head_layers, 1))
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
@@ -141,6 +150,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
 
+  def actor_q(actor_params, obs, z, g):
+    """The actor's Q(s, g, .): ``s`` is the latent ``z``, or the observation ``obs`` read by the
+    actor's own torso (``actor_input="observation"``)."""
+    return actor_net.apply(actor_params, obs, g) if obs_actor else actor_net.apply(
+        actor_params, pair(z, g))
+
   def distance(params, z, g):
     if cfg.distance == "learned":
       return distance_net.apply(params["distance"], pair(z, g))[..., 0]
@@ -153,7 +168,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def init(key) -> GoalAgentState:
     k_enc, k_q, k_actor, k_dist = jax.random.split(key, 4)
     x = jnp.zeros((1, 2 * dim))
-    params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor_net.init(k_actor, x),
+    actor = (actor_net.init(k_actor, spec.zero_obs(1), jnp.zeros((1, dim))) if obs_actor
+             else actor_net.init(k_actor, x))
+    params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor,
               "distance": distance_net.init(k_dist, x)}
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
                       cell=jnp.zeros((), jnp.int32) if use_archive else None)
@@ -212,7 +229,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_cands = goal_q(params, z_k, cands)
     scores = q_cands + optimism_k
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
-      reach_value = actor_net.apply(params["actor"], pair(z_k, cands)).max(axis=-1)
+      k = cfg.num_candidates
+      obs_k = jax.tree.map(lambda x: jnp.repeat(x, k, axis=0), ts.obs)
+      reach_value = actor_q(params["actor"], obs_k, z_k.reshape(n * k, -1),
+                            cands.reshape(n * k, -1)).max(axis=-1).reshape(n, k)
       scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
@@ -228,8 +248,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
     seen = jnp.zeros_like(goal) if ablation == "zero" else goal
-    actions, eps_metrics = core.act(actor_net.apply(params["actor"], pair(z, seen)), k_eps,
-                                    env_steps)
+    actions, eps_metrics = core.act(actor_q(params["actor"], ts.obs, z, seen), k_eps, env_steps)
     renew = events.renew
     metrics = {
         **eps_metrics,
@@ -270,7 +289,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     ended = rows.terminated[:, after] | rows.truncated[:, after]
     offsets = goals.future_offsets(k_off, ended)
     obs_at = jax.vmap(lambda w, j: replay.obs_at(spec, w, j))
-    z1 = encode(enc_params, obs_at(rows, jnp.full((size,), j0 + 1)))
+    obs1 = obs_at(rows, jnp.full((size,), j0 + 1))
+    z1 = encode(enc_params, obs1)
     z_future = encode(enc_params, obs_at(rows, j0 + offsets))
     goals_q = g0
     if n_opt:
@@ -302,9 +322,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
-    q_a = actor_net.apply(params["actor"], pair(z0, goals_a))
-    q_a1 = actor_net.apply(params["actor"], pair(z1, goals_a))
-    q_a1_target = actor_net.apply(target["actor"], pair(z1, goals_a))
+    q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a)
+    q_a1 = actor_q(params["actor"], obs1, z1, goals_a)
+    q_a1_target = actor_q(target["actor"], obs1, z1, goals_a)
     discount = jnp.where(stop, 0.0, cfg.actor_gamma)
     td = jax.vmap(losses.double_q_learning_td)(q_a, tr.a_tm1, r_int, discount, q_a1_target, q_a1)
     actor_loss = losses.masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
