@@ -11,11 +11,13 @@
 #             values >= actor_gamma ** 20
 #   episode   default with archive_scope=episode: each env's goals are cells it visited in its
 #             current episode (views of the layout it is in)
+#   obs_zero    goals disabled, the actor reading the observation (actor_input=observation)
+#   obs_episode episode, the actor reading the observation
 # LEARNER=dqn gives every setting DQN's learner (experiments/dqn.py:minigrid, the one that learns
 # DoorKey-8x8: 8 envs, Adam 2.5e-4, epsilon over 250k) and the actor DQN's discount 0.99; the
 # goal agent's own (16 envs, 5e-4, epsilon over 100k, actor discount 0.9) each kept DQN off 8x8.
 # DoorKey-8x8 as measured in RESULTS.md §10 (2026-11-30, second session):
-#   TASK=MiniGrid-DoorKey-8x8-v0 LEARNER=dqn SETTINGS="zero reach episode" bash benchmarks/cpu_goal_doorkey.sh
+#   TASK=MiniGrid-DoorKey-8x8-v0 LEARNER=dqn SETTINGS="zero reach episode obs_zero obs_episode" bash benchmarks/cpu_goal_doorkey.sh
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
@@ -40,6 +42,8 @@ for setting in ${SETTINGS:-default note no_env}; do
     random) extra="--config.agent.goal_ablation=random" ;;
     reach) extra="--config.agent.goal_reach_steps=20" ;;
     episode) extra="--config.agent.archive_scope=episode" ;;
+    obs_zero) extra="--config.agent.actor_input=observation --config.agent.goal_ablation=zero" ;;
+    obs_episode) extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
