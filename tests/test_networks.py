@@ -22,3 +22,18 @@ def test_minigrid_torsos_give_q_values_per_action(torso):
   assert bool(convs) == (torso == "conv")
   # Different observations give different values (the torso reads its input).
   assert not np.allclose(q[0], q[1])
+
+
+def test_goal_conditioned_q_reads_the_observation_and_the_goal():
+  """The goal agent's actor with ``actor_input="observation"``: Q(s, g, .) per action, changed by
+  the observation with the goal fixed, and by the goal with the observation fixed."""
+  net = networks.GoalConditionedQ(networks.make_torso("minigrid", 32), (16, 5))
+  rng = np.random.default_rng(0)
+  obs = dict(image=jnp.asarray(rng.integers(0, 6, (2, 7, 7, 3)), jnp.uint8),
+             direction=jnp.asarray([1, 1], jnp.int32))
+  goal = jnp.asarray(rng.normal(size=(2, 8)), jnp.float32)
+  params = net.init(jax.random.PRNGKey(0), obs, goal)
+  same_goal = net.apply(params, obs, jnp.broadcast_to(goal[:1], goal.shape))
+  same_obs = net.apply(params, jax.tree.map(lambda x: jnp.broadcast_to(x[:1], x.shape), obs), goal)
+  assert same_goal.shape == (2, 5)
+  assert not np.allclose(same_goal[0], same_goal[1]) and not np.allclose(same_obs[0], same_obs[1])
