@@ -33,7 +33,10 @@ goals are abandoned only by age; the actor's reward adds the environment's rewar
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 ``agent.candidate_source`` (archive | prior | replay | both), ``agent.archive_bits``,
 ``agent.archive_power``, ``agent.goal_novelty_coef`` (0 = off), ``agent.goal_reach_steps`` (MEGA's
-reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off), ``agent.actor_env_reward`` (0 = the
+reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
+``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
+``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width
+``agent.hidden``), ``agent.actor_env_reward`` (0 = the
 note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
 ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
