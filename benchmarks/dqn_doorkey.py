@@ -1,7 +1,8 @@
 """DQN on MiniGrid-DoorKey-8x8: goalrl's defaults against the common DQN, from the GPU runs.
 
   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py [--archives A.tgz,B.tgz]
-      [--runs DIR] [--at 150000] [--out benchmarks/results/dqn_doorkey_gpu.json]
+      [--runs DIR[,DIR]] [--reference exploration.json] [--at 150000]
+      [--out benchmarks/results/dqn_doorkey_gpu.json]
 
 Reads the archives that ``benchmarks/gpu_dqn_doorkey.sh`` brings back (default: rounds 1 to 3,
 ``benchmarks/results/dqn_doorkey_gpu_round{1,2,3}.tgz``), unpacked into a temporary folder, or an
@@ -160,12 +161,38 @@ def summarise(sources: list[tuple[int | None, str]], at: int, reps: int) -> dict
   return results
 
 
+def reference(path: str, task: str, at: int, reps: int) -> dict:
+  """Settings from an ``exploration.py`` table (``path``, its ``task`` entry), each agent read from
+  its per-seed success curves, so that runs here compare with them at equal env steps. Their Q
+  is not in the table (NaN)."""
+  with open(path) as f:
+    entries = json.load(f)["results"][task]
+  results = {}
+  for agent, entry in entries.items():
+    seeds = []
+    for seed in entry["seeds"]:
+      rows = [{"step": int(step), "success_rate": value} for step, value in seed["curve"]]
+      window = [r for r in rows if at - WINDOW <= r["step"] <= at]
+      seeds.append({"steps_to_90": seed["steps_to_90"], "last_step": rows[-1]["step"],
+                    "success_last": mean_success(rows[-LAST_ROWS:]),
+                    "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
+                    "q_mean_last": float("nan"), "q_mean_peak": float("nan"),
+                    "sps": seed["sps"]})
+    results[f"{agent} ({os.path.relpath(path)})"] = {
+        "round": None, "config": {}, "seeds": seeds, "summary": setting_summary(seeds, reps)}
+  return results
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--archives", default=",".join(os.path.relpath(a) for a in ARCHIVES),
                       help="Comma-separated .tgz files from gpu_dqn_doorkey.sh, in round order.")
   parser.add_argument("--runs", default=None,
-                      help="An unpacked dqn_doorkey/ folder to read instead of --archives.")
+                      help="Comma-separated folders of settings (e.g. an unpacked dqn_doorkey/) "
+                           "to read instead of --archives.")
+  parser.add_argument("--reference", default=None,
+                      help="An exploration.py table (exploration.json) whose DoorKey-8x8 agents "
+                           "are added as settings, read from their success curves.")
   parser.add_argument("--at", type=int, default=150_000,
                       help="The step at which every setting is also compared.")
   parser.add_argument("--reps", type=int, default=2000)
@@ -175,11 +202,13 @@ def main():
   warnings.filterwarnings("ignore", category=FutureWarning, module="arch")
   with tempfile.TemporaryDirectory() as tmp:
     if args.runs:
-      sources = [(None, args.runs)]
+      sources = [(None, d) for d in args.runs.split(",")]
     else:
       archives = args.archives.split(",")
       sources = [(i + 1, unpack(a, os.path.join(tmp, str(i)))) for i, a in enumerate(archives)]
     results = summarise(sources, args.at, args.reps)
+  if args.reference:
+    results.update(reference(args.reference, "DoorKey-8x8", args.at, args.reps))
   if not results:
     raise SystemExit("error: no runs with metrics found")
   text = table(results, args.at)
