@@ -139,10 +139,11 @@ def table(results: dict, at: int) -> str:
     last = f"{last['iqm']:.2f} [{last['ci95'][0]:.2f}, {last['ci95'][1]:.2f}]" if last else "-"
     at_ = "-" if s["success_at"] is None else f"{s['success_at']:.2f}"
     q = s["q_mean_last"]
+    q = "-" if q is None else f"{q['mean']:.2f} [{q['min']:.2f}, {q['max']:.2f}]"
+    peak = "-" if s["q_mean_peak"] is None else f"{s['q_mean_peak']:.2f}"
     lines.append(f"| {name} | {e['round'] or '-'} | {k(s['ran_to'])} | {s['reached']}/"
                  f"{len(e['seeds'])} | {', '.join(k(x) for x in s['steps_to_90']) or '-'} | "
-                 f"{last} | {at_} | {q['mean']:.2f} [{q['min']:.2f}, {q['max']:.2f}] | "
-                 f"{s['q_mean_peak']:.2f} | {s['sps_per_seed']:,.0f} |")
+                 f"{last} | {at_} | {q} | {peak} | {s['sps_per_seed']:,.0f} |")
   return "\n".join(lines)
 
 
@@ -164,7 +165,7 @@ def summarise(sources: list[tuple[int | None, str]], at: int, reps: int) -> dict
 def reference(path: str, task: str, at: int, reps: int) -> dict:
   """Settings from an ``exploration.py`` table (``path``, its ``task`` entry), each agent read from
   its per-seed success curves, so that runs here compare with them at equal env steps. Their Q
-  is not in the table (NaN)."""
+  is not in that table (null, "-")."""
   with open(path) as f:
     entries = json.load(f)["results"][task]
   results = {}
@@ -178,8 +179,11 @@ def reference(path: str, task: str, at: int, reps: int) -> dict:
                     "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
                     "q_mean_last": float("nan"), "q_mean_peak": float("nan"),
                     "sps": seed["sps"]})
+    summary = setting_summary(seeds, reps)
+    for one in (summary, *seeds):  # not in the table: null in the JSON, "-" in the markdown
+      one["q_mean_last"] = one["q_mean_peak"] = None
     results[f"{agent} ({os.path.relpath(path)})"] = {
-        "round": None, "config": {}, "seeds": seeds, "summary": setting_summary(seeds, reps)}
+        "round": None, "config": {}, "seeds": seeds, "summary": summary}
   return results
 
 
