@@ -30,24 +30,25 @@ Goal candidates (``candidate_source``):
   keeps the best of ``Q(s, g) + goal_novelty_coef / sqrt(visits(g) + 1)``, an optimism that fades
   as the goal's cell is visited. With ``archive_scope="episode"`` each env draws only among the
   cells it visited in its current episode (lifelong counts still weigh them): on tasks with a new
-  layout every episode, the rarest views of this layout, which it can reach again. A goal is the state it came from: each row stores its goal's cell,
-  and acting and training re-encode that cell's observation with the current encoder (the stored
-  latent only where the cell's replay row was overwritten). Before anything is archived, goals
-  are N(0, I) draws.
+  layout every episode, the rarest views of this layout, which it can reach again. A goal is the
+  state it came from: each row stores its goal's cell, and acting and training re-encode that
+  cell's observation with the current encoder (the stored latent only where the cell's replay row
+  was overwritten). Before anything is archived, goals are N(0, I) draws.
 * ``prior`` / ``replay`` / ``both`` (the note's): N(0, I) draws, a bank of recently encoded real
   states, or half each; goals are the latents stored at acting time.
 
 The actor's state (``actor_input``): the latent, as the note has it (default), or the observation
 read by the actor's own torso (``networks.GoalConditionedQ``, DQN's torso of width ``hidden``),
-trained end to end by the actor's loss; the goal stays a latent. The goals-disabled ablation of
-the latent actor learns DoorKey-8x8 far slower than DQN (RESULTS.md §10): the fixed latent, not
-the goals, limits it there.
+trained end to end by the actor's loss; the goal stays a latent. With goals disabled, the latent
+actor learns DoorKey-8x8 far slower than DQN and the observation actor at about DQN's pace
+(RESULTS.md §11): the fixed latent, not the goals, limits it there.
 
 Reachable goals (``goal_reach_steps`` > 0, MEGA's filter): the setter keeps only candidates whose
 value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goal_reach_steps``
 (the value of a goal reached in that many steps: the actor's reward is 1 on reaching), and where no
 candidate passes, the one the actor values most. On tasks that draw a new layout each episode the
-archive's rarest cells are views of other layouts (RESULTS.md §10), which no policy can reach.
+archive's rarest cells are views of other layouts (RESULTS.md §10), which no policy can reach; on
+DoorKey-8x8 the filter did not keep the setter off them by 50k env steps (§11).
 
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
