@@ -43,7 +43,8 @@ for setting in ${SETTINGS:-default note no_env}; do
     reach) extra="--config.agent.goal_reach_steps=20" ;;
     episode) extra="--config.agent.archive_scope=episode" ;;
     obs_zero) extra="--config.agent.actor_input=observation --config.agent.goal_ablation=zero" ;;
-    obs_episode) extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode" ;;
+    obs_episode)
+      extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
