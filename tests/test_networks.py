@@ -37,3 +37,7 @@ def test_goal_conditioned_q_reads_the_observation_and_the_goal():
   same_obs = net.apply(params, jax.tree.map(lambda x: jnp.broadcast_to(x[:1], x.shape), obs), goal)
   assert same_goal.shape == (2, 5)
   assert not np.allclose(same_goal[0], same_goal[1]) and not np.allclose(same_obs[0], same_obs[1])
+  # Several goals per observation: each row is that observation with that goal.
+  many = net.apply(params, obs, jnp.stack([goal, goal[::-1]], axis=1))  # [2, 2 goals, 5]
+  np.testing.assert_allclose(many[:, 0], net.apply(params, obs, goal), atol=1e-6)
+  np.testing.assert_allclose(many[:, 1], net.apply(params, obs, goal[::-1]), atol=1e-6)

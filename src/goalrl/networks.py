@@ -120,13 +120,18 @@ class MLP(nn.Module):
 class GoalConditionedQ(nn.Module):
   """Q(s, g, .) over an observation and a goal latent: ``torso(obs)`` joined with ``goal``, then
   dense layers (``layers``, the last one the action values). The goal agent's actor with
-  ``actor_input="observation"``: it learns its own features of the state, as DQN does."""
+  ``actor_input="observation"``: it learns its own features of the state, as DQN does. ``goal``
+  [B, ..., D] may hold several goals per observation (obs [B, ...]): the torso runs once per
+  observation and its features are shared by that observation's goals."""
   torso: nn.Module
   layers: Sequence[int]
 
   @nn.compact
   def __call__(self, obs, goal):
-    return MLP(self.layers)(jnp.concatenate([self.torso(obs), goal], axis=-1))
+    features = self.torso(obs)
+    features = features.reshape(features.shape[:1] + (1,) * (goal.ndim - 2) + features.shape[1:])
+    features = jnp.broadcast_to(features, goal.shape[:-1] + features.shape[-1:])
+    return MLP(self.layers)(jnp.concatenate([features, goal], axis=-1))
 
 
 class GroupedConv(nn.Module):

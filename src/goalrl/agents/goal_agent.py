@@ -153,7 +153,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def actor_q(actor_params, obs, z, g):
     """The actor's Q(s, g, .): ``s`` is the latent ``z``, or the observation ``obs`` read by the
-    actor's own torso (``actor_input="observation"``)."""
+    actor's own torso (``actor_input="observation"``). ``g`` [N, ..., D] may hold several goals
+    per state (``z`` broadcast to its shape)."""
     return actor_net.apply(actor_params, obs, g) if obs_actor else actor_net.apply(
         actor_params, pair(z, g))
 
@@ -230,10 +231,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_cands = goal_q(params, z_k, cands)
     scores = q_cands + optimism_k
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
-      k = cfg.num_candidates
-      obs_k = jax.tree.map(lambda x: jnp.repeat(x, k, axis=0), ts.obs)
-      reach_value = actor_q(params["actor"], obs_k, z_k.reshape(n * k, -1),
-                            cands.reshape(n * k, -1)).max(axis=-1).reshape(n, k)
+      reach_value = actor_q(params["actor"], ts.obs, z_k, cands).max(axis=-1)  # [N, K]
       scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
