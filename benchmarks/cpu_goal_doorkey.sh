@@ -13,6 +13,8 @@
 #             current episode (views of the layout it is in)
 #   obs_zero    goals disabled, the actor reading the observation (actor_input=observation)
 #   obs_episode episode, the actor reading the observation
+#   obs_exploit obs_episode with half the envs in exploit mode (zero goal, the task alone) and half
+#               the other actor rows relabelled to the task (exploit_fraction=task_fraction=0.5)
 # LEARNER=dqn gives every setting DQN's learner (experiments/dqn.py:minigrid, the one that learns
 # DoorKey-8x8: 8 envs, Adam 2.5e-4, epsilon over 250k) and the actor DQN's discount 0.99; the
 # goal agent's own (16 envs, 5e-4, epsilon over 100k, actor discount 0.9) each kept DQN off 8x8.
@@ -45,6 +47,9 @@ for setting in ${SETTINGS:-default note no_env}; do
     obs_zero) extra="--config.agent.actor_input=observation --config.agent.goal_ablation=zero" ;;
     obs_episode)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode" ;;
+    obs_exploit)
+      extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
+      --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

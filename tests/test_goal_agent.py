@@ -3,8 +3,14 @@ import math
 
 import pytest
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 from goalrl import train as train_lib
-from helpers import group, rows
+from goalrl.agents import goal_agent
+from goalrl.envs import TimeStep
+from helpers import group, load_experiment, minigrid_obs, rows
 
 
 def _check_options(last: dict, agent_cfg, overrides: dict):
@@ -27,6 +33,14 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
     assert 0 <= last["goal_reachable_fraction"] <= 1
   else:
     assert "goal_reachable_fraction" not in last
+  if agent_cfg.get("exploit_fraction", 0.0):  # half the envs exploit; HER takes half their rows
+    assert 0 < last["exploit_episodes_per_episode"] < 1
+    assert 0 <= last["exploit_successes_per_episode"] <= last["exploit_episodes_per_episode"]
+    expected = 0.5 * (1 - agent_cfg.her_fraction) + (1 - 0.5 * (1 - agent_cfg.her_fraction)) * (
+        agent_cfg.task_fraction)
+    assert last["task_rows"] == pytest.approx(expected, abs=0.15)
+  else:
+    assert "exploit_episodes_per_episode" not in last and last["task_rows"] == 0
   if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
     assert last["archive_cells"] > 0 and last["goal_cell_visits"] >= 0
   else:
@@ -63,3 +77,27 @@ def test_goal_agent_options(experiment, tmp_path, overrides):
   config.agent.encoder.agent_grads = overrides.get("variant") == "progress"
   _check_options(train_lib.train(config, str(tmp_path), progress=False)[-1], config.agent,
                  overrides)
+
+
+def test_exploit_envs_act_with_the_zero_goal_and_store_task_rows():
+  """``exploit_fraction=0.25`` of 16 envs: envs 0-3 hold the zero goal (no archive cell) and their
+  replay rows say so; the other envs pursue archive goals."""
+  steps = 4
+  spec, obs = minigrid_obs(16 * steps)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts, cfg.exploit_fraction = 10 ** 9, 0.25
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  state = agent.init(jax.random.PRNGKey(0))
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  for i in range(steps):
+    one = jax.tree.map(lambda x, i=i: x[i * n:(i + 1) * n], obs)
+    ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                  truncated=jnp.zeros(n, bool), first=jnp.full(n, i in (0, steps - 1)))
+    state, _, _ = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+  goal, cell = np.asarray(state.goal), np.asarray(state.goal_cell)
+  assert (goal[:4] == 0).all() and (cell[:4] == -1).all()
+  assert (np.abs(goal[4:]).sum(axis=1) > 0).all() and (cell[4:] >= 0).all()
+  stored = np.asarray(state.replay.experience.exploit)  # [N, rows per env] (flashbax)
+  assert stored[:4, :steps].all() and not stored[4:, :steps].any()

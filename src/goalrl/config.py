@@ -400,6 +400,13 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # "zero": the actor sees no goal, earns env reward only | "random": the setter picks any
       # candidate, not the best by Q(s, g) | "none"
       goal_ablation="none",
+      # Exploit mode (NGU/Agent57's exploit member): this share of envs (the first
+      # round(fraction * num_envs)) acts with the zero goal, on the task alone; their actor rows
+      # are task rows (zero goal, environment reward only) unless HER relabels them. 0 = off.
+      exploit_fraction=0.0,
+      # This share of the other actor rows is relabelled to the task too (zero goal, env reward
+      # only), so the exploit policy learns off-policy from the explorers' data. 0 = off.
+      task_fraction=0.0,
       distance="latent",  # "learned": a distance network estimates steps to the goal
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
@@ -487,6 +494,24 @@ def goal_agent_errors(config) -> list[str]:
          f"(not {a.get('goal_ablation', 'none')!r}), or 0")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
+  exploit = a.get("exploit_fraction", 0.0)
+  _check(e, isinstance(exploit, (int, float)) and 0.0 <= exploit < 1.0,
+         f"agent.exploit_fraction={exploit!r} must be in [0, 1): the share of envs acting on the "
+         "task alone (0 = off; 1 would be goal_ablation='zero')")
+  _check(e, not isinstance(exploit, (int, float)) or exploit == 0 or 1 <= round(
+      exploit * config.env.num_envs) < config.env.num_envs,
+         f"agent.exploit_fraction={exploit} of env.num_envs={config.env.num_envs} gives "
+         f"{round(exploit * config.env.num_envs) if isinstance(exploit, (int, float)) else '?'} "
+         "exploiting envs: it must give at least one, and leave at least one exploring")
+  task = a.get("task_fraction", 0.0)
+  _check(e, isinstance(task, (int, float)) and 0.0 <= task <= 1.0,
+         f"agent.task_fraction={task!r} must be in [0, 1] (0 = off)")
+  _check(e, (exploit == 0 and task == 0) or (
+      a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"),
+         f"agent.exploit_fraction={exploit} and agent.task_fraction={task} train the actor on the "
+         f"environment's reward with the zero goal: they need agent.actor_env_reward > 0 (not "
+         f"{a.get('actor_env_reward')}) and goal_ablation='none' (not "
+         f"{a.get('goal_ablation', 'none')!r}), or both 0")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),
          f"agent.abandon_on_q={a.get('abandon_on_q')!r} must be True or False")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")

@@ -51,7 +51,8 @@ ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "agent.abandon_on_q": True, "agent.actor_env_reward": 0.0,
               "agent.goal_ablation": "none", "agent.goal_q_her": 0.0,
               "agent.goal_reach_steps": 0, "agent.archive_scope": "run",
-              "agent.actor_input": "latent", "agent.hidden": 256}
+              "agent.actor_input": "latent", "agent.hidden": 256,
+              "agent.exploit_fraction": 0.0, "agent.task_fraction": 0.0}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -50,6 +50,18 @@ candidate passes, the one the actor values most. On tasks that draw a new layout
 archive's rarest cells are views of other layouts (RESULTS.md §10), which no policy can reach; on
 DoorKey-8x8 the filter did not keep the setter off them by 50k env steps (§11).
 
+Exploit mode (``exploit_fraction`` > 0, NGU/Agent57's exploit member of a policy family): the
+first ``round(exploit_fraction * num_envs)`` envs act with the zero goal (their goal set to zero,
+no goal events counted) and so follow the actor's task policy, while the others pursue goals.
+Their actor rows are *task rows*: zero goal, reward ``actor_env_reward`` x the environment's,
+bootstrap cut only by termination, unless HER relabels them with a reached state. With
+``task_fraction`` > 0 that share of the other rows is relabelled to the task as well, so the task
+policy learns off-policy from what the explorers found. Goals then pay for exploration without
+outbidding the task on the envs that exploit (goals reached per episode are worth 1 each, the task
+< 1 once per episode: RESULTS.md §11). The exploit envs' rows store the zero goal, so Q(s, 0) is
+the value of the task policy. The exploit envs' own success rate is the log row's
+``exploit_successes_per_episode / exploit_episodes_per_episode``.
+
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
 setter keeps a random candidate instead of the best by Q(s, g).
@@ -83,6 +95,8 @@ class GoalRow(NamedTuple):
   goal: jnp.ndarray  # float32 [D]: the goal pursued when the row's action was taken
   # int32 []: that goal's archive cell (-1: not from the archive); None without the archive
   cell: Any = None
+  # bool []: the row's env acted in exploit mode (zero goal); None without exploit_fraction
+  exploit: Any = None
 
 
 @flax.struct.dataclass
@@ -147,6 +161,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   her_q = cfg.get("goal_q_her", 0.0)
   reach_steps = cfg.get("goal_reach_steps", 0)
   per_episode = use_archive and cfg.get("archive_scope", "run") == "episode"
+  num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
+  exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
+  task_fraction = cfg.get("task_fraction", 0.0)
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -175,7 +192,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor,
               "distance": distance_net.init(k_dist, x)}
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
-                      cell=jnp.zeros((), jnp.int32) if use_archive else None)
+                      cell=jnp.zeros((), jnp.int32) if use_archive else None,
+                      exploit=jnp.zeros((), bool) if num_exploit else None)
     n = spec.num_envs
     return GoalAgentState(
         encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
@@ -237,9 +255,13 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
             else None)  # the ablated setter keeps any candidate, Q unread
     chosen, best = goals.select_goal(scores, cands, pick)
     chosen_q = jnp.take_along_axis(q_cands, best[:, None], axis=1)[:, 0]
+    if num_exploit:  # exploit envs: the zero goal, no goal events
+      events = events._replace(**{f: getattr(events, f) & ~exploit for f in
+                                  ("reached", "abandoned")})
+      chosen = jnp.where(exploit[:, None], 0.0, chosen)
     if use_archive:
       chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
-      chosen_cell = jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0]
+      chosen_cell = jnp.where(exploit, -1, jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0])
       state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
     goal = jnp.where(events.renew[:, None], chosen, goal_now)
     age = jnp.where(events.renew, 0, state.goal_age + 1)
@@ -248,7 +270,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                           bank_count=state.bank_count + n)
     seen = jnp.zeros_like(goal) if ablation == "zero" else goal
     actions, eps_metrics = core.act(actor_q(params["actor"], ts.obs, z, seen), k_eps, env_steps)
-    renew = events.renew
+    renew = events.renew & ~exploit
     metrics = {
         **eps_metrics,
         "sum/goals_reached": events.reached.sum().astype(jnp.float32),
@@ -256,6 +278,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "goal_q": losses.masked_mean(chosen_q, renew),
         "goal_distance": losses.masked_mean(distance(params, z, chosen), renew),
     }
+    if num_exploit:  # the exploit envs' episodes: this observation ends one
+      metrics["sum/exploit_episodes"] = jnp.sum((ts.terminated | ts.truncated)
+                                                & exploit).astype(jnp.float32)
+      metrics["sum/exploit_successes"] = jnp.sum(
+          ts.terminated & (ts.reward > 0) & exploit).astype(jnp.float32)
     if reach_steps:
       metrics["goal_reachable_fraction"] = losses.masked_mean(
           (reach_value >= cfg.actor_gamma ** reach_steps).mean(axis=-1), renew)
@@ -318,6 +345,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if ablation == "zero":  # goals ablated: the actor sees none and earns the env's reward only
       goals_a, r_int, reached = jnp.zeros_like(goals_a), jnp.zeros_like(r_int), jnp.zeros_like(
           reached)
+    task = jnp.zeros((size,), bool)  # task rows: the zero goal, the env's reward only
+    if num_exploit:
+      task = windows.exploit[:, j0] & ~relabelled
+    if task_fraction:
+      task = task | (jax.random.uniform(jax.random.fold_in(key, 2), (size,)) < task_fraction)
+    if num_exploit or task_fraction:
+      goals_a = jnp.where(task[:, None], 0.0, goals_a)
+      r_int, reached = jnp.where(task, 0.0, r_int), reached & ~task
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
@@ -344,6 +379,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "intrinsic_reward": losses.masked_mean(r_int, tr.valid),
         "her_relabelled": jnp.mean(relabelled.astype(jnp.float32)),
         "goal_q_relabelled": jnp.mean(relabelled_q.astype(jnp.float32)),
+        "task_rows": jnp.mean(task.astype(jnp.float32)),
     }, {k: v for k, v in params.items() if k != "distance" or cfg.distance == "learned"}, cfg)
 
   def gradient_step(state: GoalAgentState, key):
@@ -354,7 +390,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
-    rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell)
+    rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell,
+                   exploit=exploit if num_exploit else None)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
     if use_archive:  # this step's rows land at the buffer's current index
       state = state.replace(archive=archive_lib.visit(state.archive, cell_of(ts.obs),
