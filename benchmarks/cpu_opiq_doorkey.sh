@@ -11,6 +11,9 @@
 #   opiq_e100     action_coef 0.1, bootstrap_coef 0.01 (OPIQ's Montezuma values), epsilon 100k
 #   opiqbig_e100  action_coef 1.0, bootstrap_coef 0.1, epsilon 100k
 #   opiq          action_coef 0.1, bootstrap_coef 0.01, epsilon 250k
+#   obs_opiq      opiq with Q on the observation (q_input=observation: DQN's network; with no
+#                 optimism this setting is experiments/dqn.py:minigrid, the reference DQN)
+#   obs_opiqbig   obs_opiq with action_coef 1.0, bootstrap_coef 0.1
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
 set -u
@@ -19,7 +22,7 @@ RUNS=${RUNS:-runs/cpu_opiq_doorkey}
 SRC=${SRC:-src}
 opt=--config.agent.optimism
 run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
-  --config.env.name=MiniGrid-DoorKey-8x8-v0 --config.total_steps=300000
+  --config.env.name=MiniGrid-DoorKey-8x8-v0 --config.total_steps=${STEPS:-300000}
   --config.env.num_envs=8 --config.agent.n_step=1 --config.agent.learning_rate=2.5e-4"
 for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthetic}; do
   e100=--config.agent.epsilon_decay_steps=100000
@@ -32,6 +35,10 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
     opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1" ;;
     opiq) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
+    obs_opiq) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
+      --config.agent.q_input=observation" ;;
+    obs_opiqbig) extra="$e250 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
+      --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

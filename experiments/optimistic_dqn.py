@@ -21,7 +21,8 @@ Variants (``--config=experiments/optimistic_dqn.py:<variant>``):
 Key knobs: ``--config.agent.optimism.ratio=0`` (off, exactly), ``.reward``, ``.source`` (prior |
 replay | both); optimism that fades with visits (OPIQ, ``goalrl/counts.py``): ``.action_coef``,
 ``.bootstrap_coef`` (OPIQ's Montezuma values: 0.1 and 0.01; 0 = off, the default until measured),
-``.count_power``, ``.hash_bits``; ``--config.agent.encoder.regulariser`` (none | kl | mmd), ``.stream`` (reservoir |
+``.count_power``, ``.hash_bits``; ``--config.agent.q_input`` (latent, the note's | observation: DQN's
+network on the observation, with count-based optimism only); ``--config.agent.encoder.regulariser`` (none | kl | mmd), ``.stream`` (reservoir |
 fifo), ``.agent_grads``, ``.train_every`` (agent updates per reconstruction step: 4 ran MiniGrid
 1.2x faster, RESULTS.md §1b; its effect on learning is not measured yet).
 """
@@ -53,6 +54,7 @@ def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
                                **ENCODER[variant])
   a.name = "optimistic_dqn"
   a.zero_head = True
+  a.q_input = "latent"  # "observation": Q is DQN's network on the observation (optimism.ratio 0)
   a.optimism = optimism_defaults()
   if variant == "note":
     a.update(config_lib.OPTIMISTIC_NOTE_DESIGN)

@@ -53,6 +53,8 @@ CASES = [
     (RND, ["--config.agent.weight_reg_coef=-1.0"], "agent.weight_reg_coef=-1.0"),
     (DQN, ["--config.agent.replay_size=400000000"], "over memory_budget_gb=20.0"),
     (ODQN, ["--config.agent.optimism.ratio=1.2"], "agent.optimism.ratio=1.2"),
+    (ODQN, ["--config.agent.q_input=pixels"], "agent.q_input='pixels' must be one of"),
+    (ODQN, ["--config.agent.q_input=observation"], "which no observation stands for"),
     (ODQN, ["--config.agent.optimism.hash_bits=30"], "agent.optimism.hash_bits=30"),
     (ODQN, ["--config.agent.optimism.action_coef=-1.0"], "agent.optimism.action_coef=-1.0"),
     (GOAL, ["--config.agent.optimism.bootstrap_coef=0.1"], "built for optimistic_dqn only"),

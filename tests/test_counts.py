@@ -84,3 +84,22 @@ def test_atari_codes_are_simhash_of_the_frames():
   other = np.asarray(counter.codes(255 - frames))
   assert codes[0] == codes[1] == near[2]  # identical and one-pixel-apart stacks share a code
   assert other[0] != codes[0]  # an inverted stack does not
+
+
+def test_q_on_the_observation_is_dqns_network_with_count_optimism(tmp_path):
+  """``q_input="observation"``: Q is DQN's network on the observation (its parameters have DQN's
+  shapes, and the encoder's do not reach it), and the run trains with count optimism alone."""
+  from goalrl import train as train_lib
+  from goalrl.agents import dqn
+  config = load_experiment("optimistic_dqn", "quick")
+  a = config.agent
+  a.q_input, a.optimism.ratio, a.optimism.action_coef, a.optimism.bootstrap_coef = (
+      "observation", 0.0, 0.1, 0.01)
+  spec, _ = minigrid_obs(16)
+  state = optimistic_dqn.make_agent(a, spec).init(jax.random.PRNGKey(0))
+  want = dqn.make_network(a, spec).init(jax.random.PRNGKey(1), spec.zero_obs(1))
+  shapes = lambda tree: jax.tree.map(jnp.shape, tree)
+  assert shapes(state.learner.online) == shapes(want)
+  config.total_steps = 1_000
+  last = train_lib.train(config, str(tmp_path), progress=False)[-1]
+  assert np.isfinite(last["loss"]) and last["synthetic_fraction"] == 0

@@ -46,6 +46,7 @@ STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
 OPTIMISM_SOURCES = ("prior", "replay", "both")  # goalrl.optimism
 ACTOR_INPUTS = ("latent", "observation")  # the goal agent's actor: what it reads of the state
+Q_INPUTS = ("latent", "observation")  # optimistic DQN's Q: what it reads of the state
 ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
 
 
@@ -292,6 +293,13 @@ def validate(config) -> None:
              f"agent.optimism.action_coef={o.get('action_coef')} and bootstrap_coef="
              f"{o.get('bootstrap_coef')}: count-based optimism is built for optimistic_dqn only "
              f"so far; for {config.agent.name} both must be 0")
+    if config.agent.name == "optimistic_dqn":
+      q_input = config.agent.get("q_input", "latent")
+      _check(e, q_input in Q_INPUTS, f"agent.q_input={q_input!r} must be one of {Q_INPUTS}")
+      _check(e, q_input != "observation" or o.ratio == 0,
+             f"agent.q_input='observation' reads observations, and agent.optimism.ratio={o.ratio} "
+             "mixes in synthetic latents, which no observation stands for: set "
+             "agent.optimism.ratio=0 (optimism then comes from action_coef / bootstrap_coef)")
     if "rnd" in config.agent:
       e.extend(rnd_errors(config.agent.rnd))
       _check(e, config.agent.rnd.form != "two_heads" or config.agent.advantage_alpha == 0,

@@ -15,6 +15,14 @@ Optimism that fades with visits (``optimism.action_coef`` / ``bootstrap_coef`` >
 ``Q + action_coef / (N + 1)^count_power`` and bootstraps its targets on ``Q + bootstrap_coef /
 (N + 1)^count_power`` at the next state. Both terms shrink as the pair is visited. The synthetic
 rows stay as they are (``optimism.ratio``; 0 turns them off).
+
+What Q reads (``q_input``): the latent (the note's, default) or the observation, through DQN's
+own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
+observation, the synthetic rows (latents) have nothing to stand for, so ``optimism.ratio`` must be
+0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. The autoencoder still
+trains on its stream, but Q does not read it. On DoorKey-8x8 Q on the latent learns at under half
+DQN's rate even without optimism (RESULTS.md §11); this switch separates the latent's cost from
+the optimism's gain.
 """
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ import jax.numpy as jnp
 from goalrl import counts as counts_lib
 from goalrl import encoder as encoder_lib
 from goalrl import losses, networks, optimism, regularisers, replay
-from goalrl.agents import latent
+from goalrl.agents import dqn, latent
 from goalrl.agents.base import Agent
 from goalrl.agents.qlearning import Learner, make_core
 from goalrl.envs import EnvSpec
@@ -62,7 +70,9 @@ def optimistic_batch(key, batch: replay.Transition, num_actions: int, opt_cfg):
 def make_agent(cfg, spec: EnvSpec) -> Agent:
   """``cfg`` is ``config.agent`` with ``encoder`` and ``optimism`` sub-configs."""
   ae = encoder_lib.make_autoencoder(cfg.encoder, spec)
-  q_net = networks.MLP((*cfg.head_layers, spec.num_actions), zero_head=cfg.zero_head)
+  obs_q = cfg.get("q_input", "latent") == "observation"
+  q_net = (dqn.make_network(cfg, spec) if obs_q
+           else networks.MLP((*cfg.head_layers, spec.num_actions), zero_head=cfg.zero_head))
   core = make_core(cfg, spec, cfg.n_step)
   opt = cfg.optimism
   counting = opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
@@ -74,13 +84,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def init(key) -> OptimisticDQNState:
     k_enc, k_q = jax.random.split(key)
-    params = q_net.init(k_q, jnp.zeros((1, cfg.encoder.latent)))
+    params = q_net.init(k_q, spec.zero_obs(1) if obs_q else jnp.zeros((1, cfg.encoder.latent)))
     return OptimisticDQNState(encoder=ae.init(k_enc), learner=core.init(params),
                               replay=core.buffer.init(replay.example_row(spec)),
                               counts=counter.init() if counting else None)
 
   def act(state: OptimisticDQNState, ts, key, env_steps):
-    q = q_net.apply(state.learner.online, ae.encode(state.encoder.params, ts.obs))
+    q = q_net.apply(state.learner.online,
+                    ts.obs if obs_q else ae.encode(state.encoder.params, ts.obs))
     if counting:
       q = q + counts_lib.bonus(counter.counts(state.counts, ts.obs), opt.action_coef,
                                opt.count_power)
@@ -89,8 +100,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def loss_fn(online, enc_params, target, data, key):
     batch, bonus_t = data
-    latents = batch._replace(obs_tm1=encode(enc_params, batch.obs_tm1),
-                             obs_t=jax.lax.stop_gradient(ae.encode(enc_params, batch.obs_t)))
+    latents = batch if obs_q else batch._replace(
+        obs_tm1=encode(enc_params, batch.obs_tm1),
+        obs_t=jax.lax.stop_gradient(ae.encode(enc_params, batch.obs_t)))
     latents, synthetic = optimistic_batch(key, latents, spec.num_actions, cfg.optimism)
     loss, q_tm1 = losses.double_dqn_loss(q_net.apply, online, target, latents, cfg.huber_delta,
                                         cfg.advantage_alpha, bonus_t)
