@@ -22,7 +22,9 @@ Columns, per setting over its seeds:
   IQM [95% stratified-bootstrap CI] over seeds (rliable, as ``exploration.py``);
 * **success @150k**: mean over seeds of each seed's mean ``success_rate`` over the rows from
   140k to 150k env steps (``--at`` - ``WINDOW`` to ``--at``), so that settings stopped at
-  different steps compare at equal steps; ``-`` where a setting stopped before;
+  different steps compare at equal steps; ``-`` where a setting stopped before. For a goal agent
+  with exploit envs (``agent.exploit_fraction`` > 0) the exploit envs' own success rate follows
+  in brackets (``x``: their successes over their episodes in those rows);
 * **q_mean, last row**: the mean Q of the taken actions over the replay batches of the last log
   interval's updates (the goal agent's ``goal_q_mean``, Q(s, g) of the pursued goals), mean
   [min, max] over seeds. The (clipped) return is at most 1, so a value
@@ -97,6 +99,16 @@ def mean_success(rows: list[dict]) -> float | None:
   return float(np.mean(values)) if values else None
 
 
+def exploit_success(rows: list[dict]) -> float | None:
+  """The exploit envs' success rate over ``rows``: their successes over their finished episodes
+  (both logged per finished episode of all envs); None without exploit envs."""
+  rows = [r for r in rows if r.get("exploit_episodes_per_episode")]
+  if not rows:
+    return None
+  return float(sum(r["exploit_successes_per_episode"] * r["episodes"] for r in rows)
+               / sum(r["exploit_episodes_per_episode"] * r["episodes"] for r in rows))
+
+
 def q_mean(row: dict) -> float:
   """The row's mean Q of the taken actions (the goal agent's: Q(s, g) of the pursued goals)."""
   value = row.get("q_mean", row.get("goal_q_mean"))
@@ -108,6 +120,7 @@ def seed_summary(rows: list[dict], at: int) -> dict:
   return {"steps_to_90": steps_to(rows, THRESHOLD), "last_step": int(rows[-1]["step"]),
           "success_last": mean_success(rows[-LAST_ROWS:]),
           "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
+          "exploit_success_at": exploit_success(window) if rows[-1]["step"] >= at else None,
           "q_mean_last": q_mean(rows[-1]),
           "q_mean_peak": float(np.nanmax([q_mean(r) for r in rows])),
           "sps": float(np.median([r["perf/sps"] for r in rows[1:]] or [rows[0]["perf/sps"]]))}
@@ -118,10 +131,13 @@ def setting_summary(seeds: list[dict], reps: int) -> dict:
   reached = sorted(s["steps_to_90"] for s in seeds if s["steps_to_90"] is not None)
   last = [s["success_last"] for s in seeds if s["success_last"] is not None]
   at = [s["success_at"] for s in seeds]
+  exploit = [s.get("exploit_success_at") for s in seeds]
   q = [s["q_mean_last"] for s in seeds]
   return {"ran_to": min(s["last_step"] for s in seeds), "reached": len(reached),
           "steps_to_90": reached, "success_last": interval(last, reps) if last else None,
           "success_at": float(np.mean(at)) if all(a is not None for a in at) else None,
+          "exploit_success_at": (float(np.mean(exploit)) if all(x is not None for x in exploit)
+                                 else None),
           "q_mean_last": {"mean": float(np.mean(q)), "min": float(min(q)), "max": float(max(q))},
           "q_mean_peak": max(s["q_mean_peak"] for s in seeds),
           # perf/sps counts the env steps of all the seeds of the process
@@ -138,6 +154,8 @@ def table(results: dict, at: int) -> str:
     last = s["success_last"]
     last = f"{last['iqm']:.2f} [{last['ci95'][0]:.2f}, {last['ci95'][1]:.2f}]" if last else "-"
     at_ = "-" if s["success_at"] is None else f"{s['success_at']:.2f}"
+    if s.get("exploit_success_at") is not None:
+      at_ += f" (x{s['exploit_success_at']:.2f})"
     q = s["q_mean_last"]
     q = "-" if q is None else f"{q['mean']:.2f} [{q['min']:.2f}, {q['max']:.2f}]"
     peak = "-" if s["q_mean_peak"] is None else f"{s['q_mean_peak']:.2f}"

@@ -40,7 +40,9 @@ Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
 ``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
 ``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width
-``agent.hidden``), ``agent.actor_env_reward`` (0 = the
+``agent.hidden``), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
+alone, NGU/Agent57's exploit member; 0 = off) with ``agent.task_fraction`` (share of the other
+actor rows relabelled to the task), ``agent.actor_env_reward`` (0 = the
 note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
 ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
