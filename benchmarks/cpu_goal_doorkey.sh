@@ -13,6 +13,8 @@
 #             current episode (views of the layout it is in)
 #   obs_zero    goals disabled, the actor reading the observation (actor_input=observation)
 #   obs_episode episode, the actor reading the observation
+#   obs_taskw   obs_episode with the task's reward weighted 10 (actor_env_reward=10): a reached
+#               goal pays 1, the task ~10, so goals cannot outbid it
 #   obs_exploit obs_episode with half the envs in exploit mode (zero goal, the task alone) and half
 #               the other actor rows relabelled to the task (exploit_fraction=task_fraction=0.5)
 # LEARNER=dqn gives every setting DQN's learner (experiments/dqn.py:minigrid, the one that learns
@@ -47,6 +49,8 @@ for setting in ${SETTINGS:-default note no_env}; do
     obs_zero) extra="--config.agent.actor_input=observation --config.agent.goal_ablation=zero" ;;
     obs_episode)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode" ;;
+    obs_taskw) extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
+      --config.agent.actor_env_reward=10.0" ;;
     obs_exploit)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
