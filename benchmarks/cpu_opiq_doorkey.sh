@@ -14,6 +14,8 @@
 #   obs_opiq      opiq with Q on the observation (q_input=observation: DQN's network; with no
 #                 optimism this setting is experiments/dqn.py:minigrid, the reference DQN)
 #   obs_opiqbig   obs_opiq with action_coef 1.0, bootstrap_coef 0.1
+#   obs_opiq_e100, obs_opiqbig_e100: the two, epsilon over 100k (where DQN alone fails, §9: can
+#                 the counts stand in for dithering?)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
 set -u
@@ -38,6 +40,10 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     obs_opiq) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       --config.agent.q_input=observation" ;;
     obs_opiqbig) extra="$e250 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
+      --config.agent.q_input=observation" ;;
+    obs_opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
+      --config.agent.q_input=observation" ;;
+    obs_opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
       --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
