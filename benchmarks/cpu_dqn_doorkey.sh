@@ -10,10 +10,11 @@
 # agent's actions (act5), where a random drop loses the key and done changes nothing; act5_conv
 # with the 2x2 CNN torso too; base_act5: goalrl's :minigrid DQN settings (not the common DQN's)
 # with the same action set.
+# act5_e100 (exploration issue): act5 with epsilon over 100k, to show what count optimism adds.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
 set -u
-cd "$(dirname "$0")/.."
+cd "${ROOT:-$(dirname "$0")/..}"
 RUNS=${RUNS:-runs/cpu_dqn_doorkey}
 run="--config.env.name=MiniGrid-DoorKey-8x8-v0 --config.num_seeds=5 --config.total_steps=300000
   --config.log_every=10000 --config.checkpoint_every=50000"
@@ -32,7 +33,9 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
     al05) extra="--config.agent.advantage_alpha=0.5" ;;
     act5) extra="$act5" ;;
     act5_conv) extra="$act5 --config.agent.torso=conv" ;;
-    base_act5) extra="$act5"; args=$run ;;  # experiments/dqn.py:minigrid's own settings
+    base_act5) extra="$act5"; args=$run ;;
+    # act5 with epsilon over 100k: the optimism-off twin of cpu_opiq_doorkey.sh's obs_opiq_e100
+    act5_e100) extra="$act5"; args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=100000} ;;  # experiments/dqn.py:minigrid's own settings
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
