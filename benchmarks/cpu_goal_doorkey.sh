@@ -17,6 +17,9 @@
 #               goal pays 1, the task ~10, so goals cannot outbid it
 #   obs_exploit obs_episode with half the envs in exploit mode (zero goal, the task alone) and half
 #               the other actor rows relabelled to the task (exploit_fraction=task_fraction=0.5)
+# The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
+# §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
+# EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
 # LEARNER=dqn gives every setting DQN's learner (experiments/dqn.py:minigrid, the one that learns
 # DoorKey-8x8: 8 envs, Adam 2.5e-4, epsilon over 250k) and the actor DQN's discount 0.99; the
 # goal agent's own (16 envs, 5e-4, epsilon over 100k, actor discount 0.9) each kept DQN off 8x8.
@@ -59,6 +62,6 @@ for setting in ${SETTINGS:-default note no_env}; do
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=$SRC .venv/bin/python -m goalrl.train --config=experiments/goal_agent.py:$variant \
-    --workdir="$RUNS/$setting" $run $extra > "$RUNS/$setting/train.log" 2>&1
+    --workdir="$RUNS/$setting" $run $extra ${EXTRA:-} > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done

@@ -455,7 +455,7 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
 # half from the bank, synthetic optimistic goals, abandonment on low Q(s, g), an actor rewarded by
 # its goals only. ``experiments/goal_agent.py:note`` applies it.
 GOAL_NOTE_DESIGN = dict(candidate_source="both", goal_novelty_coef=0.0, abandon_on_q=True,
-                        actor_env_reward=0.0, optimism=dict(ratio=0.1))
+                        actor_env_reward=0.0, actor_input="latent", optimism=dict(ratio=0.1))
 # Optimistic DQN as the note designed it: synthetic terminal rows, no visit counts (today's
 # defaults too, until count-based optimism is measured; ``experiments/optimistic_dqn.py:note``).
 OPTIMISTIC_NOTE_DESIGN = dict(optimism=dict(ratio=0.1, action_coef=0.0, bootstrap_coef=0.0))

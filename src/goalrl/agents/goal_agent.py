@@ -37,9 +37,9 @@ Goal candidates (``candidate_source``):
 * ``prior`` / ``replay`` / ``both`` (the note's): N(0, I) draws, a bank of recently encoded real
   states, or half each; goals are the latents stored at acting time.
 
-The actor's state (``actor_input``): the latent, as the note has it (default), or the observation
-read by the actor's own torso (``networks.GoalConditionedQ``, DQN's torso of width ``hidden``),
-trained end to end by the actor's loss; the goal stays a latent. With goals disabled, the latent
+The actor's state (``actor_input``): the latent, as the note has it, or the observation (the
+MiniGrid experiments' default) read by the actor's own torso (``networks.GoalConditionedQ``, DQN's
+torso of width ``hidden``), trained end to end by the actor's loss; the goal stays a latent. With goals disabled, the latent
 actor learns DoorKey-8x8 far slower than DQN and the observation actor at about DQN's pace
 (RESULTS.md §11): the fixed latent, not the goals, limits it there.
 
