@@ -16,6 +16,7 @@
 #   obs_opiqbig   obs_opiq with action_coef 1.0, bootstrap_coef 0.1
 #   obs_opiq_e100, obs_opiqbig_e100: the two, epsilon over 100k (where DQN alone fails, §9: can
 #                 the counts stand in for dithering?)
+# TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
 set -u
@@ -24,7 +25,7 @@ RUNS=${RUNS:-runs/cpu_opiq_doorkey}
 SRC=${SRC:-src}
 opt=--config.agent.optimism
 run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
-  --config.env.name=MiniGrid-DoorKey-8x8-v0 --config.total_steps=${STEPS:-300000}
+  --config.env.name=${TASK:-MiniGrid-DoorKey-8x8-v0} --config.total_steps=${STEPS:-300000}
   --config.env.num_envs=8 --config.agent.n_step=1 --config.agent.learning_rate=2.5e-4"
 for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthetic}; do
   e100=--config.agent.epsilon_decay_steps=100000
