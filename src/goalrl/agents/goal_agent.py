@@ -60,7 +60,9 @@ policy learns off-policy from what the explorers found. Goals then pay for explo
 outbidding the task on the envs that exploit (goals reached per episode are worth 1 each, the task
 < 1 once per episode: RESULTS.md §11). The exploit envs' rows store the zero goal, so Q(s, 0) is
 the value of the task policy. The exploit envs' own success rate is the log row's
-``exploit_successes_per_episode / exploit_episodes_per_episode``.
+``exploit_successes_per_episode / exploit_episodes_per_episode``. Measured on DoorKey-8x8 (half
+the envs, ``task_fraction`` 0.5): it did not help by 80k env steps, the exploit envs learning
+slower than the goals-disabled agent (RESULTS.md §12).
 
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
