@@ -1,8 +1,8 @@
 """DQN on MiniGrid-DoorKey-8x8: goalrl's defaults against the common DQN, from the GPU runs.
 
   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py [--archives A.tgz,B.tgz]
-      [--runs DIR[,DIR]] [--reference exploration.json] [--at 150000]
-      [--out benchmarks/results/dqn_doorkey_gpu.json]
+      [--runs DIR[,DIR]] [--reference exploration.json] [--task DoorKey-8x8] [--at 150000]
+      [--metric episode_doors] [--out benchmarks/results/dqn_doorkey_gpu.json]
 
 Reads the archives that ``benchmarks/gpu_dqn_doorkey.sh`` brings back (default: rounds 1 to 3,
 ``benchmarks/results/dqn_doorkey_gpu_round{1,2,3}.tgz``), unpacked into a temporary folder, or an
@@ -25,6 +25,9 @@ Columns, per setting over its seeds:
   different steps compare at equal steps; ``-`` where a setting stopped before. For a goal agent
   with exploit envs (``agent.exploit_fraction`` > 0) the exploit envs' own success rate follows
   in brackets (``x``: their successes over their episodes in those rows);
+* **<metric> @150k** (with ``--metric``, one of ``CURVES``): the same window's mean of another
+  logged metric, mean [min, max] over seeds; on tasks no agent solves, e.g. the doors opened or
+  the key carried per episode;
 * **q_mean, last row**: the mean Q of the taken actions over the replay batches of the last log
   interval's updates (the goal agent's ``goal_q_mean``, Q(s, g) of the pursued goals), mean
   [min, max] over seeds. The (clipped) return is at most 1, so a value
@@ -93,9 +96,14 @@ def config_keys(config: dict) -> dict:
   return out
 
 
-def mean_success(rows: list[dict]) -> float | None:
-  """Mean ``success_rate`` over ``rows``, leaving out rows where it is null."""
-  values = [r["success_rate"] for r in rows if r.get("success_rate") is not None]
+# --metric's choices: the log row's key -> its curve in an exploration.py table (--reference)
+CURVES = {"success_rate": "curve", "episode_doors": "doors_curve", "key_rate": "key_curve",
+          "episode_cells": "cells_curve"}
+
+
+def mean_success(rows: list[dict], key: str = "success_rate") -> float | None:
+  """Mean ``key`` (``success_rate``) over ``rows``, leaving out rows where it is null."""
+  values = [r[key] for r in rows if r.get(key) is not None]
   return float(np.mean(values)) if values else None
 
 
@@ -115,9 +123,10 @@ def q_mean(row: dict) -> float:
   return float("nan") if value is None else float(value)
 
 
-def seed_summary(rows: list[dict], at: int) -> dict:
+def seed_summary(rows: list[dict], at: int, metric: str | None = None) -> dict:
   window = [r for r in rows if at - WINDOW <= r["step"] <= at]
-  return {"steps_to_90": steps_to(rows, THRESHOLD), "last_step": int(rows[-1]["step"]),
+  return {"metric_at": mean_success(window, metric) if metric and rows[-1]["step"] >= at else None,
+          "steps_to_90": steps_to(rows, THRESHOLD), "last_step": int(rows[-1]["step"]),
           "success_last": mean_success(rows[-LAST_ROWS:]),
           "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
           "exploit_success_at": exploit_success(window) if rows[-1]["step"] >= at else None,
@@ -132,23 +141,28 @@ def setting_summary(seeds: list[dict], reps: int) -> dict:
   last = [s["success_last"] for s in seeds if s["success_last"] is not None]
   at = [s["success_at"] for s in seeds]
   exploit = [s.get("exploit_success_at") for s in seeds]
+  metric = [s.get("metric_at") for s in seeds]
   q = [s["q_mean_last"] for s in seeds]
   return {"ran_to": min(s["last_step"] for s in seeds), "reached": len(reached),
           "steps_to_90": reached, "success_last": interval(last, reps) if last else None,
           "success_at": float(np.mean(at)) if all(a is not None for a in at) else None,
           "exploit_success_at": (float(np.mean(exploit)) if all(x is not None for x in exploit)
                                  else None),
+          "metric_at": ({"mean": float(np.mean(metric)), "min": float(min(metric)),
+                         "max": float(max(metric))} if all(x is not None for x in metric)
+                        else None),
           "q_mean_last": {"mean": float(np.mean(q)), "min": float(min(q)), "max": float(max(q))},
           "q_mean_peak": max(s["q_mean_peak"] for s in seeds),
           # perf/sps counts the env steps of all the seeds of the process
           "sps_per_seed": float(np.median([s["sps"] for s in seeds])) / len(seeds)}
 
 
-def table(results: dict, at: int) -> str:
+def table(results: dict, at: int, metric: str | None = None) -> str:
   k = lambda x: f"{x / 1e3:.0f}k"
+  extra = f" {metric} @{k(at)} |" if metric else ""
   lines = [f"| setting | round | ran to | reached 0.9 | steps to 0.9 | success, last {LAST_ROWS} "
-           f"rows IQM [95% CI] | success @{k(at)} | q_mean, last row | q_mean peak | sps/seed |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           f"rows IQM [95% CI] | success @{k(at)} |{extra} q_mean, last row | q_mean peak | "
+           "sps/seed |", "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if metric else "")]
   for name, e in results.items():
     s = e["summary"]
     last = s["success_last"]
@@ -159,13 +173,17 @@ def table(results: dict, at: int) -> str:
     q = s["q_mean_last"]
     q = "-" if q is None else f"{q['mean']:.2f} [{q['min']:.2f}, {q['max']:.2f}]"
     peak = "-" if s["q_mean_peak"] is None else f"{s['q_mean_peak']:.2f}"
+    if metric:
+      m = s.get("metric_at")
+      at_ += " | " + ("-" if m is None else f"{m['mean']:.2f} [{m['min']:.2f}, {m['max']:.2f}]")
     lines.append(f"| {name} | {e['round'] or '-'} | {k(s['ran_to'])} | {s['reached']}/"
                  f"{len(e['seeds'])} | {', '.join(k(x) for x in s['steps_to_90']) or '-'} | "
                  f"{last} | {at_} | {q} | {peak} | {s['sps_per_seed']:,.0f} |")
   return "\n".join(lines)
 
 
-def summarise(sources: list[tuple[int | None, str]], at: int, reps: int) -> dict:
+def summarise(sources: list[tuple[int | None, str]], at: int, reps: int,
+              metric: str | None = None) -> dict:
   """Per setting (in the order of ``sources``, then by name): config keys, seeds, summary."""
   results = {}
   for round_, runs_dir in sources:
@@ -173,14 +191,14 @@ def summarise(sources: list[tuple[int | None, str]], at: int, reps: int) -> dict
       if not os.path.isfile(os.path.join(runs_dir, name, "config.json")):
         continue  # a driver's log, a setting not yet started
       config, rows = read_setting(os.path.join(runs_dir, name))
-      seeds = [seed_summary(r, at) for r in rows if r]
+      seeds = [seed_summary(r, at, metric) for r in rows if r]
       if seeds:
         results[name] = {"round": round_, "config": config_keys(config), "seeds": seeds,
                          "summary": setting_summary(seeds, reps)}
   return results
 
 
-def reference(path: str, task: str, at: int, reps: int) -> dict:
+def reference(path: str, task: str, at: int, reps: int, metric: str | None = None) -> dict:
   """Settings from an ``exploration.py`` table (``path``, its ``task`` entry), each agent read from
   its per-seed success curves, so that runs here compare with them at equal env steps. Their Q
   is not in that table (null, "-")."""
@@ -191,8 +209,13 @@ def reference(path: str, task: str, at: int, reps: int) -> dict:
     seeds = []
     for seed in entry["seeds"]:
       rows = [{"step": int(step), "success_rate": value} for step, value in seed["curve"]]
+      if metric:  # the metric's curve is logged at the same steps
+        for row, (_, value) in zip(rows, seed[CURVES[metric]]):
+          row[metric] = value
       window = [r for r in rows if at - WINDOW <= r["step"] <= at]
-      seeds.append({"steps_to_90": seed["steps_to_90"], "last_step": rows[-1]["step"],
+      seeds.append({"metric_at": (mean_success(window, metric)
+                                  if metric and rows[-1]["step"] >= at else None),
+                    "steps_to_90": seed["steps_to_90"], "last_step": rows[-1]["step"],
                     "success_last": mean_success(rows[-LAST_ROWS:]),
                     "success_at": mean_success(window) if rows[-1]["step"] >= at else None,
                     "q_mean_last": float("nan"), "q_mean_peak": float("nan"),
@@ -215,6 +238,10 @@ def main():
   parser.add_argument("--reference", default=None,
                       help="An exploration.py table (exploration.json) whose DoorKey-8x8 agents "
                            "are added as settings, read from their success curves.")
+  parser.add_argument("--task", default="DoorKey-8x8",
+                      help="The --reference table's task whose agents are added.")
+  parser.add_argument("--metric", default=None, choices=sorted(CURVES),
+                      help="Another logged metric to compare at --at (a column of its own).")
   parser.add_argument("--at", type=int, default=150_000,
                       help="The step at which every setting is also compared.")
   parser.add_argument("--reps", type=int, default=2000)
@@ -228,16 +255,17 @@ def main():
     else:
       archives = args.archives.split(",")
       sources = [(i + 1, unpack(a, os.path.join(tmp, str(i)))) for i, a in enumerate(archives)]
-    results = summarise(sources, args.at, args.reps)
+    results = summarise(sources, args.at, args.reps, args.metric)
   if args.reference:
-    results.update(reference(args.reference, "DoorKey-8x8", args.at, args.reps))
+    results.update(reference(args.reference, args.task, args.at, args.reps, args.metric))
   if not results:
     raise SystemExit("error: no runs with metrics found")
-  text = table(results, args.at)
+  text = table(results, args.at, args.metric)
   print(text)
   metrics.write_json(args.out, {"sources": args.runs or args.archives, "threshold": THRESHOLD,
                                 "min_episodes": MIN_EPISODES, "last_rows": LAST_ROWS,
-                                "at": args.at, "window": WINDOW, "table": text,
+                                "at": args.at, "window": WINDOW, "metric": args.metric,
+                                "table": text,
                                 "results": results})
   print(f"wrote {args.out}")
 

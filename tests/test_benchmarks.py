@@ -92,3 +92,29 @@ def test_merge_keeps_earlier_entries_the_new_runs_lack_and_refuses_another_budge
                      "DoorKey-8x8": {"dqn": {"seeds": [seed(1), seed(2)]}}}
   with pytest.raises(SystemExit, match="1000 steps x 2 seeds"):
     exploration.merge_previous({}, str(path), 2000, 2)
+
+
+def test_doorkey_summary_compares_a_metric_at_equal_steps(tmp_path):
+  """``dqn_doorkey.py --metric``: a run's and a reference table's metric, each averaged over the
+  rows from ``at - WINDOW`` to ``at`` of every seed, then over seeds."""
+  import dqn_doorkey
+  setting = tmp_path / "runs" / "mine"
+  for seed, doors in enumerate((1.0, 3.0)):
+    os.makedirs(setting / "seeds" / str(seed))
+    with open(setting / "seeds" / str(seed) / "metrics.jsonl", "w") as f:
+      for step in (10_000, 20_000, 30_000):
+        f.write(json.dumps({"step": step, "success_rate": 0.0, "episode_doors": doors * step / 1e4,
+                            "perf/sps": 1.0, "episodes": 10}) + "\n")
+  (setting / "config.json").write_text("{}")
+  curve = lambda v: [[s, v] for s in (10_000, 20_000, 30_000)]
+  table = {"results": {"MultiRoom-N4-S5": {"dqn": {"seeds": [
+      {"curve": curve(0.0), "doors_curve": curve(0.5), "steps_to_90": None, "sps": 1.0}]}}}}
+  (tmp_path / "table.json").write_text(json.dumps(table))
+  mine = dqn_doorkey.summarise([(None, str(tmp_path / "runs"))], 20_000, 50, "episode_doors")
+  ref = dqn_doorkey.reference(str(tmp_path / "table.json"), "MultiRoom-N4-S5", 20_000, 50,
+                              "episode_doors")
+  # seed 0: rows at 10k and 20k hold 1 and 2 doors, seed 1: 3 and 6 -> 1.5 and 4.5
+  assert mine["mine"]["summary"]["metric_at"] == {"mean": 3.0, "min": 1.5, "max": 4.5}
+  assert next(iter(ref.values()))["summary"]["metric_at"]["mean"] == 0.5
+  text = dqn_doorkey.table({**mine, **ref}, 20_000, "episode_doors")
+  assert "episode_doors @20k" in text and "3.00 [1.50, 4.50]" in text
