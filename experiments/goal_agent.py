@@ -12,13 +12,13 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
   at 40k-50k (§10), so the goals do not yet help. Watch
   ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` (a setter stuck on
   unreachable goals shows up there) next to ``success_rate``. On DoorKey-8x8
-  (``--config.env.name=MiniGrid-DoorKey-8x8-v0``) the latent actor fails: 0 of 5 seeds at 200k, its
-  rare goals
-  being views of other layouts (RESULTS.md §10). With DQN's learner there
+  (``--config.env.name=MiniGrid-DoorKey-8x8-v0``) the latent actor fails: 0 of 5 seeds at 200k,
+  its rare goals being views of other layouts (RESULTS.md §10). With DQN's learner there
   (``LEARNER=dqn`` in ``benchmarks/cpu_goal_doorkey.sh``) the latent actor is the bottleneck: with
   goals disabled it stays near 0.2, and reading the observation (``actor_input=observation``) it
   learns at about DQN's pace; goals from the current episode (``archive_scope=episode``) are
-  reached but take the agent off the task (RESULTS.md §11).
+  reached but take the agent off the task (RESULTS.md §11); exploit envs
+  (``exploit_fraction``) or a task reward weighted 10x did not make them give way by 80k (§12).
 * ``note``: ``minigrid`` with the note's design (``goalrl.config.GOAL_NOTE_DESIGN``, commit
   81aed7c): candidates half from N(0, I), half from recently encoded states; 10% synthetic
   optimistic goals (reward 0.5, terminal); goals abandoned when Q(s, g) < 0.02; an actor rewarded

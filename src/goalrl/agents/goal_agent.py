@@ -39,9 +39,9 @@ Goal candidates (``candidate_source``):
 
 The actor's state (``actor_input``): the latent, as the note has it, or the observation (the
 MiniGrid experiments' default) read by the actor's own torso (``networks.GoalConditionedQ``, DQN's
-torso of width ``hidden``), trained end to end by the actor's loss; the goal stays a latent. With goals disabled, the latent
-actor learns DoorKey-8x8 far slower than DQN and the observation actor at about DQN's pace
-(RESULTS.md §11): the fixed latent, not the goals, limits it there.
+torso of width ``hidden``), trained end to end by the actor's loss; the goal stays a latent. With
+goals disabled, the latent actor learns DoorKey-8x8 far slower than DQN and the observation actor
+at about DQN's pace (RESULTS.md §11): the fixed latent, not the goals, limits it there.
 
 Reachable goals (``goal_reach_steps`` > 0, MEGA's filter): the setter keeps only candidates whose
 value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goal_reach_steps``
