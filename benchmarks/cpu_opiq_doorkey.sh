@@ -14,6 +14,7 @@
 #   obs_opiq      opiq with Q on the observation (q_input=observation: DQN's network; with no
 #                 optimism this setting is experiments/dqn.py:minigrid, the reference DQN)
 #   obs_opiqbig   obs_opiq with action_coef 1.0, bootstrap_coef 0.1
+#   obs_oracle    obs_opiq counting the agent's true pose (optimism.counts=position, the oracle)
 #   obs_opiq_e100, obs_opiqbig_e100: the two, epsilon over 100k (where DQN alone fails, §9: can
 #                 the counts stand in for dithering?)
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
@@ -42,6 +43,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
       --config.agent.q_input=observation" ;;
     obs_opiqbig) extra="$e250 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
       --config.agent.q_input=observation" ;;
+    obs_oracle) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
+      --config.agent.q_input=observation $opt.counts=position --config.env.oracle_position=True" ;;
     obs_opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       --config.agent.q_input=observation" ;;
     obs_opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1

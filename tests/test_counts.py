@@ -1,9 +1,12 @@
 """Count-based optimism (``goalrl.counts``, optimistic DQN's ``optimism.action_coef`` /
 ``bootstrap_coef``): SimHash codes, counts per (code, action), an optimism that fades with visits,
 and the optimistic bootstrap of the loss."""
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from goalrl import counts, envs, losses, replay
 from goalrl.agents import optimistic_dqn
@@ -88,7 +91,8 @@ def test_atari_codes_are_simhash_of_the_frames():
 
 def test_q_on_the_observation_is_dqns_network_with_count_optimism(tmp_path):
   """``q_input="observation"``: Q is DQN's network on the observation (its parameters have DQN's
-  shapes, and the encoder's do not reach it), and the run trains with count optimism alone."""
+  shapes, and the encoder's do not reach it), and the run trains with count optimism alone, here
+  the oracle's (the pose, carried by the observation through the loop and replay)."""
   from goalrl import train as train_lib
   from goalrl.agents import dqn
   config = load_experiment("optimistic_dqn", "quick")
@@ -101,5 +105,34 @@ def test_q_on_the_observation_is_dqns_network_with_count_optimism(tmp_path):
   shapes = lambda tree: jax.tree.map(jnp.shape, tree)
   assert shapes(state.learner.online) == shapes(want)
   config.total_steps = 1_000
+  a.optimism.counts, config.env.oracle_position = "position", True
   last = train_lib.train(config, str(tmp_path), progress=False)[-1]
   assert np.isfinite(last["loss"]) and last["synthetic_fraction"] == 0
+
+
+def test_oracle_counts_read_the_agents_true_pose():
+  """``env.oracle_position``: the observation carries the agent's cell (the loop's
+  ``Signals.cell``), replay keeps it, and ``counts="position"`` codes are ``cell * 4 +
+  direction``: one code per pose, whatever the view."""
+  from helpers import minigrid_pool
+  pool, plain = minigrid_pool("MiniGrid-DoorKey-5x5-v0", num_envs=4)
+  spec = dataclasses.replace(plain, position=True)
+  out = envs.host_reset(spec, pool)
+  rng = np.random.default_rng(0)
+  for _ in range(5):
+    out = envs.host_step(spec, pool, rng.integers(0, 3, 4))
+  ts, signals = envs.to_timestep(spec, out["fields"], out["reward"], out["terminated"],
+                                 out["truncated"], np.zeros(4, bool))
+  np.testing.assert_array_equal(ts.obs["position"], signals.cell)
+  row = replay.make_row(spec, ts, jnp.zeros(4, jnp.int32))
+  windows = jax.tree.map(lambda x: x[:, None], row)  # one row per env's window
+  back = jax.vmap(lambda w: replay.obs_at(spec, w, jnp.asarray(0)))(windows)
+  np.testing.assert_array_equal(back["position"], signals.cell)
+  counter = counts.make_counter(spec, 14, "position")
+  np.testing.assert_array_equal(counter.codes(ts.obs), signals.cell * 4 + ts.obs["direction"])
+  same_view = {**ts.obs, "position": ts.obs["position"] + 1}  # one cell over, the same view
+  assert (counter.codes(same_view) != counter.codes(ts.obs)).all()
+  assert (counts.make_counter(spec, 14).codes(same_view) == counts.make_counter(spec, 14).codes(
+      ts.obs)).all()  # the view's hash cannot tell them apart
+  with pytest.raises(ValueError, match="env.oracle_position=True"):
+    counts.make_counter(plain, 14, "position")

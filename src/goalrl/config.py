@@ -47,6 +47,7 @@ GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
 OPTIMISM_SOURCES = ("prior", "replay", "both")  # goalrl.optimism
 ACTOR_INPUTS = ("latent", "observation")  # the goal agent's actor: what it reads of the state
 Q_INPUTS = ("latent", "observation")  # optimistic DQN's Q: what it reads of the state
+COUNT_SOURCES = ("observation", "position")  # goalrl.counts.make_counter
 ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
 
 
@@ -80,6 +81,9 @@ def base_config() -> ml_collections.ConfigDict:
       # e.g. "left,right,forward,pickup,toggle"; "" = the env's own set; "auto" = the ones the
       # task family needs (layout.TASK_ACTIONS; the env's own set elsewhere). Every agent alike.
       actions="auto",
+      # MiniGrid: the observation also carries the agent's cell (``position``), for oracle visit
+      # counts (agent.optimism.counts="position"); no network reads it.
+      oracle_position=False,
   ))
   return c
 
@@ -222,6 +226,9 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       bootstrap_coef=0.0,
       count_power=2.0,
       hash_bits=16,
+      # what is counted: "observation" (its hash) | "position" (the oracle: the agent's true pose,
+      # MiniGrid with env.oracle_position=True; hash_bits >= 14)
+      counts="observation",
   ))
   c.update(overrides)
   return c
@@ -262,6 +269,10 @@ def validate(config) -> None:
            f"env.actions={env.actions!r} must be '' (the env's own actions), 'auto' (the ones the "
            f"task needs) or distinct MiniGrid action names joined by commas, from "
            f"{', '.join(MINIGRID_ACTIONS)} (MiniGrid and BabyAI envs only)")
+  oracle = env.get("oracle_position", False)
+  _check(e, oracle is False or (oracle is True and _layout(env.name).kind == "minigrid"),
+         f"env.oracle_position={oracle!r} must be True or False, and True only on MiniGrid and "
+         f"BabyAI envs (not {env.name!r}): it adds the agent's cell to the observation")
   n = max(env.num_envs, 1)
   _check(e, config.log_every > 0 and config.log_every % n == 0,
          f"log_every={config.log_every} must be a positive multiple of env.num_envs={n}")
@@ -293,6 +304,16 @@ def validate(config) -> None:
              f"agent.optimism.action_coef={o.get('action_coef')} and bootstrap_coef="
              f"{o.get('bootstrap_coef')}: count-based optimism is built for optimistic_dqn only "
              f"so far; for {config.agent.name} both must be 0")
+      source = o.get("counts", "observation")
+      _check(e, source in COUNT_SOURCES,
+             f"agent.optimism.counts={source!r} must be one of {COUNT_SOURCES}")
+      _check(e, source != "position" or (
+          config.env.get("oracle_position", False) and o.get("hash_bits", 16) >= 14
+          and _layout(config.env.name).kind == "minigrid"),
+             f"agent.optimism.counts='position' counts the agent's true pose (16384 codes): it "
+             f"needs a MiniGrid env (not {config.env.name!r}) with env.oracle_position=True "
+             f"(not {config.env.get('oracle_position', False)}) and agent.optimism.hash_bits "
+             f">= 14 (not {o.get('hash_bits', 16)})")
     if config.agent.name == "optimistic_dqn":
       q_input = config.agent.get("q_input", "latent")
       _check(e, q_input in Q_INPUTS, f"agent.q_input={q_input!r} must be one of {Q_INPUTS}")

@@ -13,6 +13,12 @@ same thing while the encoder trains.
   (measured on a DoorKey-5x5 random walk: 33 distinct views, 14 distinct SimHash codes at 16 bits,
   33 distinct exact-hash codes).
 
+* Oracle (``source="position"``, MiniGrid with ``env.oracle_position``): the agent's true pose,
+  ``position * 4 + direction`` (its cell in the map and the way it faces), read from the
+  observation's ``position``, which the env gives and no network reads. Not a hash: each pose has
+  its own code (16384 poses: ``bits`` >= 14). The issue's ceiling for counting: lifelong counts
+  of where the agent stood, across the layouts of every episode.
+
 Distinct observations can still share a code (a collision merges their counts): with 16 bits and a
 few thousand distinct MiniGrid views, rarely. The projection and the integers come from a fixed
 key, so they are constants of the program: the same on every device, seed and resume, never stored.
@@ -31,7 +37,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from goalrl.envs import EnvSpec
+from goalrl.envs import MINIGRID_MAX_SIDE, EnvSpec
 
 PROJECTION_SEED = 20260413  # the fixed key of the hash projection (any constant would do)
 
@@ -57,8 +63,15 @@ def features(spec: EnvSpec, obs) -> jnp.ndarray:
   return jnp.concatenate([cells, jax.nn.one_hot(obs["direction"], 4)], axis=-1).astype(jnp.int32)
 
 
-def make_counter(spec: EnvSpec, bits: int) -> Counter:
-  """A counter of ``spec``'s observations with ``2**bits`` codes per action (see the module doc)."""
+POSES = MINIGRID_MAX_SIDE * MINIGRID_MAX_SIDE * 4  # oracle codes: cells x directions
+
+
+def make_counter(spec: EnvSpec, bits: int, source: str = "observation") -> Counter:
+  """A counter of ``spec``'s observations with ``2**bits`` codes per action (see the module doc);
+  ``source="position"``: of the agent's pose instead (MiniGrid with ``spec.position``)."""
+  if source == "position" and not spec.position:
+    raise ValueError("counts source 'position' needs the observation's position: set "
+                     "env.oracle_position=True (MiniGrid only)")
   dim = jax.eval_shape(lambda o: features(spec, o), spec.zero_obs(1)).shape[-1]
   weights = 2 ** jnp.arange(bits, dtype=jnp.int32)
   key = jax.random.PRNGKey(PROJECTION_SEED)
@@ -69,6 +82,8 @@ def make_counter(spec: EnvSpec, bits: int) -> Counter:
     ints = jax.device_get(jax.random.bits(key, (dim,), jnp.uint32).astype(jnp.int32))  # wraps
 
   def codes(obs):
+    if source == "position":
+      return obs["position"] * 4 + obs["direction"]
     x = features(spec, obs)
     if spec.kind == "atari":
       signs = (x @ projection) > 0

@@ -53,7 +53,8 @@ ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "agent.goal_reach_steps": 0, "agent.archive_scope": "run",
               "agent.actor_input": "latent", "agent.hidden": 256,
               "agent.exploit_fraction": 0.0, "agent.task_fraction": 0.0,
-              "agent.q_input": "latent"}
+              "agent.q_input": "latent", "agent.optimism.counts": "observation",
+              "env.oracle_position": False}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

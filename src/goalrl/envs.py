@@ -94,6 +94,10 @@ class EnvSpec:
   # The env's action id of each agent action (``env.actions``); () = the env's own actions. Agents
   # and the action log see agent actions; the env boundary (:func:`env_actions`) maps them.
   actions: tuple[int, ...] = ()
+  # MiniGrid with ``env.oracle_position``: the observation also carries ``position`` (int32, the
+  # agent's cell ``x * MINIGRID_MAX_SIDE + y``, as ``Signals.cell``) for oracle visit counts
+  # (``goalrl.counts``, ``optimism.counts="position"``); no network reads it.
+  position: bool = False
 
   @property
   def steps_per_iteration(self) -> int:
@@ -109,15 +113,16 @@ class EnvSpec:
     lead = () if batch is None else (batch,)
     if self.kind == "atari":
       return jnp.zeros((*lead, self.stack, *self.frame_shape), jnp.uint8)
+    extra = dict(position=jnp.zeros(lead, jnp.int32)) if self.position else {}
     return dict(image=jnp.zeros((*lead, *self.frame_shape), jnp.uint8),
-                direction=jnp.zeros(lead, jnp.int32))
+                direction=jnp.zeros(lead, jnp.int32), **extra)
 
   def newest_frame(self, obs):
     """What replay stores of a batch of observations: the newest frame (MiniGrid: the image and
-    the direction as uint8)."""
+    the direction as uint8, and the position as int32 where the observation has it)."""
     if self.kind == "atari":
       return obs[:, -1]
-    return dict(image=obs["image"], direction=obs["direction"].astype(jnp.uint8))
+    return {**obs, "direction": obs["direction"].astype(jnp.uint8)}
 
   def zero_frame(self):
     """One stored frame of zeros (no batch axis), the layout replay infers its storage from."""
@@ -168,7 +173,8 @@ def make_spec(env_config, pool, num_shards: int = 1) -> EnvSpec:
   return EnvSpec(env_config.name, layout.kind, env_config.num_envs // num_shards,
                  len(actions) or int(pool.action_space.n), layout.frame_shape, layout.stack,
                  num_cells=num_cells, num_rooms=num_rooms, has_coverage=has_coverage,
-                 num_shards=num_shards, actions=actions)
+                 num_shards=num_shards, actions=actions,
+                 position=layout.kind == "minigrid" and env_config.get("oracle_position", False))
 
 
 def env_actions(spec: EnvSpec, actions, xp=np):
@@ -202,6 +208,8 @@ def to_timestep(spec: EnvSpec, fields: dict, reward, terminated, truncated, firs
     pos = jnp.clip(fields["agent_pos"].astype(jnp.int32), 0, MINIGRID_MAX_SIDE - 1)
     cell = pos[:, 0] * MINIGRID_MAX_SIDE + pos[:, 1]
     room = jnp.zeros_like(cell)
+    if spec.position:
+      obs["position"] = cell
   ts = TimeStep(obs=obs, reward=jnp.asarray(reward, jnp.float32),
                 terminated=jnp.asarray(terminated, bool), truncated=jnp.asarray(truncated, bool),
                 first=jnp.asarray(first, bool))

@@ -89,7 +89,7 @@ def obs_at(spec: EnvSpec, window: Row, j: jnp.ndarray):
     start = jnp.max(jnp.where(in_stack, pos, rows[0]))
     obs = window.frame[jnp.maximum(rows, start)]
   if isinstance(obs, dict):  # MiniGrid: the loop's obs carries the direction as int32
-    obs = dict(image=obs["image"], direction=obs["direction"].astype(jnp.int32))
+    obs = {**obs, "direction": obs["direction"].astype(jnp.int32)}
   return obs
 
 

@@ -14,7 +14,9 @@ Optimism that fades with visits (``optimism.action_coef`` / ``bootstrap_coef`` >
 ``goalrl.counts``): the agent counts every (observation code, action) it takes, acts on
 ``Q + action_coef / (N + 1)^count_power`` and bootstraps its targets on ``Q + bootstrap_coef /
 (N + 1)^count_power`` at the next state. Both terms shrink as the pair is visited. The synthetic
-rows stay as they are (``optimism.ratio``; 0 turns them off).
+rows stay as they are (``optimism.ratio``; 0 turns them off). ``optimism.counts="position"``
+counts the agent's true pose instead of its view (the oracle, MiniGrid with
+``env.oracle_position``): the ceiling of counting.
 
 What Q reads (``q_input``): the latent (the note's, default) or the observation, through DQN's
 own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
@@ -77,7 +79,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   core = make_core(cfg, spec, cfg.n_step)
   opt = cfg.optimism
   counting = opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
-  counter = counts_lib.make_counter(spec, opt.hash_bits) if counting else None
+  counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
+             if counting else None)
 
   def encode(params, obs):
     z = ae.encode(params, obs)
