@@ -72,6 +72,8 @@ def make_counter(spec: EnvSpec, bits: int, source: str = "observation") -> Count
   if source == "position" and not spec.position:
     raise ValueError("counts source 'position' needs the observation's position: set "
                      "env.oracle_position=True (MiniGrid only)")
+  if source == "position" and 2 ** bits < POSES:
+    raise ValueError(f"counts source 'position' has {POSES} codes: bits={bits} is too few")
   dim = jax.eval_shape(lambda o: features(spec, o), spec.zero_obs(1)).shape[-1]
   weights = 2 ** jnp.arange(bits, dtype=jnp.int32)
   key = jax.random.PRNGKey(PROJECTION_SEED)
