@@ -91,7 +91,7 @@ def test_atari_codes_are_simhash_of_the_frames():
 
 def test_q_on_the_observation_is_dqns_network_with_count_optimism(tmp_path):
   """``q_input="observation"``: Q is DQN's network on the observation (its parameters have DQN's
-  shapes, and the encoder's do not reach it), and the run trains with count optimism alone, here
+  shapes, and the autoencoder idles), and the run trains with count optimism alone, here
   the oracle's (the pose, carried by the observation through the loop and replay)."""
   from goalrl import train as train_lib
   from goalrl.agents import dqn
@@ -108,6 +108,7 @@ def test_q_on_the_observation_is_dqns_network_with_count_optimism(tmp_path):
   a.optimism.counts, config.env.oracle_position = "position", True
   last = train_lib.train(config, str(tmp_path), progress=False)[-1]
   assert np.isfinite(last["loss"]) and last["synthetic_fraction"] == 0
+  assert "recon_loss" not in last  # nothing reads the autoencoder, so it does not train
 
 
 def test_oracle_counts_read_the_agents_true_pose():

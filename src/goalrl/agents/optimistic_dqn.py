@@ -21,8 +21,9 @@ counts the agent's true pose instead of its view (the oracle, MiniGrid with
 What Q reads (``q_input``): the latent (the note's, default) or the observation, through DQN's
 own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
 observation, the synthetic rows (latents) have nothing to stand for, so ``optimism.ratio`` must be
-0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. The autoencoder still
-trains on its stream, but Q does not read it. On DoorKey-8x8 Q on the latent learns at under half
+0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. Nothing reads the
+autoencoder then, so it neither observes nor trains (its state stays as initialised, so checkpoints
+keep one layout); Q's numbers are those it had while the autoencoder trained beside it. On DoorKey-8x8 Q on the latent learns at under half
 DQN's rate even without optimism (RESULTS.md §11); this switch separates the latent's cost from
 the optimism's gain. On the observation, OPIQ's counts (0.1/0.01) tied DQN at 100k and fell
 behind it by 150k (§12).
@@ -124,11 +125,16 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if counting and opt.bootstrap_coef > 0:
       bonus_t = counts_lib.bonus(counter.counts(state.counts, batch.obs_t), opt.bootstrap_coef,
                                  opt.count_power)
+    if obs_q:  # Q reads no latent: only the learner steps
+      grads, metrics = jax.grad(loss_fn, has_aux=True)(
+          state.learner.online, state.encoder.params, state.learner.target, (batch, bonus_t), k_mix)
+      return state.replace(learner=core.step(state.learner, grads)), metrics
     return latent.update(core, ae, cfg, state, loss_fn, (batch, bonus_t), k_mix, k_enc)
 
   def observe(state: OptimisticDQNState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
-    state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    if not obs_q:
+      state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
     if counting:  # envpool ignores the action given on an episode's last observation
       state = state.replace(counts=counter.add(state.counts, ts.obs, actions,
                                                ~(ts.terminated | ts.truncated)))
