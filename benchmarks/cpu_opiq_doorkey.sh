@@ -17,6 +17,10 @@
 #   obs_oracle    obs_opiq counting the agent's true pose (optimism.counts=position, the oracle)
 #   obs_opiq_e100, obs_opiqbig_e100: the two, epsilon over 100k (where DQN alone fails, §9: can
 #                 the counts stand in for dithering?)
+#   obs_epi       Q on the observation, episodic novelty alone (optimism.episode_coef=0.01: a
+#                 first visit of a view this episode pays 0.01, the N-th 0.01/sqrt(N); NGU's)
+#   obs_epig      the same, times the view's lifelong 1/sqrt(N+1) (episode_global, coef 0.1; E3B's
+#                 global x episodic product, which fades)
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
@@ -48,6 +52,9 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     obs_opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       --config.agent.q_input=observation" ;;
     obs_opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
+      --config.agent.q_input=observation" ;;
+    obs_epi) extra="$e250 $opt.ratio=0.0 $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
+    obs_epig) extra="$e250 $opt.ratio=0.0 $opt.episode_coef=0.1 $opt.episode_global=True
       --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac

@@ -21,7 +21,8 @@ Variants (``--config=experiments/optimistic_dqn.py:<variant>``):
 Key knobs: ``--config.agent.optimism.ratio=0`` (off, exactly), ``.reward``, ``.source`` (prior |
 replay | both); optimism that fades with visits (OPIQ, ``goalrl/counts.py``): ``.action_coef``,
 ``.bootstrap_coef`` (OPIQ's Montezuma values: 0.1 and 0.01; 0 = off, the default until measured),
-``.count_power``, ``.hash_bits``; ``--config.agent.q_input`` (latent, the note's | observation:
+``.count_power``, ``.hash_bits``; episodic novelty: ``.episode_coef`` (0 = off), ``.episode_global``,
+``.episode_bits``; ``--config.agent.q_input`` (latent, the note's | observation:
 DQN's network on the observation, with count-based optimism only; RESULTS.md §12);
 ``--config.agent.encoder.regulariser`` (none | kl | mmd), ``.stream`` (reservoir | fifo),
 ``.agent_grads``, ``.train_every`` (agent updates per reconstruction step: 4 ran MiniGrid

@@ -137,3 +137,46 @@ def test_oracle_counts_read_the_agents_true_pose():
       ts.obs)).all()  # the view's hash cannot tell them apart
   with pytest.raises(ValueError, match="env.oracle_position=True"):
     counts.make_counter(plain, 14, "position")
+
+
+def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most():
+  """``optimism.episode_coef``: act counts each env's observation in its own episode table, cleared
+  at the episode's first observation; observe stores ``coef / sqrt(N_ep)`` (times ``1 / sqrt(N +
+  1)`` with ``episode_global``) on top of the env's reward in the replay row."""
+  spec, obs = minigrid_obs(16)
+  n = spec.num_envs
+  one = jax.tree.map(lambda x: x[:n], obs)
+  cfg = load_experiment("optimistic_dqn", "quick").agent
+  cfg.optimism.episode_coef = 0.5
+  assert optimistic_dqn.make_agent(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
+  cfg.optimism.episode_global = True  # now the lifelong table is kept, and read
+  cfg.learning_starts = 10 ** 9  # stores and counts, never updates
+  agent = optimistic_dqn.make_agent(cfg, spec)
+  state = agent.init(jax.random.PRNGKey(0))
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  first = jnp.arange(n) == 0  # env 0's observation starts a new episode every step
+  ts = TimeStep(obs=one, reward=jnp.full(n, 0.25), terminated=jnp.zeros(n, bool),
+                truncated=jnp.zeros(n, bool), first=first)
+  stored = []
+  for i in range(3):
+    state, actions, metrics = act(state, ts, jax.random.PRNGKey(i), 0)
+    state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 0)
+    stored.append(np.asarray(state.replay.experience.reward[:, i]) - 0.25)  # the step's rows
+    np.testing.assert_allclose(float(metrics["episode_bonus"]), stored[-1].mean(), rtol=1e-5)
+  stored = np.stack(stored)  # [step, env]
+  steps = np.arange(3)[:, None]
+  episode = np.where(np.arange(n) == 0, 1, steps + 1)  # env 0 restarts each step; others go on
+  codes = np.asarray(counts.make_counter(spec, cfg.optimism.hash_bits).codes(one))
+  sharing = (codes[:, None] == codes[None, :]).sum(1)  # envs (itself included) with its view
+  lifelong = steps * sharing  # every env's visits of the view before this step, all actions
+  np.testing.assert_allclose(stored, 0.5 / np.sqrt(episode) / np.sqrt(lifelong + 1.0), rtol=1e-5)
+
+
+def test_episode_visit_counts_per_env_and_clears_on_first():
+  table = jnp.zeros((2, 8), jnp.int32)
+  table = counts.episode_visit(table, jnp.array([3, 3]), jnp.array([False, False]))
+  table = counts.episode_visit(table, jnp.array([3, 5]), jnp.array([False, True]))
+  np.testing.assert_array_equal(table[0], np.eye(8, dtype=int)[3] * 2)
+  np.testing.assert_array_equal(table[1], np.eye(8, dtype=int)[5])  # env 1's episode restarted
+  np.testing.assert_allclose(counts.episode_reward(jnp.array([1, 4]), 1.0, jnp.array([3, 0])),
+                             [0.5, 0.5])

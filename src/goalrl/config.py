@@ -229,6 +229,13 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       # what is counted: "observation" (its hash) | "position" (the oracle: the agent's true pose,
       # MiniGrid with env.oracle_position=True; hash_bits >= 14)
       counts="observation",
+      # Episodic novelty (goalrl.counts; optimistic DQN only): arriving at an observation seen
+      # N_ep times in this episode earns episode_coef / sqrt(N_ep) (times 1 / sqrt(N + 1), N its
+      # lifelong count, with episode_global), added to the env's reward in replay. Each env counts
+      # its episode in 2**episode_bits codes (>= 14 with counts="position"). 0 = off, exactly.
+      episode_coef=0.0,
+      episode_global=False,
+      episode_bits=14,
   ))
   c.update(overrides)
   return c
@@ -300,10 +307,11 @@ def validate(config) -> None:
       e.extend(optimism_errors(config.agent.optimism))
       o = config.agent.optimism
       _check(e, config.agent.name == "optimistic_dqn"
-             or (o.get("action_coef", 0.0) == 0 and o.get("bootstrap_coef", 0.0) == 0),
-             f"agent.optimism.action_coef={o.get('action_coef')} and bootstrap_coef="
-             f"{o.get('bootstrap_coef')}: count-based optimism is built for optimistic_dqn only "
-             f"so far; for {config.agent.name} both must be 0")
+             or all(o.get(k, 0.0) == 0 for k in ("action_coef", "bootstrap_coef", "episode_coef")),
+             f"agent.optimism.action_coef={o.get('action_coef')}, bootstrap_coef="
+             f"{o.get('bootstrap_coef')} and episode_coef={o.get('episode_coef', 0.0)}: "
+             "count-based optimism is built for optimistic_dqn only so far; for "
+             f"{config.agent.name} all three must be 0")
       source = o.get("counts", "observation")
       _check(e, source in COUNT_SOURCES,
              f"agent.optimism.counts={source!r} must be one of {COUNT_SOURCES}")
@@ -314,6 +322,10 @@ def validate(config) -> None:
              f"needs a MiniGrid env (not {config.env.name!r}) with env.oracle_position=True "
              f"(not {config.env.get('oracle_position', False)}) and agent.optimism.hash_bits "
              f">= 14 (not {o.get('hash_bits', 16)})")
+      _check(e, source != "position" or o.get("episode_coef", 0.0) == 0
+             or o.get("episode_bits", 14) >= 14,
+             f"agent.optimism.episode_bits={o.get('episode_bits')}: counting poses per episode "
+             "(counts='position', 16384 codes) needs episode_bits >= 14")
     if config.agent.name == "optimistic_dqn":
       q_input = config.agent.get("q_input", "latent")
       _check(e, q_input in Q_INPUTS, f"agent.q_input={q_input!r} must be one of {Q_INPUTS}")
@@ -627,8 +639,14 @@ def optimism_errors(c) -> list[str]:
   _check(e, c.source in OPTIMISM_SOURCES,
          f"agent.optimism.source={c.source!r} must be one of {OPTIMISM_SOURCES}")
   _check(e, c.noise >= 0, f"agent.optimism.noise={c.noise} must be >= 0")
-  for key in ("action_coef", "bootstrap_coef"):
+  for key in ("action_coef", "bootstrap_coef", "episode_coef"):
     _check(e, c.get(key, 0.0) >= 0, f"agent.optimism.{key}={c.get(key)} must be >= 0 (0 = off)")
+  ebits = c.get("episode_bits", 14)
+  _check(e, isinstance(ebits, int) and 1 <= ebits <= 20,
+         f"agent.optimism.episode_bits={ebits!r} must be an integer in [1, 20] (each env's episode "
+         "table has 2**episode_bits counts)")
+  _check(e, c.get("episode_global", False) in (True, False),
+         f"agent.optimism.episode_global={c.get('episode_global')!r} must be True or False")
   _check(e, c.get("count_power", 2.0) > 0,
          f"agent.optimism.count_power={c.get('count_power')} must be > 0")
   bits = c.get("hash_bits", 16)

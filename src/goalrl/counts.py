@@ -29,6 +29,17 @@ state with ``c = bootstrap_coef``, so unvisited actions look worth trying and th
 propagates back through the Bellman backup toward the frontier; both terms fade as the pair is
 visited. Counts are lifelong (never reset): on tasks that draw a new layout every episode the
 views still repeat (the egocentric 7x7 view of a wall corner looks alike everywhere).
+
+Episodic novelty (``optimism.episode_coef`` > 0; NGU, Badia et al. 2020; E3B, Henaff et al. 2022):
+each env also counts the codes of the observations of its *current* episode, in a table ``[num_envs,
+2**episode_bits]`` whose row is cleared when the env's episode starts. Arriving at an observation
+seen ``N_ep`` times this episode (this visit included) earns the intrinsic reward
+``episode_coef / sqrt(N_ep)``, times ``1 / sqrt(N + 1)`` with ``episode_global`` (``N``: the
+observation's lifelong count over all actions; the product of a global and an episodic bonus,
+which Henaff et al. 2023 found the most robust), stored in replay with the env's reward. Where
+every episode draws a new layout, lifelong counts of views say little about this episode's rooms;
+the episodic count says which of them the agent has not yet seen *here*. Pure episodic novelty
+never fades (each episode pays for its first visits again); the global factor makes it fade.
 """
 from __future__ import annotations
 
@@ -102,6 +113,22 @@ def make_counter(spec: EnvSpec, bits: int, source: str = "observation") -> Count
     return table[codes(obs)]
 
   return Counter(init=init, codes=codes, add=add, counts=counts)
+
+
+def episode_visit(table: jnp.ndarray, codes: jnp.ndarray, first: jnp.ndarray) -> jnp.ndarray:
+  """Counts one visit of each env's code this episode: ``table`` int32 [N, 2**episode_bits],
+  ``codes`` int32 [N] already in range, ``first`` bool [N] (the obs starts an episode: its env's
+  row is cleared first)."""
+  table = jnp.where(first[:, None], 0, table)
+  return table.at[jnp.arange(codes.shape[0]), codes].add(1)
+
+
+def episode_reward(episode_counts: jnp.ndarray, coef: float,
+                   lifelong: jnp.ndarray | None = None) -> jnp.ndarray:
+  """The episodic intrinsic reward ``coef / sqrt(N_ep)`` (float32 [N]; ``N_ep`` >= 1 counts this
+  visit), times ``1 / sqrt(N + 1)`` where the lifelong counts ``N`` [N] are given."""
+  r = coef / jnp.sqrt(jnp.maximum(episode_counts, 1).astype(jnp.float32))
+  return r if lifelong is None else r / jnp.sqrt(lifelong.astype(jnp.float32) + 1.0)
 
 
 def bonus(counts: jnp.ndarray, coef: float, power: float) -> jnp.ndarray:

@@ -54,7 +54,8 @@ ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "agent.actor_input": "latent", "agent.hidden": 256,
               "agent.exploit_fraction": 0.0, "agent.task_fraction": 0.0,
               "agent.q_input": "latent", "agent.optimism.counts": "observation",
-              "env.oracle_position": False}
+              "env.oracle_position": False, "agent.optimism.episode_coef": 0.0,
+              "agent.optimism.episode_global": False, "agent.optimism.episode_bits": 14}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -16,7 +16,12 @@ Optimism that fades with visits (``optimism.action_coef`` / ``bootstrap_coef`` >
 (N + 1)^count_power`` at the next state. Both terms shrink as the pair is visited. The synthetic
 rows stay as they are (``optimism.ratio``; 0 turns them off). ``optimism.counts="position"``
 counts the agent's true pose instead of its view (the oracle, MiniGrid with
-``env.oracle_position``): the ceiling of counting.
+``env.oracle_position``): the ceiling of counting. ``optimism.episode_coef`` > 0 adds episodic
+novelty (``goalrl.counts``: ``episode_coef / sqrt(N_ep)`` for arriving at an observation seen
+``N_ep`` times in the env's current episode, times ``1 / sqrt(N + 1)`` with ``episode_global``):
+``act`` counts the observation in its env's episode table (cleared at the episode's first
+observation) and ``observe`` adds the reward to the env's in the replay row (logged as
+``episode_bonus``, the mean per env step). With the oracle's codes it counts poses per episode.
 
 What Q reads (``q_input``): the latent (the note's, default) or the observation, through DQN's
 own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
@@ -51,6 +56,7 @@ class OptimisticDQNState:
   learner: Learner  # Q over latents
   replay: object
   counts: Any = None  # int32 [2**hash_bits, A] visits per (observation code, action); None: off
+  episode_counts: Any = None  # int32 [num_envs, 2**episode_bits] visits this episode; None: off
 
 
 def optimistic_batch(key, batch: replay.Transition, num_actions: int, opt_cfg):
@@ -79,9 +85,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
            else networks.MLP((*cfg.head_layers, spec.num_actions), zero_head=cfg.zero_head))
   core = make_core(cfg, spec, cfg.n_step)
   opt = cfg.optimism
-  counting = opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
+  episodic = opt.get("episode_coef", 0.0) > 0
+  global_episodic = episodic and opt.get("episode_global", False)
+  counting = (opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
+              or global_episodic)  # the lifelong table is kept
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
-             if counting else None)
+             if counting or episodic else None)
+
+  def episode_codes(obs):
+    return jnp.bitwise_and(counter.codes(obs), 2 ** opt.get("episode_bits", 14) - 1)
 
   def encode(params, obs):
     z = ae.encode(params, obs)
@@ -92,16 +104,29 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     params = q_net.init(k_q, spec.zero_obs(1) if obs_q else jnp.zeros((1, cfg.encoder.latent)))
     return OptimisticDQNState(encoder=ae.init(k_enc), learner=core.init(params),
                               replay=core.buffer.init(replay.example_row(spec)),
-                              counts=counter.init() if counting else None)
+                              counts=counter.init() if counting else None,
+                              episode_counts=jnp.zeros(
+                                  (spec.num_envs, 2 ** opt.get("episode_bits", 14)), jnp.int32)
+                              if episodic else None)
 
   def act(state: OptimisticDQNState, ts, key, env_steps):
     q = q_net.apply(state.learner.online,
                     ts.obs if obs_q else ae.encode(state.encoder.params, ts.obs))
-    if counting:
+    if counting and opt.action_coef > 0:
       q = q + counts_lib.bonus(counter.counts(state.counts, ts.obs), opt.action_coef,
                                opt.count_power)
     actions, metrics = core.act(q, key, env_steps)
+    if episodic:  # this observation's visit of its episode (the reward is paid in observe)
+      state = state.replace(episode_counts=counts_lib.episode_visit(
+          state.episode_counts, episode_codes(ts.obs), ts.first))
+      metrics = {**metrics, "episode_bonus": jnp.mean(episode_reward(state, ts.obs))}
     return state, actions, metrics
+
+  def episode_reward(state: OptimisticDQNState, obs):
+    """[N]: the episodic reward for arriving at ``obs`` (already counted this episode by act)."""
+    here = jnp.take_along_axis(state.episode_counts, episode_codes(obs)[:, None], axis=1)[:, 0]
+    lifelong = counter.counts(state.counts, obs).sum(-1) if global_episodic else None
+    return counts_lib.episode_reward(here, opt.episode_coef, lifelong)
 
   def loss_fn(online, enc_params, target, data, key):
     batch, bonus_t = data
@@ -135,10 +160,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     k_stream, k_train = jax.random.split(key)
     if not obs_q:
       state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    stored = ts._replace(reward=ts.reward + episode_reward(state, ts.obs)) if episodic else ts
     if counting:  # envpool ignores the action given on an episode's last observation
       state = state.replace(counts=counter.add(state.counts, ts.obs, actions,
                                                ~(ts.terminated | ts.truncated)))
-    return core.store_and_train(state, replay.make_row(spec, ts, actions), k_train, env_steps,
+    return core.store_and_train(state, replay.make_row(spec, stored, actions), k_train, env_steps,
                                 gradient_step)
 
   return Agent(init=init, act=act, observe=observe)
