@@ -3,7 +3,8 @@
 # CPU, one setting after another (5 vmapped seeds, DoorKey-8x8, 300k env steps; rerun to resume).
 # Every setting is experiments/optimistic_dqn.py:minigrid with DQN's learner settings (8 envs,
 # 1-step targets, Adam 2.5e-4: experiments/dqn.py:minigrid, the baseline it must beat), then one
-# difference group:
+# difference group (each names its Q input and optimism, so it means what it meant before the
+# default became obs_opiq on 2026-11-30):
 #   latent        no optimism at all (ratio 0): DQN on latents, epsilon over 250k (DQN's)
 #   latent_grads  latent, with the TD loss's gradient reaching the encoder (encoder.agent_grads)
 #   synthetic     the note's optimism (10% synthetic terminal rows, reward 0.5), epsilon 250k
@@ -35,14 +36,16 @@ run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=500
 for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthetic}; do
   e100=--config.agent.epsilon_decay_steps=100000
   e250=--config.agent.epsilon_decay_steps=250000
+  lat=--config.agent.q_input=latent  # the default reads the observation since 2026-11-30
+  nocount="$opt.action_coef=0.0 $opt.bootstrap_coef=0.0"
   case $setting in
-    latent) extra="$e250 $opt.ratio=0.0" ;;
-    latent_grads) extra="$e250 $opt.ratio=0.0 --config.agent.encoder.agent_grads=True" ;;
-    synthetic) extra="$e250" ;;
-    latent_e100) extra="$e100 $opt.ratio=0.0" ;;
-    opiq_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
-    opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1" ;;
-    opiq) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
+    latent) extra="$lat $e250 $opt.ratio=0.0" ;;
+    latent_grads) extra="$lat $e250 $opt.ratio=0.0 --config.agent.encoder.agent_grads=True" ;;
+    synthetic) extra="$lat $e250 $opt.ratio=0.1" ;;
+    latent_e100) extra="$lat $e100 $opt.ratio=0.0" ;;
+    opiq_e100) extra="$lat $e100 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
+    opiqbig_e100) extra="$lat $e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1" ;;
+    opiq) extra="$lat $e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01" ;;
     obs_opiq) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       --config.agent.q_input=observation" ;;
     obs_opiqbig) extra="$e250 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
@@ -53,8 +56,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
       --config.agent.q_input=observation" ;;
     obs_opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
       --config.agent.q_input=observation" ;;
-    obs_epi) extra="$e250 $opt.ratio=0.0 $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
-    obs_epig) extra="$e250 $opt.ratio=0.0 $opt.episode_coef=0.1 $opt.episode_global=True
+    obs_epi) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
+    obs_epig) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.1 $opt.episode_global=True
       --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac

@@ -2,7 +2,7 @@
 
   .venv/bin/python benchmarks/stream_diversity.py [--steps 200000]
 
-Trains optimistic DQN (``experiments/optimistic_dqn.py:minigrid``, DoorKey-5x5) once per
+Trains optimistic DQN on latents (``experiments/optimistic_dqn.py:note``, DoorKey-5x5) once per
 strategy with the same seed, then counts the distinct observations (image + direction) held by
 the stream at the end. Measured here (200k steps, stream of 20k): reservoir 230 distinct, FIFO 87.
 """
@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(strategy: str, steps: int):
-  config = load_experiment(os.path.join(ROOT, "experiments", "optimistic_dqn.py"), "minigrid")
+  config = load_experiment(os.path.join(ROOT, "experiments", "optimistic_dqn.py"), "note")
   config.agent.encoder.stream = strategy
   pool = envs.make_pool(config.env, config.seed)
   spec = envs.make_spec(config.env, pool)

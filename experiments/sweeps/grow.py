@@ -1,6 +1,7 @@
-"""Optimistic DQN's autoencoder with and without freeze-and-grow (``agent.encoder.grow``).
+"""Optimistic DQN's autoencoder with and without freeze-and-grow (``agent.encoder.grow``), on the
+note's latent design (``:note``: the default's Q reads the observation, so no autoencoder trains).
 
-  python -m goalrl.sweep --config=experiments/optimistic_dqn.py:minigrid \
+  python -m goalrl.sweep --config=experiments/optimistic_dqn.py:note \
       --sweep=experiments/sweeps/grow.py --workdir=runs/grow
 
 2 settings x 3 seeds (vmapped), 200k env steps each on DoorKey-5x5 (~12k encoder updates).

@@ -489,9 +489,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
 # its goals only. ``experiments/goal_agent.py:note`` applies it.
 GOAL_NOTE_DESIGN = dict(candidate_source="both", goal_novelty_coef=0.0, abandon_on_q=True,
                         actor_env_reward=0.0, actor_input="latent", optimism=dict(ratio=0.1))
-# Optimistic DQN as the note designed it: synthetic terminal rows, no visit counts (today's
-# defaults too, until count-based optimism is measured; ``experiments/optimistic_dqn.py:note``).
-OPTIMISTIC_NOTE_DESIGN = dict(optimism=dict(ratio=0.1, action_coef=0.0, bootstrap_coef=0.0))
+# Optimistic DQN as the note designed it: Q on latents, synthetic terminal rows, no visit counts
+# (the defaults until 2026-11-30; ``experiments/optimistic_dqn.py:note``).
+OPTIMISTIC_NOTE_DESIGN = dict(q_input="latent",
+                              optimism=dict(ratio=0.1, action_coef=0.0, bootstrap_coef=0.0))
 
 
 def goal_agent_errors(config) -> list[str]:
