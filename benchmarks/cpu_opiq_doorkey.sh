@@ -22,6 +22,7 @@
 #                 first visit of a view this episode pays 0.01, the N-th 0.01/sqrt(N); NGU's)
 #   obs_epig      the same, times the view's lifelong 1/sqrt(N+1) (episode_global, coef 0.1; E3B's
 #                 global x episodic product, which fades)
+#   obs_opiq_epi  obs_opiq (the default since 2026-11-30) plus obs_epi's episodic novelty
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
@@ -57,6 +58,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     obs_opiqbig_e100) extra="$e100 $opt.ratio=0.0 $opt.action_coef=1.0 $opt.bootstrap_coef=0.1
       --config.agent.q_input=observation" ;;
     obs_epi) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
+    obs_opiq_epi) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
+      $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
     obs_epig) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.1 $opt.episode_global=True
       --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
