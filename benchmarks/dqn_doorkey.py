@@ -35,6 +35,10 @@ Columns, per setting over its seeds:
 * **q_mean peak**: the largest ``q_mean`` of any row of any seed;
 * **sps/seed**: env steps per second per seed (median over log rows after the first).
 
+With ``--reference``, a line follows the table: P(X > Y), the probability that a seed of each
+setting scores above a seed of each reference agent on the ``@`` column (``--metric``'s, else
+success), with its 95% interval (rliable; ``exploration.improvement``).
+
 Prints a markdown table and writes ``--out`` (JSON: the table, per setting the summary, the
 per-seed values and the config keys that the device script varies).
 """
@@ -50,7 +54,7 @@ import warnings
 
 import numpy as np
 
-from exploration import MIN_EPISODES, THRESHOLD, interval, steps_to
+from exploration import MIN_EPISODES, THRESHOLD, improvement, interval, steps_to
 from goalrl import metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -228,6 +232,20 @@ def reference(path: str, task: str, at: int, reps: int, metric: str | None = Non
   return results
 
 
+def improvements(runs: dict, refs: dict, at: int, reps: int, metric: str | None = None) -> dict:
+  """``{"run > ref": P(X > Y) and its 95% interval}`` over seeds, of each run setting against each
+  reference agent, on ``metric`` at ``at`` (``success_rate`` without one); settings that stopped
+  before ``at`` are left out."""
+  key = "metric_at" if metric else "success_at"
+  out = {}
+  for name, e in runs.items():
+    for ref, r in refs.items():
+      x, y = [s[key] for s in e["seeds"]], [s[key] for s in r["seeds"]]
+      if None not in x + y:
+        out[f"{name} > {ref.split(' (')[0]}"] = improvement(x, y, reps)
+  return out
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--archives", default=",".join(os.path.relpath(a) for a in ARCHIVES),
@@ -256,16 +274,22 @@ def main():
       archives = args.archives.split(",")
       sources = [(i + 1, unpack(a, os.path.join(tmp, str(i)))) for i, a in enumerate(archives)]
     results = summarise(sources, args.at, args.reps, args.metric)
-  if args.reference:
-    results.update(reference(args.reference, args.task, args.at, args.reps, args.metric))
+  refs = (reference(args.reference, args.task, args.at, args.reps, args.metric)
+          if args.reference else {})
+  better = improvements(results, refs, args.at, args.reps, args.metric)
+  results.update(refs)
   if not results:
     raise SystemExit("error: no runs with metrics found")
   text = table(results, args.at, args.metric)
+  if better:
+    text += (f"\n\nP(X > Y) on {args.metric or 'success_rate'} @{args.at // 1000}k [95% CI]: "
+             + "; ".join(f"{k} {v['p']:.2f} [{v['ci95'][0]:.2f}, {v['ci95'][1]:.2f}]"
+                         for k, v in better.items()))
   print(text)
   metrics.write_json(args.out, {"sources": args.runs or args.archives, "threshold": THRESHOLD,
                                 "min_episodes": MIN_EPISODES, "last_rows": LAST_ROWS,
                                 "at": args.at, "window": WINDOW, "metric": args.metric,
-                                "table": text,
+                                "table": text, "improvement": better,
                                 "results": results})
   print(f"wrote {args.out}")
 

@@ -128,6 +128,25 @@ def interval(values, reps: int) -> dict:
                                                  float(intervals["x"][1, 0])]}
 
 
+def improvement(x, y, reps: int) -> dict:
+  """P(X > Y): the probability that a seed of setting ``x`` scores above a seed of ``y`` (ties
+  count half; rliable's ``probability_of_improvement`` on one task), with its 95%
+  stratified-bootstrap interval, seeded as :func:`interval`."""
+  from rliable import library as rly
+  from rliable import metrics as rly_metrics
+  data = {"x,y": (np.asarray(x, float)[:, None], np.asarray(y, float)[:, None])}
+  saved = np.random.get_state()
+  np.random.seed(0)
+  try:
+    points, intervals = rly.get_interval_estimates(
+        data, rly_metrics.probability_of_improvement, reps=reps,
+        random_state=np.random.RandomState(0))
+  finally:
+    np.random.set_state(saved)
+  low, high = np.ravel(intervals["x,y"])
+  return {"p": float(np.ravel(points["x,y"])[0]), "ci95": [float(low), float(high)]}
+
+
 def summarise(results: dict, steps: int, reps: int) -> dict:
   """Per task and agent: the three IQM intervals, from the per-seed results."""
   for task, agents in results.items():

@@ -118,3 +118,9 @@ def test_doorkey_summary_compares_a_metric_at_equal_steps(tmp_path):
   assert next(iter(ref.values()))["summary"]["metric_at"]["mean"] == 0.5
   text = dqn_doorkey.table({**mine, **ref}, 20_000, "episode_doors")
   assert "episode_doors @20k" in text and "3.00 [1.50, 4.50]" in text
+  # both of this setting's seeds (1.5, 4.5) score above the reference's one (0.5): P(X > Y) = 1;
+  # against itself, every pair but the equal ones splits evenly: 0.5
+  better = dqn_doorkey.improvements(mine, ref, 20_000, 50, "episode_doors")
+  assert list(better.values()) == [{"p": 1.0, "ci95": [1.0, 1.0]}]
+  same = dqn_doorkey.improvements(mine, mine, 20_000, 50, "episode_doors")
+  assert same["mine > mine"]["p"] == 0.5
