@@ -23,8 +23,8 @@ novelty (``goalrl.counts``: ``episode_coef / sqrt(N_ep)`` for arriving at an obs
 observation) and ``observe`` adds the reward to the env's in the replay row (logged as
 ``episode_bonus``, the mean per env step). With the oracle's codes it counts poses per episode.
 
-What Q reads (``q_input``): the latent (the note's, default) or the observation, through DQN's
-own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
+What Q reads (``q_input``): the latent (the note's, and ``:atari``'s) or the observation (the
+``minigrid`` default since 2026-11-30), through DQN's own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
 observation, the synthetic rows (latents) have nothing to stand for, so ``optimism.ratio`` must be
 0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. Nothing reads the
 autoencoder then, so it neither observes nor trains (its state stays as initialised, so checkpoints
@@ -54,7 +54,7 @@ from goalrl.envs import EnvSpec
 @flax.struct.dataclass
 class OptimisticDQNState:
   encoder: encoder_lib.EncoderState
-  learner: Learner  # Q over latents
+  learner: Learner  # Q over latents or observations (q_input)
   replay: object
   counts: Any = None  # int32 [2**hash_bits, A] visits per (observation code, action); None: off
   episode_counts: Any = None  # int32 [num_envs, 2**episode_bits] visits this episode; None: off
