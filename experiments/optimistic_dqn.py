@@ -12,8 +12,8 @@ Variants (``--config=experiments/optimistic_dqn.py:<variant>``):
   ``python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid --workdir=runs/odqn``
   Expect DoorKey-5x5 solved: 0.9 at 60k-100k env steps in 5 of 5 seeds (RESULTS.md §13; DQN
   50k-90k). On KeyCorridorS3R3 it carries the key in 70-90% of its episodes from 250k on, where
-  DQN and RND-DQN carry it in about 20%, and its success climbs after ~900k (0.11 at 1M, 0.57 at
-  1.65M, where DQN and RND-DQN stay at 0 through 1M; §13). On DoorKey-8x8 it learns slower than
+  DQN and RND-DQN carry it in about 20%, and its success climbs after ~900k (0.11 at 1M, 0.66 at
+  2M, where DQN and RND-DQN stay at 0 through 1M; §13). On DoorKey-8x8 it learns slower than
   DQN (§12).
 * ``note``: the note's design (``goalrl.config.OPTIMISTIC_NOTE_DESIGN``: Q on the MMD-regularised
   dense autoencoder's latents (latent 32, reservoir stream), 10% synthetic terminal rows with
