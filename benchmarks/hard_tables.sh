@@ -15,6 +15,7 @@ tables="kc_1m runs/opiq_kc_s3 KeyCorridorS3R3 1000000
 kc_last runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_LAST:-2000000}
 kc_goal runs/goal_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 150000
 kc_epi runs/epi_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_EPI:-740000}
+kc_epi_last runs/epi_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_EPI_LAST:-1250000}
 mr_epi runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 ${MR_EPI:-400000}
 mr_epi_last runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 ${MR_LAST:-630000}"
 echo "$tables" | while read -r name runs task at; do
