@@ -24,9 +24,9 @@ observation) and ``observe`` adds the reward to the env's in the replay row (log
 ``episode_bonus``, the mean per env step). With the oracle's codes it counts poses per episode.
 
 What Q reads (``q_input``): the latent (the note's, and ``:atari``'s) or the observation (the
-``minigrid`` default since 2026-11-30), through DQN's own network (``dqn.make_network``: torso of width ``hidden``, ``head_layers``). With the
-observation, the synthetic rows (latents) have nothing to stand for, so ``optimism.ratio`` must be
-0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. Nothing reads the
+``minigrid`` default since 2026-11-30), through DQN's own network (``dqn.make_network``: torso
+of width ``hidden``, ``head_layers``). With the observation, the synthetic rows (latents) have
+nothing to stand for, so ``optimism.ratio`` must be 0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. Nothing reads the
 autoencoder then, so it neither observes nor trains (its state stays as initialised, so checkpoints
 keep one layout); Q's numbers are those it had while the autoencoder trained beside it. On
 DoorKey-8x8 Q on the latent learns at under half DQN's rate even without optimism (RESULTS.md
@@ -93,8 +93,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
 
+  episode_size = 2 ** opt.get("episode_bits", 14)  # codes per env's episode table
+
   def episode_codes(obs):
-    return jnp.bitwise_and(counter.codes(obs), 2 ** opt.get("episode_bits", 14) - 1)
+    return jnp.bitwise_and(counter.codes(obs), episode_size - 1)
 
   def encode(params, obs):
     z = ae.encode(params, obs)
@@ -106,8 +108,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return OptimisticDQNState(encoder=ae.init(k_enc), learner=core.init(params),
                               replay=core.buffer.init(replay.example_row(spec)),
                               counts=counter.init() if counting else None,
-                              episode_counts=jnp.zeros(
-                                  (spec.num_envs, 2 ** opt.get("episode_bits", 14)), jnp.int32)
+                              episode_counts=jnp.zeros((spec.num_envs, episode_size), jnp.int32)
                               if episodic else None)
 
   def act(state: OptimisticDQNState, ts, key, env_steps):
