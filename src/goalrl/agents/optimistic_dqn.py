@@ -26,13 +26,14 @@ observation) and ``observe`` adds the reward to the env's in the replay row (log
 What Q reads (``q_input``): the latent (the note's, and ``:atari``'s) or the observation (the
 ``minigrid`` default since 2026-11-30), through DQN's own network (``dqn.make_network``: torso
 of width ``hidden``, ``head_layers``). With the observation, the synthetic rows (latents) have
-nothing to stand for, so ``optimism.ratio`` must be 0 and the optimism is the counts' alone: DQN with OPIQ's count bonuses. Nothing reads the
-autoencoder then, so it neither observes nor trains (its state stays as initialised, so checkpoints
-keep one layout); Q's numbers are those it had while the autoencoder trained beside it. On
-DoorKey-8x8 Q on the latent learns at under half DQN's rate even without optimism (RESULTS.md
-§11); this switch separates the latent's cost from the optimism's gain. On the observation, OPIQ's
-counts (0.1/0.01) tied DQN at 100k on DoorKey-8x8 and fell behind it by 150k (§12), and explored
-KeyCorridorS3R3 far more than DQN (§12, §13): the ``minigrid`` default since 2026-11-30.
+nothing to stand for, so ``optimism.ratio`` must be 0 and the optimism is the counts' alone: DQN
+with OPIQ's count bonuses. Nothing reads the autoencoder then, so it neither observes nor trains
+(its state stays as initialised, so checkpoints keep one layout); Q's numbers are those it had
+while the autoencoder trained beside it. On DoorKey-8x8 Q on the latent learns at under half
+DQN's rate even without optimism (RESULTS.md §11); this switch separates the latent's cost from
+the optimism's gain. On the observation, OPIQ's counts (0.1/0.01) tied DQN at 100k on DoorKey-8x8
+and fell behind it by 150k (§12), and explored KeyCorridorS3R3 far more than DQN (§12, §13): the
+``minigrid`` default since 2026-11-30.
 """
 from __future__ import annotations
 
