@@ -1,4 +1,5 @@
 """Killed, interrupted, corrupted or numerically broken runs: nothing lost, nothing duplicated."""
+import json
 import os
 import random
 import shutil
@@ -105,6 +106,11 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes(reference, tmp_path):
   proc = _run(workdir, "--config.checkpoint_every=3000")
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert rows(workdir) == rows(reference)
+  # code.json: which code ran the workdir from which step (the start, then the resume).
+  from goalrl import checkpoint
+  history = json.loads((workdir / "code.json").read_text())
+  assert [h["step"] for h in history] == [0, last]
+  assert {h["commit"] for h in history} == {checkpoint.code_version()}
 
 
 def test_corrupt_latest_checkpoint_is_skipped(reference, tmp_path):
@@ -119,6 +125,29 @@ def test_corrupt_latest_checkpoint_is_skipped(reference, tmp_path):
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "checkpoint 6000" in proc.stderr and "cannot be read" in proc.stderr
   _assert_same_run(reference, workdir)
+
+
+def test_checkpoint_of_another_code_version_is_refused_and_kept(reference, tmp_path):
+  """A state written by code with other state fields is not "damaged": the run stops before
+  training, names the fields and the commit that wrote it, and keeps checkpoints and metrics."""
+  from goalrl import checkpoint
+  workdir = tmp_path / "run"
+  shutil.copytree(reference, workdir)
+  manager = checkpoint.make_manager(str(workdir), 5)
+  state = ocp.StandardCheckpointer().restore(workdir / "checkpoints" / "6000" / "state")
+  actions = manager.restore(6000, args=ocp.args.Composite(actions=ocp.args.StandardRestore()))
+  for step in manager.all_steps():
+    manager.delete(step)
+  checkpoint.save(manager, 6000, {**state, "older_field": np.zeros(3)},
+                  np.asarray(actions.actions["actions"]))
+  before = rows(workdir)
+  proc = _run(workdir, "--config.total_steps=7000")
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  message = proc.stderr.replace("\n", " ")
+  assert "checkpoint 6000" in message and "older_field" in message, message[-2000:]
+  assert checkpoint.code_version() in message and "Traceback" not in message
+  assert rows(workdir) == before and (workdir / "checkpoints" / "6000").is_dir()
+  assert not (workdir / "checkpoints_unreadable").exists()
 
 
 def test_nan_stops_cleanly_and_keeps_last_good_checkpoint(tmp_path):

@@ -207,6 +207,8 @@ def train(config, workdir: str, progress: bool = True, overwrite: bool = False):
   """
   run, state = build(config, workdir, overwrite)
   run, state, actions, start = resume(run, state)
+  if jax.process_index() == 0:
+    checkpoint.record_code(workdir, start)
   chunk, handle, compile_seconds = compile_chunk(run, state, progress)
   return run_chunks(run, state, handle, chunk, actions, start, compile_seconds, progress)
 
