@@ -10,7 +10,8 @@
 # agent's actions (act5), where a random drop loses the key and done changes nothing; act5_conv
 # with the 2x2 CNN torso too; base_act5: goalrl's :minigrid DQN settings (not the common DQN's)
 # with the same action set.
-# act5_e100 (exploration issue): act5 with epsilon over 100k, to show what count optimism adds.
+# act5_e100, act5_e50 (exploration issue): act5 with epsilon over 100k / 50k, to show what count
+# optimism adds.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
 set -u
@@ -36,6 +37,8 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
     base_act5) extra="$act5"; args=$run ;;
     # act5 with epsilon over 100k: the optimism-off twin of cpu_opiq_doorkey.sh's obs_opiq_e100
     act5_e100) extra="$act5"; args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=100000} ;;  # experiments/dqn.py:minigrid's own settings
+    # epsilon over 50k: the twin of cpu_opiq_doorkey.sh's obs_opiq_e50 (DQN's third epsilon)
+    act5_e50) extra="$act5"; args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=50000} ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

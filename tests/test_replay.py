@@ -141,3 +141,8 @@ def test_bootstrap_row_and_the_goal_in_force_there():
   goal = jnp.arange(2 * 4 * 2, dtype=jnp.float32).reshape(2, 4, 2)  # a distinct goal per row
   got = bootstrap_goals(_spec(1), GoalRow(row=windows, goal=goal), 3)
   np.testing.assert_array_equal(got, jnp.stack([goal[0, 3], goal[1, 2]]))
+  # With archive goals, that row's goal and cell go to the re-encoder (current_goals).
+  cell = jnp.array([[10, 11, 12, 13], [20, 21, 22, 23]], jnp.int32)
+  current = lambda g, c: g * 0 + c[:, None].astype(jnp.float32)
+  got = bootstrap_goals(_spec(1), GoalRow(row=windows, goal=goal, cell=cell), 3, current)
+  np.testing.assert_array_equal(got, [[13, 13], [22, 22]])

@@ -120,13 +120,15 @@ def pair(z, g):
   return jnp.concatenate([z, g], axis=-1)
 
 
-def bootstrap_goals(spec: EnvSpec, windows: GoalRow, n_step: int, goals=None) -> jnp.ndarray:
+def bootstrap_goals(spec: EnvSpec, windows: GoalRow, n_step: int, current=None) -> jnp.ndarray:
   """[B, D]: the goal stored with each window's bootstrap row (``replay.bootstrap_row``), i.e.
   the goal in force when the agent acted from the state an n-step target bootstraps from.
-  ``goals`` [B, T, D] replaces ``windows.goal`` (e.g. the goals re-encoded)."""
+  ``current(goal [B, D], cell [B])`` re-encodes it (:func:`current_goals`)."""
   rows = jax.vmap(lambda w: replay.bootstrap_row(spec, w, n_step))(windows.row)
-  goals = windows.goal if goals is None else goals
-  return jnp.take_along_axis(goals, rows[:, None, None], axis=1)[:, 0]
+  goal = jnp.take_along_axis(windows.goal, rows[:, None, None], axis=1)[:, 0]
+  if current is None:
+    return goal
+  return current(goal, jnp.take_along_axis(windows.cell, rows[:, None], axis=1)[:, 0])
 
 
 def current_goals(encode, spec: EnvSpec, time_axis: int, archive, stored_rows: replay.Row,
@@ -305,11 +307,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     tr = replay.transitions(spec, head, cfg.gamma, cfg.n_step)
     z0 = encode(enc_params, tr.obs_tm1, grads=True)
     z_boot = encode(enc_params, tr.obs_t)
-    window_goals = windows.goal
-    if use_archive:  # goals are the states they came from, seen by today's encoder
-      window_goals = current_goals(lambda o: encode(enc_params, o), spec, time_axis, archive,
-                                   stored_rows, windows.goal, windows.cell)
-    g0 = window_goals[:, j0]
+    # Goals are the states they came from, seen by today's encoder; only the rows a loss reads
+    # are re-encoded (row j0 and the bootstrap row: the whole window cost T / 2 times more).
+    current = None
+    if use_archive:
+      current = lambda g, c: current_goals(lambda o: encode(enc_params, o), spec, time_axis,
+                                           archive, stored_rows, g, c)
+    g0 = windows.goal[:, j0] if current is None else current(windows.goal[:, j0],
+                                                             windows.cell[:, j0])
     n_opt = optimism.num_synthetic(size, cfg.optimism.ratio)
     synthetic = optimism.synthetic_mask(size, n_opt)
     # States reached later in each window (HER "future"), for the actor and goal-Q relabelling.
@@ -333,7 +338,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if cfg.get("goal_q_bootstrap", "first") == "bootstrap_row":
       held = synthetic | relabelled_q  # goals no stored row had: held to the bootstrap
       goals_next = jnp.where(held[:, None], goals_q, bootstrap_goals(spec, windows, cfg.n_step,
-                                                                     window_goals))
+                                                                     current))
     q_next = goal_q(target, z_boot, goals_next)
     q_target = jnp.where(synthetic, cfg.optimism.reward, tr.r_t + tr.discount_t * q_next)
     q_valid = tr.valid | synthetic
