@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The baselines issue's DQN on DoorKey-8x8 on this CPU, one setting after another (5 vmapped seeds,
-# 300k env steps, ~8-10 min each on 2 cores; rerun to resume: each workdir continues where it
+# 300k env steps (STEPS), ~8-10 min each on 2 cores; rerun to resume: each workdir continues where it
 # stopped). Round "gamma": the common DQN with epsilon over 250k (RESULTS.md §9's CPU run,
 # runs/cpu_common_eps250k) and one difference: a shorter discount, which widens the action gap
 # that dqn_greedy_probe.py found the greedy policy lost in (loops where every action is worth
@@ -17,7 +17,7 @@
 set -u
 cd "${ROOT:-$(dirname "$0")/..}"
 RUNS=${RUNS:-runs/cpu_dqn_doorkey}
-run="--config.env.name=MiniGrid-DoorKey-8x8-v0 --config.num_seeds=5 --config.total_steps=300000
+run="--config.env.name=MiniGrid-DoorKey-8x8-v0 --config.num_seeds=5 --config.total_steps=${STEPS:-300000}
   --config.log_every=10000 --config.checkpoint_every=50000"
 common="$run --config.env.num_envs=8 --config.agent.updates_per_train=2 --config.agent.n_step=1
   --config.agent.learning_rate=2.5e-4 --config.agent.target_update_every=250
