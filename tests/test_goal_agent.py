@@ -42,7 +42,8 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
   else:
     assert "exploit_episodes_per_episode" not in last and last["task_rows"] == 0
   if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
-    assert last["archive_cells"] > 0 and last["goal_cell_visits"] >= 0
+    # a mean over the goals chosen, each from a cell visited at least once
+    assert last["archive_cells"] > 0 and last["goal_cell_visits"] >= 1
   else:
     assert "archive_cells" not in last
 

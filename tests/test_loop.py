@@ -77,3 +77,24 @@ def test_keys_and_opened_doors_per_episode_on_a_scripted_episode():
   assert np.asarray(ls.episode_key).tolist() == [False, False]
   door = envs.minigrid_front_cell(jnp.asarray([1 * envs.MINIGRID_MAX_SIDE + 1]), jnp.asarray([0]))
   assert int(door[0]) == 2 * envs.MINIGRID_MAX_SIDE + 1  # east of (1, 1) is (2, 1)
+
+
+def test_act_metrics_of_rare_events_average_over_the_events_not_the_steps():
+  """``losses.masked_metric``: a value that exists only at some steps (a goal's choice) is
+  averaged over those, across the chunk; a per-step masked mean averaged over steps counted the
+  steps without an event as 0 (goal_distance and goal_cell_visits read ~21x too small)."""
+  import jax
+  from goalrl import losses, parallel
+  x = jnp.array([[5.0, 9.0], [1.0, 1.0], [3.0, 0.0], [7.0, 7.0]])  # [steps, envs]
+  mask = jnp.array([[True, False], [False, False], [True, False], [False, False]])
+  never = jnp.zeros_like(mask)
+  steps = jax.vmap(lambda xs, m, n: {**losses.masked_metric("d", xs, m),
+                                     **losses.masked_metric("none", xs, n),
+                                     "sum/events": m.sum().astype(jnp.float32),
+                                     "plain": xs.mean()})(x, mask, never)
+  row = jax.vmap(lambda a: loop.act_row(a, lambda v: v.sum() / 2), axis_name=parallel.AXIS)(
+      jax.tree.map(lambda v: v[None], steps))
+  row = {k: float(v[0]) for k, v in row.items()}
+  assert row["d"] == 4.0  # (5 + 3) / 2, where the old average of per-step means gave 2.0
+  assert np.isnan(row["none"]) and row["events_per_episode"] == 1.0
+  assert row["plain"] == float(x.mean()) and not any(k.startswith(("num/", "den/")) for k in row)

@@ -210,11 +210,7 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
     row["episode_cells"] = per_episode(episodes["cells"])
     if spec.kind == "atari":
       row["rooms"] = union(ls.visited_rooms).sum()
-  for k, v in act_metrics.items():
-    if k.startswith("sum/"):  # event counts, reported per finished episode
-      row[k[4:] + "_per_episode"] = per_episode(v)
-    else:
-      row[k] = jax.lax.pmean(v.mean(), parallel.AXIS)
+  row.update(act_row(act_metrics, per_episode))
   updated = observe_metrics["updated"]
   count = updated.sum()  # the update schedule is the same on every device
   row["updates"] = count
@@ -226,6 +222,25 @@ def summarise(spec: EnvSpec, ls: LoopState, act_metrics, observe_metrics, episod
       mean = jax.lax.pmean(jnp.sum(v * updated) / jnp.maximum(count, 1), parallel.AXIS)
       row[k] = jnp.where(count > 0, mean, jnp.nan)
   row["_health"] = health(ls, observe_metrics)
+  return row
+
+
+def act_row(act_metrics: dict, per_episode) -> dict:
+  """The act metrics' part of a log row, by key prefix: ``sum/X``, an event count, becomes
+  ``X_per_episode``; ``num/X`` over ``den/X`` (:func:`goalrl.losses.masked_metric`), both summed
+  over the chunk and the devices, becomes ``X``: a mean over the steps and envs where an event
+  happened (NaN when none did; a per-step masked mean averaged over the chunk would count the
+  steps without one as 0); any other key is the chunk's mean."""
+  total = lambda x: jax.lax.psum(x.sum(), parallel.AXIS)
+  row = {}
+  for k, v in act_metrics.items():
+    if k.startswith("sum/"):  # event counts, reported per finished episode
+      row[k[4:] + "_per_episode"] = per_episode(v)
+    elif k.startswith("num/"):
+      den = total(act_metrics["den/" + k[4:]])
+      row[k[4:]] = jnp.where(den > 0, total(v) / jnp.maximum(den, 1e-12), jnp.nan)
+    elif not k.startswith("den/"):
+      row[k] = jax.lax.pmean(v.mean(), parallel.AXIS)
   return row
 
 

@@ -34,6 +34,13 @@ def masked_mean(x: chex.Array, mask: chex.Array) -> chex.Array:
   return jnp.sum(x * mask) / jnp.maximum(mask.sum(), 1.0)
 
 
+def masked_metric(name: str, x: chex.Array, mask: chex.Array) -> dict:
+  """An act metric that exists only where ``mask`` holds (e.g. at a goal's choice): its sum and
+  count, ``num/name`` and ``den/name``, which ``loop.act_row`` divides over the whole log chunk."""
+  mask = mask.astype(jnp.float32)
+  return {f"num/{name}": jnp.sum(x * mask), f"den/{name}": mask.sum()}
+
+
 def double_dqn_loss(q_apply, online, target, batch, huber_delta: float,
                     advantage_alpha: float = 0.0, bonus_t=None):
   """Batched double-DQN Huber loss over a ``replay.Transition`` (masked by ``valid``).

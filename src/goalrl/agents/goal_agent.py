@@ -244,8 +244,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       goal_now = current_goals(lambda o: ae.encode(state.encoder.params, o), spec, time_axis,
                                state.archive, state.replay.experience.row, state.goal,
                                state.goal_cell)
+    d_now = distance(params, z, goal_now)  # to the goal held since the last step
     events = goals.goal_events(
-        cfg.variant, ts.first, distance(params, z, goal_now),
+        cfg.variant, ts.first, d_now,
         goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
         abandon_threshold, cfg.max_goal_steps)
     cands, optimism_k, cell_k, count_k = candidates(state, k_cand, z)
@@ -279,8 +280,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         **eps_metrics,
         "sum/goals_reached": events.reached.sum().astype(jnp.float32),
         "sum/goals_abandoned": events.abandoned.sum().astype(jnp.float32),
-        "goal_q": losses.masked_mean(chosen_q, renew),
-        "goal_distance": losses.masked_mean(distance(params, z, chosen), renew),
+        # means over the goals chosen in the log chunk (at choice), and over the steps a goal was
+        # held (its distance then: reached when under reach_threshold)
+        **losses.masked_metric("goal_q", chosen_q, renew),
+        **losses.masked_metric("goal_distance", distance(params, z, chosen), renew),
+        **losses.masked_metric("goal_distance_held", d_now, ~ts.first & ~exploit),
     }
     if num_exploit:  # the exploit envs' episodes: this observation ends one
       metrics["sum/exploit_episodes"] = jnp.sum((ts.terminated | ts.truncated)
@@ -288,11 +292,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       metrics["sum/exploit_successes"] = jnp.sum(
           ts.terminated & (ts.reward > 0) & exploit).astype(jnp.float32)
     if reach_steps:
-      metrics["goal_reachable_fraction"] = losses.masked_mean(
-          (reach_value >= cfg.actor_gamma ** reach_steps).mean(axis=-1), renew)
+      metrics.update(losses.masked_metric(
+          "goal_reachable_fraction", (reach_value >= cfg.actor_gamma ** reach_steps).mean(axis=-1),
+          renew))
     if use_archive:
-      metrics["goal_cell_visits"] = losses.masked_mean(chosen_count.astype(jnp.float32),
-                                                       renew & (chosen_count >= 0))
+      metrics.update(losses.masked_metric("goal_cell_visits", chosen_count.astype(jnp.float32),
+                                          renew & (chosen_count >= 0)))
       metrics["archive_cells"] = jnp.sum(
           archive_lib.fresh(state.archive, spec, time_axis)).astype(jnp.float32)
     return state, actions, metrics
