@@ -17,7 +17,9 @@
 #   obs_opiqbig   obs_opiq with action_coef 1.0, bootstrap_coef 0.1
 #   obs_oracle    obs_opiq counting the agent's true pose (optimism.counts=position, the oracle)
 #   obs_opiq_e100, obs_opiqbig_e100: the two, epsilon over 100k (where DQN alone fails, §9: can
-#                 the counts stand in for dithering?); obs_opiq_e50: obs_opiq, epsilon over 50k
+#                 the counts stand in for dithering?); obs_opiq_e50: obs_opiq, epsilon over 50k;
+#                 obs_opiqsmall_e50: the same with coefficients 0.03/0.003 (do the late collapses
+#                 of obs_opiq_e50, RESULTS §14, come from the bonus?)
 #   obs_epi       Q on the observation, episodic novelty alone (optimism.episode_coef=0.01: a
 #                 first visit of a view this episode pays 0.01, the N-th 0.01/sqrt(N); NGU's)
 #   obs_epig      the same, times the view's lifelong 1/sqrt(N+1) (episode_global, coef 0.1; E3B's
@@ -59,6 +61,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
       --config.agent.q_input=observation" ;;
     obs_opiq_e50) extra="--config.agent.epsilon_decay_steps=50000 $opt.ratio=0.0 $opt.action_coef=0.1
       $opt.bootstrap_coef=0.01 --config.agent.q_input=observation" ;;
+    obs_opiqsmall_e50) extra="--config.agent.epsilon_decay_steps=50000 $opt.ratio=0.0
+      $opt.action_coef=0.03 $opt.bootstrap_coef=0.003 --config.agent.q_input=observation" ;;
     obs_epi) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
     obs_opiq_epi) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
