@@ -5,6 +5,7 @@
 #   goal_mr   the same on MultiRoom-N4-S5, 1M
 #   opiq_kc   optimistic DQN with epsilon over 50k (cpu_opiq_doorkey.sh's obs_opiq_e50) on
 #             KeyCorridorS3R3, 1M: do the counts carry exploration there too?
+#   opiq_mr   the same on MultiRoom-N4-S5 (not in the default JOBS="goal_kc goal_mr opiq_kc")
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -14,6 +15,8 @@
 #     --steps 1000000 --out benchmarks/results/exploration_goal_1m
 # Device tool, after `bash benchmarks/gpu_site.sh` here:
 #   run(command="RUN_S=470 bash benchmarks/gpu_hard.sh", carry=[".gpu"], timeout_s=540)
+# and (2026-12-01, the lease's last 6 minutes): run(command="JOBS=opiq_mr RUN_S=200 bash
+# benchmarks/gpu_hard.sh", carry=[".gpu"], timeout_s=225)
 # Here (smoke): OUT=/tmp/o STEPS=20000 RUN_S=120 SITE=none PY=.venv/bin/python bash benchmarks/gpu_hard.sh
 set -u
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
@@ -32,31 +35,38 @@ fi
 $PY -c "import jax, flax, optax, orbax.checkpoint as o; print('jax', jax.__version__, 'flax',
 flax.__version__, 'optax', optax.__version__, 'orbax', o.__version__, jax.devices())" \
   | tee -a "$OUT/device.txt"
-for task in KeyCorridorS3R3 MultiRoom-N4-S5; do
-  timeout "${RUN_S:-480}" $PY benchmarks/exploration.py --runs "$RUNS/exploration" --tasks "$task" \
-    --agents goal_reach --steps "$STEPS" --seeds 5 --out "$RUNS/summary_$task" \
-    > "$RUNS/goal_$task.log" 2>&1 &
-done
 opt=--config.agent.optimism
-mkdir -p "$RUNS/opiq_kc/obs_opiq_e50"
-# shellcheck disable=SC2086
-timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
-  --workdir="$RUNS/opiq_kc/obs_opiq_e50" --config.num_seeds=5 --config.log_every=10000 \
-  --config.checkpoint_every=250000 --config.env.name=MiniGrid-KeyCorridorS3R3-v0 \
-  --config.total_steps="$STEPS" --config.env.num_envs=8 --config.agent.n_step=1 \
-  --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=50000 $opt.ratio=0.0 \
-  $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 --config.agent.q_input=observation \
-  > "$RUNS/opiq_kc/obs_opiq_e50/train.log" 2>&1 &
+for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
+  case $job in
+    goal_kc|goal_mr)
+      task=$([ $job = goal_kc ] && echo KeyCorridorS3R3 || echo MultiRoom-N4-S5)
+      timeout "${RUN_S:-480}" $PY benchmarks/exploration.py --runs "$RUNS/exploration" \
+        --tasks "$task" --agents goal_reach --steps "$STEPS" --seeds 5 \
+        --out "$RUNS/summary_$task" > "$RUNS/goal_$task.log" 2>&1 & ;;
+    opiq_kc|opiq_mr)
+      task=$([ $job = opiq_kc ] && echo KeyCorridorS3R3 || echo MultiRoom-N4-S5)
+      mkdir -p "$RUNS/$job/obs_opiq_e50"
+      # shellcheck disable=SC2086
+      timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
+        --workdir="$RUNS/$job/obs_opiq_e50" --config.num_seeds=5 --config.log_every=10000 \
+        --config.checkpoint_every=250000 --config.env.name="MiniGrid-$task-v0" \
+        --config.total_steps="$STEPS" --config.env.num_envs=8 --config.agent.n_step=1 \
+        --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=50000 \
+        $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
+        --config.agent.q_input=observation > "$RUNS/$job/obs_opiq_e50/train.log" 2>&1 & ;;
+    *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr)"; exit 2 ;;
+  esac
+done
 wait
 # exploration.py's timeout leaves its training child running: stop every run now (SIGKILL, not a
 # Ctrl-C that would write a checkpoint first; their metrics are written row by row)
 pkill -9 -f goalrl.train; sleep 1
-for log in "$RUNS"/goal_*.log "$RUNS/opiq_kc/obs_opiq_e50/train.log"; do
+for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log; do
   echo "== $log"; grep -v "^WARNING" "$log" | tail -3
 done
 find "$RUNS" -name metrics.jsonl | sort | while read -r f; do
   echo "$f: last $(tail -1 "$f" | grep -o '"step": [0-9]*')"
 done
-cd "$RUNS" && find exploration opiq_kc \( -name metrics.jsonl -o -name config.json -o -name train.log \
+cd "$RUNS" && find . \( -name metrics.jsonl -o -name config.json -o -name train.log \
   -o -name code.json \) -print0 | tar czf "$OUT/hard_runs.tgz" --null -T -
 ls -la "$OUT"
