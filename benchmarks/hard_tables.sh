@@ -4,7 +4,8 @@
 # JSON per (table, metric) in benchmarks/results/hard_s4/. The runs' metrics are in
 # benchmarks/results/hard_cpu_s4.tgz and hard_cpu_s5.tgz (`mkdir -p runs && tar xzf
 # benchmarks/results/hard_cpu_s4.tgz -C runs`, then the same for s5, which holds the newer copies
-# of the runs both have, to rerun this from them):
+# of the runs both have, to rerun this from them; the GPU runs of 2026-12-01, benchmarks/gpu_hard.sh,
+# are in benchmarks/results/hard_gpu_s6.tgz, extracted the same way):
 #   bash benchmarks/hard_tables.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ REF2=benchmarks/results/exploration_kc_2m/exploration.json
 OUT=benchmarks/results/hard_s4
 mkdir -p "$OUT"
 # name runs task at reference (§13's rows, then §14's; run folders of §14: runs/goal_kc_s5,
-# runs/epi_mr_s5, and runs/exploration_1m's KeyCorridorS3R3/dqn extended to 2M)
+# runs/epi_mr_s5, and runs/exploration_1m's KeyCorridorS3R3/dqn extended to 2M; §15's: runs/gpu_hard)
 tables="kc_1m runs/opiq_kc_s3 KeyCorridorS3R3 1000000 $REF
 kc_last runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_LAST:-2000000} $REF
 kc_goal runs/goal_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 150000 $REF
@@ -25,7 +26,9 @@ mr_epi_last runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 ${MR_LAST:-630000} $R
 kc_2m runs/opiq_kc_s3 KeyCorridorS3R3 2000000 $REF2
 mr_1m runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 ${MR_1M:-1000000} $REF
 mr_opiq_epi runs/epi_mr_s5,runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 ${MR_OPIQ_EPI:-400000} $REF
-kc_goal_episode runs/goal_kc_s5,runs/goal_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_GOAL:-150000} $REF"
+kc_goal_episode runs/goal_kc_s5,runs/goal_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_GOAL:-150000} $REF
+kc_gpu_1m runs/gpu_hard/goal_kc,runs/gpu_hard/opiq_kc,runs/opiq_kc_s3 KeyCorridorS3R3 1000000 $REF
+mr_gpu_1m runs/gpu_hard/goal_mr,runs/gpu_hard/opiq_mr,runs/epi_mr_s5,runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 1000000 $REF"
 echo "$tables" | while read -r name runs task at ref; do
   for metric in success key_rate episode_doors episode_cells; do
     [ "$metric" = key_rate ] && [ "$task" != KeyCorridorS3R3 ] && continue
