@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from goalrl import counts, envs, losses, replay
-from goalrl.agents import optimistic_dqn
+from goalrl.agents import goal_agent, optimistic_dqn
 from goalrl.envs import TimeStep
 from helpers import load_experiment, minigrid_obs
 
@@ -61,6 +61,32 @@ def test_optimism_fades_with_visits_in_the_agent():
   # untried actions keep their full optimism, so the greedy choice moves off action 0
   q_bonus = counts.bonus(counter.counts(state.counts, one), 1.0, 2.0)
   assert (q_bonus[:, 1:] > q_bonus[:, :1]).all()
+
+
+def test_goal_agent_actor_counts_its_actions_and_acts_on_their_optimism():
+  """The goal agent with optimism.action_coef > 0: observe counts (view, action) pairs, and the
+  actor's greedy choice leaves the action it has tried most (its optimism has faded); off by
+  default (no table in the state)."""
+  spec, obs = minigrid_obs(16)
+  cfg = load_experiment("goal_agent", "quick").agent
+  assert goal_agent.make_agent(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
+  cfg.optimism.action_coef = 100.0
+  cfg.epsilon_start = cfg.epsilon_end = 0.0  # greedy: the choice is the actor's Q + optimism
+  cfg.learning_starts = 10 ** 9  # observe stores and counts, never updates
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  ts = TimeStep(obs=jax.tree.map(lambda x: x[:n], obs), reward=jnp.zeros(n),
+                terminated=jnp.zeros(n, bool), truncated=jnp.zeros(n, bool),
+                first=jnp.zeros(n, bool))
+  state = agent.init(jax.random.PRNGKey(0))
+  observe = jax.jit(agent.observe)
+  for i in range(3):
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+  counter = counts.make_counter(spec, cfg.optimism.hash_bits)
+  tried = np.asarray(counter.counts(state.counts, ts.obs))
+  assert (tried[:, 0] >= 3).all() and int(state.counts.sum()) == 3 * n
+  _, actions, _ = jax.jit(agent.act)(state, ts, jax.random.PRNGKey(9), 0)
+  assert (np.asarray(actions) != 0).all()
 
 
 def test_bootstrap_bonus_picks_and_values_the_next_action():

@@ -218,8 +218,9 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       reward=0.5,  # the optimistic reward they carry
       source="replay",  # "prior" (N(0, I)) | "replay" (replay latents + noise) | "both"
       noise=1.0,  # std of the perturbation of replay latents
-      # Optimism that fades with visits (goalrl.counts; optimistic DQN only so far): act on
-      # Q + action_coef / (N(s, a) + 1)^count_power and bootstrap on Q + bootstrap_coef / (...),
+      # Optimism that fades with visits (goalrl.counts; optimistic DQN, the goal agent's actor):
+      # act on Q + action_coef / (N(s, a) + 1)^count_power and bootstrap on
+      # Q + bootstrap_coef / (...),
       # N counted per hash_bits-bit hash of the observation (SimHash on Atari, exact on MiniGrid).
       # Both 0 = off, exactly.
       action_coef=0.0,
@@ -306,12 +307,9 @@ def validate(config) -> None:
     if "optimism" in config.agent:
       e.extend(optimism_errors(config.agent.optimism))
       o = config.agent.optimism
-      _check(e, config.agent.name == "optimistic_dqn"
-             or all(o.get(k, 0.0) == 0 for k in ("action_coef", "bootstrap_coef", "episode_coef")),
-             f"agent.optimism.action_coef={o.get('action_coef')}, bootstrap_coef="
-             f"{o.get('bootstrap_coef')} and episode_coef={o.get('episode_coef', 0.0)}: "
-             "count-based optimism is built for optimistic_dqn only so far; for "
-             f"{config.agent.name} all three must be 0")
+      _check(e, config.agent.name == "optimistic_dqn" or o.get("episode_coef", 0.0) == 0,
+             f"agent.optimism.episode_coef={o.get('episode_coef')}: episodic novelty is built for "
+             f"optimistic_dqn only so far; for {config.agent.name} it must be 0")
       source = o.get("counts", "observation")
       _check(e, source in COUNT_SOURCES,
              f"agent.optimism.counts={source!r} must be one of {COUNT_SOURCES}")

@@ -64,6 +64,14 @@ the value of the task policy. The exploit envs' own success rate is the log row'
 the envs, ``task_fraction`` 0.5): it did not help by 80k env steps, the exploit envs learning
 slower than the goals-disabled agent (RESULTS.md §12).
 
+Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
+optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
+action_coef / (N(s, a) + 1)^count_power`` and bootstraps its 1-step target on ``Q + bootstrap_coef
+/ (...)`` at the next state, ``N`` counting (view, action) pairs whatever the goal. The goals then
+steer an actor that already tries what it has tried least: the only count optimism that explored
+KeyCorridorS3R3 and DoorKey-8x8 in goalrl (RESULTS.md §13-§14), while goals alone did not. Both 0
+(the default) = off, exactly.
+
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
 setter keeps a random candidate instead of the best by Q(s, g).
@@ -114,6 +122,9 @@ class GoalAgentState:
   goal_cell: Any = None  # int32 [N]: the archive cell of each env's goal (-1: none); ditto
   # int32 [N]: the archive step at which each env's episode began (archive_scope="episode" only)
   episode_start: Any = None
+  # int32 [2**hash_bits, A]: visits of each (view, action), with optimism.action_coef or
+  # bootstrap_coef > 0 (OPIQ's counts on the actor); None otherwise
+  counts: Any = None
 
 
 def pair(z, g):
@@ -168,6 +179,17 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
   exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
   task_fraction = cfg.get("task_fraction", 0.0)
+  opt = cfg.optimism
+  action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
+  counting = action_coef > 0 or bootstrap_coef > 0
+  counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
+             if counting else None)
+
+  def count_bonus(table, obs, coef):
+    """[N, A]: OPIQ's ``coef / (N(s, a) + 1)^count_power`` for the actor at ``obs`` (0 if off)."""
+    if not coef:
+      return 0.0
+    return counts_lib.bonus(counter.counts(table, obs), coef, opt.count_power)
 
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
@@ -205,7 +227,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32),
         archive=archive_lib.init(cfg.archive_bits) if use_archive else None,
         goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
-        episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None)
+        episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
+        counts=counter.init() if counting else None)
 
   def candidates(state: GoalAgentState, key, z):
     """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K])``: the setter's
@@ -274,7 +297,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
     seen = jnp.zeros_like(goal) if ablation == "zero" else goal
-    actions, eps_metrics = core.act(actor_q(params["actor"], ts.obs, z, seen), k_eps, env_steps)
+    q_act = actor_q(params["actor"], ts.obs, z, seen) + count_bonus(state.counts, ts.obs,
+                                                                    action_coef)
+    actions, eps_metrics = core.act(q_act, k_eps, env_steps)
     renew = events.renew & ~exploit
     metrics = {
         **eps_metrics,
@@ -303,7 +328,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return state, actions, metrics
 
   def losses_fn(params, enc_params, target, data, key):
-    windows, archive, stored_rows = data
+    windows, archive, stored_rows, counts = data
     k_opt, k_her, k_off = jax.random.split(key, 3)
     rows = windows.row
     size = rows.action.shape[0]
@@ -372,6 +397,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a)
     q_a1 = actor_q(params["actor"], obs1, z1, goals_a)
     q_a1_target = actor_q(target["actor"], obs1, z1, goals_a)
+    # OPIQ's optimistic bootstrap: the next action is picked and valued by Q + the counts' bonus
+    bonus1 = count_bonus(counts, obs1, bootstrap_coef)
+    q_a1, q_a1_target = q_a1 + bonus1, q_a1_target + bonus1
     discount = jnp.where(stop, 0.0, cfg.actor_gamma)
     td = jax.vmap(losses.double_q_learning_td)(q_a, tr.a_tm1, r_int, discount, q_a1_target, q_a1)
     actor_loss = losses.masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
@@ -398,7 +426,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def gradient_step(state: GoalAgentState, key):
     k_sample, k_loss, k_enc = jax.random.split(key, 3)
     windows = core.buffer.sample(state.replay, k_sample).experience
-    data = (windows, state.archive, state.replay.experience.row if use_archive else None)
+    data = (windows, state.archive, state.replay.experience.row if use_archive else None,
+            state.counts)
     return latent.update(core, ae, cfg, state, losses_fn, data, k_loss, k_enc)
 
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
@@ -406,6 +435,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell,
                    exploit=exploit if num_exploit else None)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
+    if counting:  # envpool ignores the action given on an episode's last observation
+      state = state.replace(counts=counter.add(state.counts, ts.obs, actions,
+                                               ~(ts.terminated | ts.truncated)))
     if use_archive:  # this step's rows land at the buffer's current index
       state = state.replace(archive=archive_lib.visit(state.archive, cell_of(ts.obs),
                                                       state.replay.current_index))
