@@ -4,7 +4,7 @@
 # Every setting is experiments/optimistic_dqn.py:minigrid with DQN's learner settings (8 envs,
 # 1-step targets, Adam 2.5e-4: experiments/dqn.py:minigrid, the baseline it must beat), then one
 # difference group (each names its Q input and optimism, so it means what it meant before the
-# default became obs_opiq on 2026-11-30):
+# default became obs_opiq on 2026-11-30, obs_opiq_e50 on 2026-12-01):
 #   latent        no optimism at all (ratio 0): DQN on latents, epsilon over 250k (DQN's)
 #   latent_grads  latent, with the TD loss's gradient reaching the encoder (encoder.agent_grads)
 #   synthetic     the note's optimism (10% synthetic terminal rows, reward 0.5), epsilon 250k
