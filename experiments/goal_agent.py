@@ -50,7 +50,8 @@ note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.ab
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
 goal-level bootstrapping, goals chain; not yet measured), ``agent.goal_q_her`` (Q(s, g) rows
 relabelled with reached states; 0 = off, not yet measured), ``agent.goal_ablation`` (none | zero |
-random), ``agent.optimism.*``, ``agent.encoder.*``.
+random), ``agent.optimism.*`` (the note's synthetic goals: ``.ratio``; OPIQ's counts on the actor:
+``.action_coef`` / ``.bootstrap_coef``, 0 = off, the default), ``agent.encoder.*``.
 """
 import ml_collections
 
