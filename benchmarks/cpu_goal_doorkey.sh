@@ -21,6 +21,7 @@
 #                    bootstrap_coef=0.01, optimistic DQN's default) and epsilon over 50k (where the
 #                    counts let optimistic DQN learn DoorKey-8x8 in 5/5 seeds, RESULTS.md §14)
 #   counts_e50_zero  the same with goal_ablation=zero: do the goals add to the counts?
+#   counts_e50_episode  counts_e50 with archive_scope=episode (goals this episode's views)
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -61,10 +62,11 @@ for setting in ${SETTINGS:-default note no_env}; do
     obs_exploit)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
-    counts_e50|counts_e50_zero)
+    counts_e50|counts_e50_zero|counts_e50_episode)
       extra="--config.agent.optimism.action_coef=0.1 --config.agent.optimism.bootstrap_coef=0.01
       --config.agent.epsilon_decay_steps=50000"
-      [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero" ;;
+      [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero"
+      [ $setting = counts_e50_episode ] && extra="$extra --config.agent.archive_scope=episode" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
