@@ -219,9 +219,9 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       source="replay",  # "prior" (N(0, I)) | "replay" (replay latents + noise) | "both"
       noise=1.0,  # std of the perturbation of replay latents
       # Optimism that fades with visits (goalrl.counts; optimistic DQN, the goal agent's actor):
-      # act on Q + action_coef / (N(s, a) + 1)^count_power and bootstrap on
-      # Q + bootstrap_coef / (...),
-      # N counted per hash_bits-bit hash of the observation (SimHash on Atari, exact on MiniGrid).
+      # act on Q + action_coef / (N(s, a) + 1)^count_power and bootstrap on Q + bootstrap_coef /
+      # (...), N counted per hash_bits-bit hash of the observation (SimHash on Atari, exact on
+      # MiniGrid).
       # Both 0 = off, exactly.
       action_coef=0.0,
       bootstrap_coef=0.0,

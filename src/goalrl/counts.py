@@ -115,6 +115,12 @@ def make_counter(spec: EnvSpec, bits: int, source: str = "observation") -> Count
   return Counter(init=init, codes=codes, add=add, counts=counts)
 
 
+def add_step(counter: Counter, table: jnp.ndarray, ts, actions: jnp.ndarray) -> jnp.ndarray:
+  """Counts each env's (observation, action) of one loop step (``ts`` an ``envs.TimeStep``). An
+  observation that ends an episode is not counted: envpool ignores the action given there."""
+  return counter.add(table, ts.obs, actions, ~(ts.terminated | ts.truncated))
+
+
 def episode_visit(table: jnp.ndarray, codes: jnp.ndarray, first: jnp.ndarray) -> jnp.ndarray:
   """Counts one visit of each env's code this episode: ``table`` int32 [N, 2**episode_bits],
   ``codes`` int32 [N] already in range, ``first`` bool [N] (the obs starts an episode: its env's

@@ -436,9 +436,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell,
                    exploit=exploit if num_exploit else None)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
-    if counting:  # envpool ignores the action given on an episode's last observation
-      state = state.replace(counts=counter.add(state.counts, ts.obs, actions,
-                                               ~(ts.terminated | ts.truncated)))
+    if counting:
+      state = state.replace(counts=counts_lib.add_step(counter, state.counts, ts, actions))
     if use_archive:  # this step's rows land at the buffer's current index
       state = state.replace(archive=archive_lib.visit(state.archive, cell_of(ts.obs),
                                                       state.replay.current_index))

@@ -164,9 +164,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if not obs_q:
       state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
     stored = ts._replace(reward=ts.reward + episode_reward(state, ts.obs)) if episodic else ts
-    if counting:  # envpool ignores the action given on an episode's last observation
-      state = state.replace(counts=counter.add(state.counts, ts.obs, actions,
-                                               ~(ts.terminated | ts.truncated)))
+    if counting:
+      state = state.replace(counts=counts_lib.add_step(counter, state.counts, ts, actions))
     return core.store_and_train(state, replay.make_row(spec, stored, actions), k_train, env_steps,
                                 gradient_step)
 
