@@ -21,7 +21,10 @@
 #                 obs_opiqsmall_e50: the same with coefficients 0.03/0.003 (do the late collapses
 #                 of obs_opiq_e50, RESULTS §14, come from the bonus?); obs_opiq_e50_tgt1000:
 #                 obs_opiq_e50 with the target copied every 1,000 updates (4,000 env steps), not
-#                 250: do they come from the learner? (DQN alone collapses too, §15)
+#                 250: do they come from the learner? (DQN alone collapses too, §15);
+#                 obs_opiq_e50_deep: obs_opiq_e50 with the goal agent actor's head (two dense
+#                 layers of 256 after the torso, head_layers=[256,256], not one): does the actor's
+#                 depth explain its lag with counts (RESULTS §15)?
 #   obs_epi       Q on the observation, episodic novelty alone (optimism.episode_coef=0.01: a
 #                 first visit of a view this episode pays 0.01, the N-th 0.01/sqrt(N); NGU's)
 #   obs_epig      the same, times the view's lifelong 1/sqrt(N+1) (episode_global, coef 0.1; E3B's
@@ -66,6 +69,9 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     obs_opiq_e50_tgt1000) extra="--config.agent.epsilon_decay_steps=50000 $opt.ratio=0.0
       $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 --config.agent.q_input=observation
       --config.agent.target_update_every=1000" ;;
+    obs_opiq_e50_deep) extra="--config.agent.epsilon_decay_steps=50000 $opt.ratio=0.0
+      $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 --config.agent.q_input=observation
+      --config.agent.head_layers=[256,256]" ;;
     obs_opiqsmall_e50) extra="--config.agent.epsilon_decay_steps=50000 $opt.ratio=0.0
       $opt.action_coef=0.03 $opt.bootstrap_coef=0.003 --config.agent.q_input=observation" ;;
     obs_epi) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
