@@ -42,7 +42,8 @@ Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
 ``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
 ``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width
-``agent.hidden``), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
+``agent.hidden``), ``agent.actor_layers`` (the actor's dense layers before its head: DQN's (256,),
+the note's (256, 256)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
 alone, NGU/Agent57's exploit member; 0 = off) with ``agent.task_fraction`` (share of the other
 actor rows relabelled to the task), ``agent.actor_env_reward`` (0 = the
 note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
@@ -65,8 +66,8 @@ OWN = {
     "minigrid": dict(updates_per_train=2, actor_input="observation"),
     "note": dict(updates_per_train=2),
     "quick": dict(bank_size=512, actor_input="observation"),
-    "atari": dict(head_layers=(512, 512), reach_threshold=8.0),
-    "atari_note": dict(head_layers=(512, 512), reach_threshold=8.0),
+    "atari": dict(head_layers=(512, 512), actor_layers=(512, 512), reach_threshold=8.0),
+    "atari_note": dict(head_layers=(512, 512), actor_layers=(512, 512), reach_threshold=8.0),
 }
 ENCODER = {"minigrid": {}, "note": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
            "atari_note": {}}

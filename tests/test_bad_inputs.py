@@ -73,6 +73,7 @@ CASES = [
     (GOAL, ["--config.agent.archive_bits=30"], "agent.archive_bits=30 must be in [1, 24]"),
     (GOAL, ["--config.agent.goal_ablation=off"], "agent.goal_ablation='off' must be one of"),
     (GOAL, ["--config.agent.actor_input=pixels"], "agent.actor_input='pixels' must be one of"),
+    (GOAL, ["--config.agent.actor_layers=(256,0)"], "agent.actor_layers=(256, 0) must be widths"),
     (GOAL, ["--config.agent.archive_scope=life"], "agent.archive_scope='life' must be one of"),
     (GOAL, ["--config.agent.goal_reach_steps=8", "--config.agent.variant=progress"],
      "agent.goal_reach_steps=8 reads the actor's value"),

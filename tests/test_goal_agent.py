@@ -102,3 +102,17 @@ def test_exploit_envs_act_with_the_zero_goal_and_store_task_rows():
   assert (np.abs(goal[4:]).sum(axis=1) > 0).all() and (cell[4:] >= 0).all()
   stored = np.asarray(state.replay.experience.exploit)  # [N, rows per env] (flashbax)
   assert stored[:4, :steps].all() and not stored[4:, :steps].any()
+
+
+@pytest.mark.parametrize("layers", [(256,), (256, 256), ()])
+def test_actor_layers_shape_the_actor_and_nothing_else(layers):
+  """``actor_layers``: the actor's dense layers before its action head (the observation actor's
+  after its torso); Q(s, g) keeps ``head_layers``."""
+  spec, _ = minigrid_obs(16)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.actor_layers = layers
+  params = goal_agent.make_agent(cfg, spec).init(jax.random.PRNGKey(0)).learner.online
+  head = params["actor"]["params"]["MLP_0"]
+  widths = [head[f"Dense_{i}"]["kernel"].shape[1] for i in range(len(head))]
+  assert widths == [*layers, spec.num_actions]
+  assert len(params["goal_q"]["params"]) == len(cfg.head_layers) + 1

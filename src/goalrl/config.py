@@ -456,7 +456,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       goal_q_her=0.0,  # Q(s, g) rows relabelled with a later reached state (0 = off; unmeasured)
       gamma=0.99,  # Q(s, g): discount of environment reward
       actor_gamma=0.9,  # actor: discount of intrinsic reward
-      head_layers=(256, 256),
+      head_layers=(256, 256),  # Q(s, g) and distance networks: dense layers before the output
+      # the actor's dense layers before its action head (DQN's: one of 256; the note's: two, as
+      # head_layers): with OPIQ's counts the second layer cost DoorKey-8x8 (RESULTS.md §16)
+      actor_layers=(256,),
       batch_size=64,
       learning_rate=5e-4,
       adam_eps=1e-5,
@@ -486,7 +489,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
 # half from the bank, synthetic optimistic goals, abandonment on low Q(s, g), an actor rewarded by
 # its goals only. ``experiments/goal_agent.py:note`` applies it.
 GOAL_NOTE_DESIGN = dict(candidate_source="both", goal_novelty_coef=0.0, abandon_on_q=True,
-                        actor_env_reward=0.0, actor_input="latent", optimism=dict(ratio=0.1))
+                        actor_env_reward=0.0, actor_input="latent", actor_layers=(256, 256),
+                        optimism=dict(ratio=0.1))
 # Optimistic DQN as the note designed it: Q on latents, synthetic terminal rows, no visit counts
 # (the defaults until 2026-11-30; ``experiments/optimistic_dqn.py:note``).
 OPTIMISTIC_NOTE_DESIGN = dict(q_input="latent",
@@ -498,6 +502,9 @@ def goal_agent_errors(config) -> list[str]:
   _common_learner_errors(a, e)
   _check(e, a.variant in GOAL_VARIANTS, f"agent.variant={a.variant!r} must be one of "
          f"{GOAL_VARIANTS}")
+  _check(e, all(isinstance(w, int) and w >= 1 for w in a.get("actor_layers", ())),
+         f"agent.actor_layers={a.get('actor_layers')} must be widths >= 1 of the actor's dense "
+         "layers before its action head, e.g. (256,); () = the head alone")
   _check(e, a.candidate_source in CANDIDATE_SOURCES,
          f"agent.candidate_source={a.candidate_source!r} must be one of {CANDIDATE_SOURCES}")
   _check(e, a.distance in DISTANCES,

@@ -41,7 +41,11 @@ The actor's state (``actor_input``): the latent, as the note has it, or the obse
 MiniGrid experiments' default) read by the actor's own torso (``networks.GoalConditionedQ``, DQN's
 torso of width ``hidden``), trained end to end by the actor's loss; the goal stays a latent. With
 goals disabled, the latent actor learns DoorKey-8x8 far slower than DQN and the observation actor
-at about DQN's pace (RESULTS.md §11): the fixed latent, not the goals, limits it there.
+at about DQN's pace (RESULTS.md §11): the fixed latent, not the goals, limits it there. Then
+``actor_layers`` dense layers and the action head: DQN's one layer of 256 by default, the note's
+``head_layers`` (two) in ``GOAL_NOTE_DESIGN``. With OPIQ's counts, optimistic DQN given the second
+layer learned DoorKey-8x8 in 2/5 seeds by 150k instead of 5/5 (RESULTS.md §16), as the goal
+agent's actor with goals disabled did (3/5 by 200k, §15).
 
 Reachable goals (``goal_reach_steps`` > 0, MEGA's filter): the setter keeps only candidates whose
 value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goal_reach_steps``
@@ -161,9 +165,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   dim = cfg.encoder.latent
   goal_q_net = networks.MLP((*cfg.head_layers, 1), zero_head=True)
   obs_actor = cfg.get("actor_input", "latent") == "observation"
-  actor_net = (networks.GoalConditionedQ(networks.make_torso(spec.kind, cfg.hidden),
-                                         (*cfg.head_layers, spec.num_actions)) if obs_actor
-               else networks.MLP((*cfg.head_layers, spec.num_actions)))
+  # The actor's dense layers before its action head (a config without the key: head_layers).
+  actor_layers = (*cfg.get("actor_layers", cfg.head_layers), spec.num_actions)
+  actor_net = (networks.GoalConditionedQ(networks.make_torso(spec.kind, cfg.hidden), actor_layers)
+               if obs_actor else networks.MLP(actor_layers))
   distance_net = networks.MLP((*cfg.head_layers, 1))
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
