@@ -82,6 +82,8 @@ CASES = [
     (GOAL, ["--config.agent.task_fraction=0.5", "--config.agent.actor_env_reward=0.0"],
      "need agent.actor_env_reward > 0"),
     (GOAL, ["--config.agent.actor_env_reward=-1.0"], "agent.actor_env_reward=-1.0 must be >= 0"),
+    (GOAL, ["--config.agent.task_goal=True", "--config.agent.goal_ablation=zero"],
+     "agent.task_goal=True must be True or False, and True"),
     (ODQN, ["--config.agent.encoder.train_every=0"], "agent.encoder.train_every=0"),
     (ODQN, ["--config.agent.optimism.source=future"], "agent.optimism.source='future'"),
     (ODQN, ["--config.agent.encoder.regulariser=l2"], "agent.encoder.regulariser='l2'"),

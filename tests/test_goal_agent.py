@@ -116,3 +116,46 @@ def test_actor_layers_shape_the_actor_and_nothing_else(layers):
   widths = [head[f"Dense_{i}"]["kernel"].shape[1] for i in range(len(head))]
   assert widths == [*layers, spec.num_actions]
   assert len(params["goal_q"]["params"]) == len(cfg.head_layers) + 1
+
+
+def test_setter_picks_the_task_by_the_actors_value_and_holds_it_until_it_picks_again():
+  """``task_goal``: the task (zero goal, no cell) wins where the actor values it above every
+  goal's Q(s, g) + novelty, and loses where it does not; an env on the task keeps it (rows stored
+  as task rows) until its next pick, ``max_goal_steps`` later."""
+  steps = 5
+  spec, obs = minigrid_obs(16 * steps)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts, cfg.task_goal, cfg.max_goal_steps = 10 ** 9, True, 2
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  state = agent.init(jax.random.PRNGKey(0))
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  head = f"Dense_{len(cfg.actor_layers)}"
+
+  def with_task_value(state, value):  # every action of every (s, g) valued ~value by the actor
+    online = state.learner.online
+    mlp = online["actor"]["params"]["MLP_0"]
+    mlp = {**mlp, head: {"kernel": jnp.zeros_like(mlp[head]["kernel"]),
+                         "bias": jnp.full_like(mlp[head]["bias"], value)}}
+    online = {**online, "actor": {"params": {**online["actor"]["params"], "MLP_0": mlp}}}
+    return state.replace(learner=state.learner.replace(online=online))
+
+  modes = []
+  for i, value in enumerate([-10.0, 10.0, -10.0, -10.0, -10.0]):
+    state = with_task_value(state, value)
+    one = jax.tree.map(lambda x, i=i: x[i * n:(i + 1) * n], obs)
+    ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                  truncated=jnp.zeros(n, bool), first=jnp.full(n, i in (0, 1)))
+    state, _, metrics = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    modes.append(np.asarray(state.on_task))
+    goal, cell = np.asarray(state.goal), np.asarray(state.goal_cell)
+    if modes[-1].all():
+      assert (goal == 0).all() and (cell == -1).all()
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+  # step 0: goals (the task worth -10); step 1 (an episode start): the task (worth 10); steps 2-3:
+  # held though worth -10 now (ages 0, 1); step 4: age 2 = max_goal_steps, picked again: goals
+  expected = [False, True, True, True, False]
+  assert [bool(m.all()) for m in modes] == expected
+  assert not modes[0].any() and not modes[4].any()
+  stored = np.asarray(state.replay.experience.exploit)  # [N, rows per env]
+  assert (stored[:, :steps] == np.array(expected)).all()

@@ -446,6 +446,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # This share of the other actor rows is relabelled to the task too (zero goal, env reward
       # only), so the exploit policy learns off-policy from the explorers' data. 0 = off.
       task_fraction=0.0,
+      # True: the setter weighs the task itself (the zero goal, valued by the actor's
+      # max_a Q(s, 0, a)) against its goals (Q(s, g) + novelty); an env that picks it acts on the
+      # task until it picks again (episode start or max_goal_steps). False = off.
+      task_goal=False,
       distance="latent",  # "learned": a distance network estimates steps to the goal
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
@@ -559,6 +563,14 @@ def goal_agent_errors(config) -> list[str]:
          f"environment's reward with the zero goal: they need agent.actor_env_reward > 0 (not "
          f"{a.get('actor_env_reward')}) and goal_ablation='none' (not "
          f"{a.get('goal_ablation', 'none')!r}), or both 0")
+  _check(e, isinstance(a.get("task_goal", False), bool) and (
+      not a.get("task_goal", False) or (a.get("actor_env_reward", 0.0) > 0 and a.get(
+          "goal_ablation", "none") == "none" and a.variant == "reach")),
+         f"agent.task_goal={a.get('task_goal')!r} must be True or False, and True (the setter "
+         "weighs the task, valued by the actor's Q(s, 0, .), against its goals) needs "
+         f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' "
+         f"(not {a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r}: "
+         "'progress' re-picks every step)")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),
          f"agent.abandon_on_q={a.get('abandon_on_q')!r} must be True or False")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")

@@ -68,6 +68,15 @@ the value of the task policy. The exploit envs' own success rate is the log row'
 the envs, ``task_fraction`` 0.5): it did not help by 80k env steps, the exploit envs learning
 slower than the goals-disabled agent (RESULTS.md §12).
 
+The task as a candidate (``task_goal``): the setter also weighs the task itself, the zero goal,
+scored by the actor's value of it, ``max_a Q_actor(s, 0, a)``, against the goals' ``Q(s, g) +
+novelty``. An env that picks it acts on the task (its rows stored as exploit rows, no goal events)
+until it picks again: at its episode's start or after ``max_goal_steps`` steps. Before any reward
+the task is worth ~0 and goals win; as the actor learns the task (from its own rows, and with
+``task_fraction`` > 0 from the explorers' too) and the goals' novelty fades with visits, the task
+wins where the actor knows the way: the goals give way by value, state by state (the exploit
+envs above give way by a fixed share). Logged as ``task_chosen`` (the share of choices).
+
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
 action_coef / (N(s, a) + 1)^count_power`` and bootstraps its 1-step target on ``Q + bootstrap_coef
@@ -110,7 +119,8 @@ class GoalRow(NamedTuple):
   goal: jnp.ndarray  # float32 [D]: the goal pursued when the row's action was taken
   # int32 []: that goal's archive cell (-1: not from the archive); None without the archive
   cell: Any = None
-  # bool []: the row's env acted in exploit mode (zero goal); None without exploit_fraction
+  # bool []: the row's env acted on the task (zero goal: an exploit env, or the task chosen by
+  # the setter); None without exploit_fraction or task_goal
   exploit: Any = None
 
 
@@ -130,6 +140,7 @@ class GoalAgentState:
   # int32 [2**hash_bits, A]: visits of each (view, action), with optimism.action_coef or
   # bootstrap_coef > 0 (OPIQ's counts on the actor); None otherwise
   counts: Any = None
+  on_task: Any = None  # bool [N]: the env pursues the task, chosen by the setter (task_goal only)
 
 
 def pair(z, g):
@@ -184,6 +195,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   per_episode = use_archive and cfg.get("archive_scope", "run") == "episode"
   num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
   exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
+  task_goal = cfg.get("task_goal", False)
+  task_rows = bool(num_exploit) or task_goal  # rows say whether their env acted on the task
+
+  def on_task(state):
+    """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
+    return exploit | state.on_task if task_goal else exploit
   task_fraction = cfg.get("task_fraction", 0.0)
   opt = cfg.optimism
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
@@ -225,7 +242,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
               "distance": distance_net.init(k_dist, x)}
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
                       cell=jnp.zeros((), jnp.int32) if use_archive else None,
-                      exploit=jnp.zeros((), bool) if num_exploit else None)
+                      exploit=jnp.zeros((), bool) if task_rows else None)
     n = spec.num_envs
     return GoalAgentState(
         encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
@@ -234,7 +251,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         archive=archive_lib.init(cfg.archive_bits) if use_archive else None,
         goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
         episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
-        counts=counter.init() if counting else None)
+        counts=counter.init() if counting else None,
+        on_task=jnp.zeros((n,), bool) if task_goal else None)
 
   def candidates(state: GoalAgentState, key, z):
     """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K])``: the setter's
@@ -289,13 +307,21 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
             else None)  # the ablated setter keeps any candidate, Q unread
     chosen, best = goals.select_goal(scores, cands, pick)
     chosen_q = jnp.take_along_axis(q_cands, best[:, None], axis=1)[:, 0]
-    if num_exploit:  # exploit envs: the zero goal, no goal events
-      events = events._replace(**{f: getattr(events, f) & ~exploit for f in
+    was_on_task = on_task(state)  # the mode this step's observation arrived in
+    if task_rows:  # envs on the task: the zero goal, no goal events (task_goal: re-pick by age)
+      events = events._replace(**{f: getattr(events, f) & ~was_on_task for f in
                                   ("reached", "abandoned")})
-      chosen = jnp.where(exploit[:, None], 0.0, chosen)
+      if task_goal:  # the setter's task: chosen again at an episode's start or by age
+        again = ts.first | (state.goal_age >= cfg.max_goal_steps)
+        events = events._replace(renew=jnp.where(was_on_task & ~exploit, again, events.renew))
+        task_value = actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z)).max(axis=-1)
+        take_task = task_value > jnp.max(scores, axis=-1)
+        state = state.replace(on_task=jnp.where(events.renew, take_task, state.on_task))
+      chosen = jnp.where(on_task(state)[:, None], 0.0, chosen)
     if use_archive:
       chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
-      chosen_cell = jnp.where(exploit, -1, jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0])
+      chosen_cell = jnp.where(on_task(state), -1,
+                              jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0])
       state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
     goal = jnp.where(events.renew[:, None], chosen, goal_now)
     age = jnp.where(events.renew, 0, state.goal_age + 1)
@@ -306,7 +332,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_act = actor_q(params["actor"], ts.obs, z, seen) + count_bonus(state.counts, ts.obs,
                                                                     action_coef)
     actions, eps_metrics = core.act(q_act, k_eps, env_steps)
-    renew = events.renew & ~exploit
+    renew = events.renew & ~on_task(state)  # goals chosen (not the task)
     metrics = {
         **eps_metrics,
         "sum/goals_reached": events.reached.sum().astype(jnp.float32),
@@ -315,13 +341,16 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         # held (its distance then: reached when under reach_threshold)
         **losses.masked_metric("goal_q", chosen_q, renew),
         **losses.masked_metric("goal_distance", distance(params, z, chosen), renew),
-        **losses.masked_metric("goal_distance_held", d_now, ~ts.first & ~exploit),
+        **losses.masked_metric("goal_distance_held", d_now, ~ts.first & ~was_on_task),
     }
-    if num_exploit:  # the exploit envs' episodes: this observation ends one
+    if task_goal:
+      metrics.update(losses.masked_metric("task_chosen", state.on_task.astype(jnp.float32),
+                                          events.renew & ~exploit))
+    if task_rows:  # the episodes this observation ends on the task
       metrics["sum/exploit_episodes"] = jnp.sum((ts.terminated | ts.truncated)
-                                                & exploit).astype(jnp.float32)
+                                                & was_on_task).astype(jnp.float32)
       metrics["sum/exploit_successes"] = jnp.sum(
-          ts.terminated & (ts.reward > 0) & exploit).astype(jnp.float32)
+          ts.terminated & (ts.reward > 0) & was_on_task).astype(jnp.float32)
     if reach_steps:
       metrics.update(losses.masked_metric(
           "goal_reachable_fraction", (reach_value >= cfg.actor_gamma ** reach_steps).mean(axis=-1),
@@ -390,11 +419,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       goals_a, r_int, reached = jnp.zeros_like(goals_a), jnp.zeros_like(r_int), jnp.zeros_like(
           reached)
     task = jnp.zeros((size,), bool)  # task rows: the zero goal, the env's reward only
-    if num_exploit:
+    if task_rows:
       task = windows.exploit[:, j0] & ~relabelled
     if task_fraction:
       task = task | (jax.random.uniform(jax.random.fold_in(key, 2), (size,)) < task_fraction)
-    if num_exploit or task_fraction:
+    if task_rows or task_fraction:
       goals_a = jnp.where(task[:, None], 0.0, goals_a)
       r_int, reached = jnp.where(task, 0.0, r_int), reached & ~task
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
@@ -439,7 +468,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell,
-                   exploit=exploit if num_exploit else None)
+                   exploit=on_task(state) if task_rows else None)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
     if counting:
       state = state.replace(counts=counts_lib.add_step(counter, state.counts, ts, actions))
