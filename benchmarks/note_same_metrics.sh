@@ -24,6 +24,7 @@ from goalrl import config
 design = {'goal_agent': config.GOAL_NOTE_DESIGN, 'optimistic_dqn': config.OPTIMISTIC_NOTE_DESIGN}
 def flags(d, prefix):
   for k, v in d.items():
+    v = '(' + ','.join(map(str, v)) + ',)' if isinstance(v, tuple) else v  # one shell word
     yield from flags(v, prefix + k + '.') if isinstance(v, dict) else [f'--config.{prefix}{k}={v}']
 print(' '.join(flags(design['$agent'], 'agent.')))") > "$TMP/new_$agent.log" 2>&1
 done

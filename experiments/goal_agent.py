@@ -45,7 +45,8 @@ reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 
 ``agent.hidden``), ``agent.actor_layers`` (the actor's dense layers before its head: DQN's (256,),
 the note's (256, 256)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
 alone, NGU/Agent57's exploit member; 0 = off) with ``agent.task_fraction`` (share of the other
-actor rows relabelled to the task), ``agent.actor_env_reward`` (0 = the
+actor rows relabelled to the task), ``agent.task_goal`` (the setter weighs the task, valued by the
+actor's max_a Q(s, 0, a), against its goals; False = off), ``agent.actor_env_reward`` (0 = the
 note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
 ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
