@@ -12,6 +12,7 @@
 # with the same action set.
 # act5_e100, act5_e50 (exploration issue): act5 with epsilon over 100k / 50k, to show what count
 # optimism adds.
+# EXTRA adds flags to every setting, e.g. EXTRA=--config.seed=5 (seeds 5-9; RUNS elsewhere).
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
 set -u
@@ -44,6 +45,6 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=src .venv/bin/python -m goalrl.train --config=experiments/dqn.py:minigrid \
-    --workdir="$RUNS/$setting" $args $extra > "$RUNS/$setting/train.log" 2>&1
+    --workdir="$RUNS/$setting" $args $extra ${EXTRA:-} > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done

@@ -31,6 +31,7 @@
 #                 global x episodic product, which fades)
 #   obs_opiq_epi  obs_opiq (the default since 2026-11-30) plus obs_epi's episodic novelty
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
+# EXTRA adds flags to every setting, e.g. EXTRA=--config.seed=5 (seeds 5-9; RUNS elsewhere).
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_opiq_doorkey
 set -u
@@ -84,6 +85,6 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=$SRC .venv/bin/python -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
-    --workdir="$RUNS/$setting" $run $extra > "$RUNS/$setting/train.log" 2>&1
+    --workdir="$RUNS/$setting" $run $extra ${EXTRA:-} > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done
