@@ -22,6 +22,8 @@
 #                    counts let optimistic DQN learn DoorKey-8x8 in 5/5 seeds, RESULTS.md §14)
 #   counts_e50_zero  the same with goal_ablation=zero: do the goals add to the counts?
 #   counts_e50_episode  counts_e50 with archive_scope=episode (goals this episode's views)
+#   counts_e50_zero_l1  counts_e50_zero with one dense layer in the actor, as DQN's network
+#                    (actor_layers=(256,), the default's is two): does the depth matter?
 #   counts_e50_task  counts_e50_episode with the task as the setter's candidate (task_goal: the
 #                    actor's max_a Q(s, 0, a) against the goals' Q(s, g) + novelty) and a quarter
 #                    of the goal rows relabelled to the task (task_fraction=0.25)
@@ -65,10 +67,12 @@ for setting in ${SETTINGS:-default note no_env}; do
     obs_exploit)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
-    counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task)
+    counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1)
       extra="--config.agent.optimism.action_coef=0.1 --config.agent.optimism.bootstrap_coef=0.01
       --config.agent.epsilon_decay_steps=50000"
       [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero"
+      [ $setting = counts_e50_zero_l1 ] && extra="$extra --config.agent.goal_ablation=zero
+        --config.agent.actor_layers=(256,)"
       [ $setting = counts_e50_episode ] && extra="$extra --config.agent.archive_scope=episode"
       [ $setting = counts_e50_task ] && extra="$extra --config.agent.archive_scope=episode
         --config.agent.task_goal=True --config.agent.task_fraction=0.25" ;;

@@ -461,9 +461,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       gamma=0.99,  # Q(s, g): discount of environment reward
       actor_gamma=0.9,  # actor: discount of intrinsic reward
       head_layers=(256, 256),  # Q(s, g) and distance networks: dense layers before the output
-      # the actor's dense layers before its action head (DQN's: one of 256; the note's: two, as
-      # head_layers): with OPIQ's counts the second layer cost DoorKey-8x8 (RESULTS.md §16)
-      actor_layers=(256,),
+      # the actor's dense layers before its action head (DQN's network has one of 256): on
+      # DoorKey-8x8 with counts and goals disabled, one layer did no better than two (RESULTS §16)
+      actor_layers=(256, 256),
       batch_size=64,
       learning_rate=5e-4,
       adam_eps=1e-5,
@@ -493,8 +493,7 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
 # half from the bank, synthetic optimistic goals, abandonment on low Q(s, g), an actor rewarded by
 # its goals only. ``experiments/goal_agent.py:note`` applies it.
 GOAL_NOTE_DESIGN = dict(candidate_source="both", goal_novelty_coef=0.0, abandon_on_q=True,
-                        actor_env_reward=0.0, actor_input="latent", actor_layers=(256, 256),
-                        optimism=dict(ratio=0.1))
+                        actor_env_reward=0.0, actor_input="latent", optimism=dict(ratio=0.1))
 # Optimistic DQN as the note designed it: Q on latents, synthetic terminal rows, no visit counts
 # (the defaults until 2026-11-30; ``experiments/optimistic_dqn.py:note``).
 OPTIMISTIC_NOTE_DESIGN = dict(q_input="latent",

@@ -42,10 +42,9 @@ MiniGrid experiments' default) read by the actor's own torso (``networks.GoalCon
 torso of width ``hidden``), trained end to end by the actor's loss; the goal stays a latent. With
 goals disabled, the latent actor learns DoorKey-8x8 far slower than DQN and the observation actor
 at about DQN's pace (RESULTS.md §11): the fixed latent, not the goals, limits it there. Then
-``actor_layers`` dense layers and the action head: DQN's one layer of 256 by default, the note's
-``head_layers`` (two) in ``GOAL_NOTE_DESIGN``. With OPIQ's counts, optimistic DQN given the second
-layer learned DoorKey-8x8 in 2/5 seeds by 150k instead of 5/5 (RESULTS.md §16), as the goal
-agent's actor with goals disabled did (3/5 by 200k, §15).
+``actor_layers`` dense layers (two of 256 by default, as the note's ``head_layers``; DQN's network
+has one) and the action head. With OPIQ's counts and goals disabled on DoorKey-8x8, one layer did
+no better than two (RESULTS.md §16).
 
 Reachable goals (``goal_reach_steps`` > 0, MEGA's filter): the setter keeps only candidates whose
 value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goal_reach_steps``
@@ -75,7 +74,11 @@ until it picks again: at its episode's start or after ``max_goal_steps`` steps. 
 the task is worth ~0 and goals win; as the actor learns the task (from its own rows, and with
 ``task_fraction`` > 0 from the explorers' too) and the goals' novelty fades with visits, the task
 wins where the actor knows the way: the goals give way by value, state by state (the exploit
-envs above give way by a fixed share). Logged as ``task_chosen`` (the share of choices).
+envs above give way by a fixed share). Logged as ``task_chosen`` (the share of choices). Measured
+on DoorKey-8x8 (RESULTS.md §16): the task won every pick from 20k env steps on (the first reward
+comes within 10k there, and no goal's novelty, at most ``goal_novelty_coef``, outbids the task's
+value), and with a quarter of the goal rows and HER's half of the rest not on the task it learned
+slower than with goals disabled by 40k. Off by default.
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
