@@ -206,3 +206,63 @@ def test_episode_visit_counts_per_env_and_clears_on_first():
   np.testing.assert_array_equal(table[1], np.eye(8, dtype=int)[5])  # env 1's episode restarted
   np.testing.assert_allclose(counts.episode_reward(jnp.array([1, 4]), 1.0, jnp.array([3, 0])),
                              [0.5, 0.5])
+
+
+def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner():
+  """On the same transitions and the same network weights, the goal agent's actor with goals
+  disabled (zero goal, the env's reward only, OPIQ's counts, DQN's one dense layer) has optimistic
+  DQN's loss: 1-step double Q with the counts' bootstrap bonus, the same targets, the same
+  episode-end handling. Windows with rewards, terminations and truncations at random rows."""
+  spec, obs = minigrid_obs(256)
+  coefs = dict(action_coef=0.1, bootstrap_coef=0.01)
+  g_cfg = load_experiment("goal_agent", "quick").agent
+  g_cfg.update(goal_ablation="zero", actor_input="observation", actor_layers=(256,),
+               actor_gamma=0.99)
+  g_cfg.optimism.update(coefs)
+  o_cfg = load_experiment("optimistic_dqn", "quick").agent
+  o_cfg.update(q_input="observation", n_step=1, head_layers=(256,), gamma=0.99)
+  o_cfg.optimism.update(ratio=0.0, **coefs)
+  goal, opiq = goal_agent.make_agent(g_cfg, spec), optimistic_dqn.make_agent(o_cfg, spec)
+  g_state, o_state = goal.init(jax.random.PRNGKey(0)), opiq.init(jax.random.PRNGKey(1))
+
+  size, length = 64, spec.stack + g_cfg.horizon
+  k = jax.random.split(jax.random.PRNGKey(2), 6)
+  pick = jax.random.randint(k[0], (size, length), 0, 256)
+  ended = jax.random.uniform(k[1], (size, length)) < 0.15
+  truncated = ended & (jax.random.uniform(k[2], (size, length)) < 0.3)
+  terminated = ended & ~truncated
+  row = replay.Row(frame={"image": obs["image"][pick],
+                          "direction": obs["direction"][pick].astype(jnp.uint8)},
+                   action=jax.random.randint(k[3], (size, length), 0, spec.num_actions
+                                             ).astype(jnp.uint8),
+                   reward=jnp.where(terminated & (jax.random.uniform(k[4], (size, length)) < 0.5),
+                                    0.7, 0.0),
+                   terminated=terminated, truncated=truncated,
+                   first=jnp.pad(ended[:, :-1], ((0, 0), (1, 0))))
+  windows = goal_agent.GoalRow(row=row, goal=jnp.zeros((size, length, g_cfg.encoder.latent)),
+                               cell=jnp.full((size, length), -1, jnp.int32))
+  table = jax.random.randint(k[5], g_state.counts.shape, 0, 4)
+
+  g_online = g_state.learner.online
+  g_target = {**g_state.learner.target,
+              "actor": goal.init(jax.random.PRNGKey(3)).learner.online["actor"]}
+
+  def as_dqn(actor):  # the same function: the zero goal's input rows of the first layer dropped
+    torso, mlp = actor["params"]["torso"], actor["params"]["MLP_0"]
+    width = mlp["Dense_0"]["kernel"].shape[0] - g_cfg.encoder.latent
+    first = {"kernel": mlp["Dense_0"]["kernel"][:width], "bias": mlp["Dense_0"]["bias"]}
+    return {"params": {"torso": torso, "Dense_0": first, "Dense_1": mlp["Dense_1"]}}
+
+  _, g_metrics = goal.loss(g_online, g_state.encoder.params, g_target,
+                           (windows, g_state.archive, g_state.replay.experience.row, table),
+                           jax.random.PRNGKey(4))
+  batch = replay.transitions(spec, jax.tree.map(lambda x: x[:, :spec.stack + 1], row),
+                             o_cfg.gamma, 1)
+  counter = counts.make_counter(spec, o_cfg.optimism.hash_bits)
+  bonus_t = counts.bonus(counter.counts(table, batch.obs_t), coefs["bootstrap_coef"],
+                         o_cfg.optimism.count_power)
+  o_loss, _ = opiq.loss(as_dqn(g_online["actor"]), o_state.encoder.params,
+                        as_dqn(g_target["actor"]), (batch, bonus_t), jax.random.PRNGKey(4))
+  assert float(batch.valid.mean()) < 1 and float(batch.discount_t.min()) == 0  # episode ends in
+  assert float(o_loss) > 1e-3
+  np.testing.assert_allclose(float(g_metrics["actor_loss"]), float(o_loss), rtol=1e-5)

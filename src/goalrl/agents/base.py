@@ -14,6 +14,10 @@ Optionally ``pictures(state, ts) -> {"observation", "goal", "reconstruction"}``:
 current observation, decoded goal and reconstruction in the encoder's input space, for the goal
 strip that ``goalrl.pictures`` draws (agents without goals leave it ``None``).
 
+Optionally ``loss(online, encoder_params, target, data, key) -> (loss, metrics)``: the training
+loss of one sampled batch, ``data`` as the agent's gradient step builds it (the latent agents'
+``loss_fn``); read by tests that check one learner against another, never by the loop.
+
 ``metrics`` are dicts of float32 scalars (fixed keys per agent). ``act`` metrics are averaged over
 every iteration of a log interval, except keys ``sum/NAME``: event counts summed over the interval
 and logged as ``NAME_per_episode`` (divided by the episodes that ended in it). ``observe`` metrics are averaged over the iterations that
@@ -34,6 +38,7 @@ class Agent(NamedTuple):
   act: Callable[..., Any]
   observe: Callable[..., Any]
   pictures: Callable[..., Any] | None = None
+  loss: Callable[..., Any] | None = None
 
 
 LAST = "last/"  # observe-metric prefix: log the value at the interval's last update, not the mean

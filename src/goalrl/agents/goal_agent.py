@@ -488,4 +488,4 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
             "goal": ae.decode(params, state.goal[:1])[0],
             "reconstruction": ae.decode(params, ae.encode(params, obs))[0]}
 
-  return Agent(init=init, act=act, observe=observe, pictures=pictures)
+  return Agent(init=init, act=act, observe=observe, pictures=pictures, loss=losses_fn)

@@ -169,4 +169,4 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return core.store_and_train(state, replay.make_row(spec, stored, actions), k_train, env_steps,
                                 gradient_step)
 
-  return Agent(init=init, act=act, observe=observe)
+  return Agent(init=init, act=act, observe=observe, loss=loss_fn)
