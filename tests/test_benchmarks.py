@@ -124,3 +124,27 @@ def test_doorkey_summary_compares_a_metric_at_equal_steps(tmp_path):
   assert list(better.values()) == [{"p": 1.0, "ci95": [1.0, 1.0]}]
   same = dqn_doorkey.improvements(mine, mine, 20_000, 50, "episode_doors")
   assert same["mine > mine"]["p"] == 0.5
+
+
+def test_pooled_seeds_join_batches_count_the_budget_and_refuse_a_seed_twice(tmp_path):
+  """``pooled_seeds.py``: seeds 0-1 of one run and 2 of another make one setting; a seed that
+  reaches 0.9 after the budget counts as the budget; the same seed in two runs is refused."""
+  import pooled_seeds
+
+  def run(name, seeds):  # seed -> its success per row at 10k, 20k, 30k
+    for seed, successes in seeds.items():
+      os.makedirs(tmp_path / name / "seeds" / str(seed))
+      with open(tmp_path / name / "seeds" / str(seed) / "metrics.jsonl", "w") as f:
+        for i, success in enumerate(successes):
+          f.write(json.dumps({"step": 10_000 * (i + 1), "success_rate": success,
+                              "episodes": 10}) + "\n")
+    return str(tmp_path / name)
+
+  a = run("a", {0: [0.5, 0.95, 1.0], 1: [0.95, 1.0, 1.0]})
+  b = run("b", {2: [0.1, 0.2, 0.95]})
+  s = pooled_seeds.summarise(pooled_seeds.pooled([a, b]), 20_000, 20_000, 50)
+  assert s["seeds"] == [0, 1, 2] and s["steps_to_90"] == [20_000, 10_000, 20_000]
+  assert s["reached"] == 2  # seed 2 gets there at 30k, past the 20k budget
+  assert s["success_at"] == pytest.approx([0.725, 0.975, 0.15])
+  with pytest.raises(SystemExit, match="seed 0 appears twice"):
+    pooled_seeds.pooled([a, a])

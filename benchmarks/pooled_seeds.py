@@ -1,0 +1,108 @@
+"""Steps to 0.9 success over seeds pooled from several runs of one setting, and every pair of
+settings compared (the exploration issue's DoorKey-8x8 line, with more than one batch of 5 seeds).
+
+  PYTHONPATH=src .venv/bin/python benchmarks/pooled_seeds.py --budget 200000 --at 100000 \
+      --setting opiq=runs/e50_s5/obs_opiq_e50+runs/s7_seeds5/obs_opiq_e50 \
+      --setting dqn=runs/dqn8_s3/act5_e100+runs/s7_seeds5/act5_e100 [--out results.json]
+
+Each ``--setting NAME=DIR[+DIR...]`` names run folders (``config.json``, ``seeds/<seed>/
+metrics.jsonl``) whose seeds are pooled: one batch ran ``--config.seed=0`` (seeds 0-4), another
+``--config.seed=5`` (5-9); a seed that appears twice is an error. Per setting:
+
+* **reached**: seeds that reach 0.9 by ``--budget`` (``exploration.steps_to``'s rule: the first log
+  row with success >= 0.9 over at least ``MIN_EPISODES`` episodes; rows after the budget unread);
+* **steps to 0.9**: IQM [95% stratified-bootstrap CI] over seeds, a seed that never reaches it
+  counting as the budget (``exploration.interval``, rliable);
+* **success @at**: mean over seeds of each seed's mean success over its rows from ``at`` - 10k to
+  ``at``.
+
+Then, for every pair (X, Y): P(X sooner), the probability that a seed of X reaches 0.9 before a
+seed of Y (ties half), and P(X higher @at) on success (``exploration.improvement``, rliable).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+
+import numpy as np
+
+from exploration import THRESHOLD, improvement, interval, steps_to
+from goalrl import metrics
+
+WINDOW = 10_000
+
+
+def pooled(dirs: list[str]) -> dict[int, list[dict]]:
+  """{seed: rows} over the run folders ``dirs``."""
+  out = {}
+  for d in dirs:
+    for path in glob.glob(os.path.join(d, "seeds", "*", "metrics.jsonl")):
+      seed = int(os.path.basename(os.path.dirname(path)))
+      if seed in out:
+        raise SystemExit(f"seed {seed} appears twice in {'+'.join(dirs)}")
+      out[seed] = metrics.read_rows(path)
+  if not out:
+    raise SystemExit(f"no seeds/*/metrics.jsonl under {'+'.join(dirs)}")
+  return dict(sorted(out.items()))
+
+
+def success_at(rows: list[dict], at: int) -> float:
+  values = [r["success_rate"] for r in rows
+            if at - WINDOW <= r["step"] <= at and r.get("success_rate") is not None]
+  return float(np.mean(values)) if values else float("nan")
+
+
+def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int) -> dict:
+  first = [steps_to([r for r in rows if r["step"] <= budget], THRESHOLD) for rows in seeds.values()]
+  steps = [budget if s is None else s for s in first]
+  success = [success_at(rows, at) for rows in seeds.values()]
+  return {"seeds": list(seeds), "last_step": min(rows[-1]["step"] for rows in seeds.values()),
+          "steps_to_90": steps, "reached": sum(s is not None for s in first),
+          "steps_iqm": interval(steps, reps), "success_at": success,
+          "success_at_mean": float(np.mean(success))}
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--setting", action="append", required=True,
+                      help="NAME=DIR[+DIR...]: run folders whose seeds are pooled.")
+  parser.add_argument("--budget", type=int, default=200_000)
+  parser.add_argument("--at", type=int, default=100_000)
+  parser.add_argument("--reps", type=int, default=2000)
+  parser.add_argument("--out", default=None)
+  args = parser.parse_args()
+  table = {}
+  for spec in args.setting:
+    name, dirs = spec.split("=", 1)
+    table[name] = summarise(pooled(dirs.split("+")), args.budget, args.at, args.reps)
+  k = args.at // 1000
+  print(f"| setting | seeds | ran to | reached 0.9 by {args.budget // 1000}k | steps to 0.9 "
+        f"(per seed) | IQM [95% CI] | success @{k}k |\n|---|---|---|---|---|---|---|")
+  for name, s in table.items():
+    iqm = s["steps_iqm"]
+    print(f"| {name} | {len(s['seeds'])} | {s['last_step'] // 1000}k | {s['reached']}/"
+          f"{len(s['seeds'])} | {', '.join(f'{x // 1000}k' for x in sorted(s['steps_to_90']))} | "
+          f"{iqm['iqm'] / 1000:.0f}k [{iqm['ci95'][0] / 1000:.0f}k, {iqm['ci95'][1] / 1000:.0f}k] | "
+          f"{s['success_at_mean']:.2f} |")
+  pairs = {}
+  names = list(table)
+  for i, x in enumerate(names):
+    for y in names[i + 1:]:
+      sooner = improvement([-v for v in table[x]["steps_to_90"]],
+                           [-v for v in table[y]["steps_to_90"]], args.reps)
+      higher = improvement(table[x]["success_at"], table[y]["success_at"], args.reps)
+      pairs[f"{x} vs {y}"] = {"p_sooner": sooner, f"p_higher_at_{k}k": higher}
+      print(f"{x} vs {y}: P(sooner) {sooner['p']:.2f} [{sooner['ci95'][0]:.2f}, "
+            f"{sooner['ci95'][1]:.2f}]; P(higher @{k}k) {higher['p']:.2f} "
+            f"[{higher['ci95'][0]:.2f}, {higher['ci95'][1]:.2f}]")
+  if args.out:
+    with open(args.out, "w") as f:
+      json.dump({"budget": args.budget, "at": args.at, "settings": table, "pairs": pairs}, f,
+                indent=1)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+  main()
