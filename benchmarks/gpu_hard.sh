@@ -6,6 +6,9 @@
 #   opiq_kc   optimistic DQN with epsilon over 50k (cpu_opiq_doorkey.sh's obs_opiq_e50) on
 #             KeyCorridorS3R3, 1M: do the counts carry exploration there too?
 #   opiq_mr   the same on MultiRoom-N4-S5 (not in the default JOBS="goal_kc goal_mr opiq_kc")
+#   goalc_kc  the goal agent with OPIQ's counts on its actor and this episode's goals
+#             (cpu_goal_doorkey.sh's counts_e50_episode with LEARNER=dqn) on KeyCorridorS3R3, 1M
+#   goalc0_kc the same with goals disabled (counts_e50_zero): do the goals add to the counts?
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -54,14 +57,27 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=50000 \
         $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         --config.agent.q_input=observation > "$RUNS/$job/obs_opiq_e50/train.log" 2>&1 & ;;
-    *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr)"; exit 2 ;;
+    goalc_kc|goalc0_kc)
+      goals=$([ $job = goalc_kc ] && echo --config.agent.archive_scope=episode \
+              || echo --config.agent.goal_ablation=zero)
+      mkdir -p "$RUNS/$job/goal"
+      # shellcheck disable=SC2086
+      timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:minigrid \
+        --workdir="$RUNS/$job/goal" --config.num_seeds=5 --config.log_every=10000 \
+        --config.checkpoint_every=250000 --config.env.name=MiniGrid-KeyCorridorS3R3-v0 \
+        --config.total_steps="$STEPS" --config.pictures=False --config.env.num_envs=8 \
+        --config.agent.learning_rate=2.5e-4 --config.agent.actor_gamma=0.99 \
+        --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
+        $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
+    *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc)"; exit 2 ;;
   esac
 done
 wait
-# exploration.py's timeout leaves its training child running: stop every run now (SIGKILL, not a
-# Ctrl-C that would write a checkpoint first; their metrics are written row by row)
-pkill -9 -f goalrl.train; sleep 1
-for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log; do
+# exploration.py's timeout leaves its training child running: stop this script's runs now
+# (SIGKILL, not a Ctrl-C that would write a checkpoint first; their metrics are written row by row;
+# only runs whose workdir is under $RUNS, so a smoke test here leaves other runs alone)
+pkill -9 -f "goalrl.train.*--workdir=$RUNS/"; sleep 1
+for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log "$RUNS"/goalc*/goal/train.log; do
   echo "== $log"; grep -v "^WARNING" "$log" | tail -3
 done
 find "$RUNS" -name metrics.jsonl | sort | while read -r f; do
