@@ -75,10 +75,11 @@ the task is worth ~0 and goals win; as the actor learns the task (from its own r
 ``task_fraction`` > 0 from the explorers' too) and the goals' novelty fades with visits, the task
 wins where the actor knows the way: the goals give way by value, state by state (the exploit
 envs above give way by a fixed share). Logged as ``task_chosen`` (the share of choices). Measured
-on DoorKey-8x8 (RESULTS.md §16): the task won every pick from 20k env steps on (the first reward
-comes within 10k there, and no goal's novelty, at most ``goal_novelty_coef``, outbids the task's
-value), and with a quarter of the goal rows and HER's half of the rest not on the task it learned
-slower than with goals disabled by 40k. Off by default.
+on DoorKey-8x8 (RESULTS.md §16): the task won nearly every pick from the start (an untrained
+actor's largest Q(s, 0, a) already outbids a goal's novelty, at most ``goal_novelty_coef``; the
+first rewards, by 10k there, do the rest), and with HER relabelling half of the task rows to goals
+the agent learned slower than with goals disabled by 40k. Off by default; an actor head that
+starts at 0, and task rows kept off HER, would make it a test of the idea.
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
@@ -200,16 +201,16 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
   task_goal = cfg.get("task_goal", False)
   task_rows = bool(num_exploit) or task_goal  # rows say whether their env acted on the task
-
-  def on_task(state):
-    """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
-    return exploit | state.on_task if task_goal else exploit
   task_fraction = cfg.get("task_fraction", 0.0)
   opt = cfg.optimism
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
   counting = action_coef > 0 or bootstrap_coef > 0
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting else None)
+
+  def on_task(state):
+    """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
+    return exploit | state.on_task if task_goal else exploit
 
   def count_bonus(table, obs, coef):
     """[N, A]: OPIQ's ``coef / (N(s, a) + 1)^count_power`` for the actor at ``obs`` (0 if off)."""
