@@ -26,7 +26,9 @@
 #                    (actor_layers=(256,), the default's is two): does the depth matter?
 #   counts_e50_task  counts_e50_episode with the task as the setter's candidate (task_goal: the
 #                    actor's max_a Q(s, 0, a) against the goals' Q(s, g) + novelty) and a quarter
-#                    of the goal rows relabelled to the task (task_fraction=0.25)
+#                    of the goal rows relabelled to the task (task_fraction=0.25); RESULTS §16
+#                    ran it at 7c663f6, whose actor had one layer
+#                    (EXTRA=--config.agent.actor_layers=(256,))
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).

@@ -81,11 +81,10 @@ def main():
   print(f"| setting | seeds | ran to | reached 0.9 by {args.budget // 1000}k | steps to 0.9 "
         f"(per seed) | IQM [95% CI] | success @{k}k |\n|---|---|---|---|---|---|---|")
   for name, s in table.items():
-    iqm = s["steps_iqm"]
+    iqm, low, high = (v / 1000 for v in (s["steps_iqm"]["iqm"], *s["steps_iqm"]["ci95"]))
     print(f"| {name} | {len(s['seeds'])} | {s['last_step'] // 1000}k | {s['reached']}/"
           f"{len(s['seeds'])} | {', '.join(f'{x // 1000}k' for x in sorted(s['steps_to_90']))} | "
-          f"{iqm['iqm'] / 1000:.0f}k [{iqm['ci95'][0] / 1000:.0f}k, {iqm['ci95'][1] / 1000:.0f}k] | "
-          f"{s['success_at_mean']:.2f} |")
+          f"{iqm:.0f}k [{low:.0f}k, {high:.0f}k] | {s['success_at_mean']:.2f} |")
   pairs = {}
   names = list(table)
   for i, x in enumerate(names):

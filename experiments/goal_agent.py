@@ -42,7 +42,8 @@ Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
 ``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
 ``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width
-``agent.hidden``), ``agent.actor_layers`` (the actor's dense layers before its head; DQN has (256,)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
+``agent.hidden``), ``agent.actor_layers`` (the actor's dense layers before its head; DQN has
+(256,)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
 alone, NGU/Agent57's exploit member; 0 = off) with ``agent.task_fraction`` (share of the other
 actor rows relabelled to the task), ``agent.task_goal`` (the setter weighs the task, valued by the
 actor's max_a Q(s, 0, a), against its goals; False = off), ``agent.actor_env_reward`` (0 = the
