@@ -14,7 +14,7 @@ metrics.jsonl``) whose seeds are pooled: one batch ran ``--config.seed=0`` (seed
 * **steps to 0.9**: IQM [95% stratified-bootstrap CI] over seeds, a seed that never reaches it
   counting as the budget (``exploration.interval``, rliable);
 * **success @at**: mean over seeds of each seed's mean success over its rows from ``at`` - 10k to
-  ``at``.
+  ``at`` (``dqn_doorkey.WINDOW``).
 
 Then, for every pair (X, Y): P(X sooner), the probability that a seed of X reaches 0.9 before a
 seed of Y (ties half), and P(X higher @at) on success (``exploration.improvement``, rliable).
@@ -28,10 +28,9 @@ import os
 
 import numpy as np
 
+from dqn_doorkey import WINDOW, mean_success
 from exploration import THRESHOLD, improvement, interval, steps_to
 from goalrl import metrics
-
-WINDOW = 10_000
 
 
 def pooled(dirs: list[str]) -> dict[int, list[dict]]:
@@ -49,9 +48,9 @@ def pooled(dirs: list[str]) -> dict[int, list[dict]]:
 
 
 def success_at(rows: list[dict], at: int) -> float:
-  values = [r["success_rate"] for r in rows
-            if at - WINDOW <= r["step"] <= at and r.get("success_rate") is not None]
-  return float(np.mean(values)) if values else float("nan")
+  """Mean success over the rows from ``at - WINDOW`` to ``at`` (``dqn_doorkey``'s window)."""
+  value = mean_success([r for r in rows if at - WINDOW <= r["step"] <= at])
+  return float("nan") if value is None else value
 
 
 def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int) -> dict:

@@ -146,7 +146,7 @@ def test_setter_picks_the_task_by_the_actors_value_and_holds_it_until_it_picks_a
     one = jax.tree.map(lambda x, i=i: x[i * n:(i + 1) * n], obs)
     ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
                   truncated=jnp.zeros(n, bool), first=jnp.full(n, i in (0, 1)))
-    state, _, metrics = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    state, _, _ = act(state, ts, jax.random.PRNGKey(100 + i), 0)
     modes.append(np.asarray(state.on_task))
     goal, cell = np.asarray(state.goal), np.asarray(state.goal_cell)
     if modes[-1].all():
