@@ -29,6 +29,13 @@
 #                    of the goal rows relabelled to the task (task_fraction=0.25); RESULTS §16
 #                    ran it at 7c663f6, whose actor had one layer
 #                    (EXTRA=--config.agent.actor_layers=(256,))
+#   counts_e50_rte   Go-Explore's return-then-explore: counts_e50 with this episode's rarest views as
+#                    goals (archive_scope=episode), reached when the view's archive cell is the
+#                    goal's (reach_test=cell); an env that reaches its goal acts on the task with
+#                    the counts for 40 steps (explore_steps=40), its rows task rows off HER
+#                    (task_her=False), then picks a goal again
+#   counts_e50_rte_ended  the same, exploring after every goal's end (explore_after=ended:
+#                    reached or abandoned): goal and explore phases alternate
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -69,7 +76,7 @@ for setting in ${SETTINGS:-default note no_env}; do
     obs_exploit)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
-    counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1)
+    counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1|counts_e50_rte*)
       extra="--config.agent.optimism.action_coef=0.1 --config.agent.optimism.bootstrap_coef=0.01
       --config.agent.epsilon_decay_steps=50000"
       [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero"
@@ -77,7 +84,11 @@ for setting in ${SETTINGS:-default note no_env}; do
         --config.agent.actor_layers=(256,)"
       [ $setting = counts_e50_episode ] && extra="$extra --config.agent.archive_scope=episode"
       [ $setting = counts_e50_task ] && extra="$extra --config.agent.archive_scope=episode
-        --config.agent.task_goal=True --config.agent.task_fraction=0.25" ;;
+        --config.agent.task_goal=True --config.agent.task_fraction=0.25"
+      case $setting in counts_e50_rte*) extra="$extra --config.agent.archive_scope=episode
+        --config.agent.reach_test=cell --config.agent.explore_steps=40
+        --config.agent.task_her=False" ;; esac
+      [ $setting = counts_e50_rte_ended ] && extra="$extra --config.agent.explore_after=ended" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

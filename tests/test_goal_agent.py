@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from goalrl import counts, replay
 from goalrl import train as train_lib
 from goalrl.agents import goal_agent
 from goalrl.envs import TimeStep
@@ -159,3 +160,112 @@ def test_setter_picks_the_task_by_the_actors_value_and_holds_it_until_it_picks_a
   assert not modes[0].any() and not modes[4].any()
   stored = np.asarray(state.replay.experience.exploit)  # [N, rows per env]
   assert (stored[:, :steps] == np.array(expected)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
+@pytest.mark.parametrize("reach_test", ["cell", "distance"])
+def test_after_reaching_its_goal_an_env_explores_on_the_task_then_picks_a_goal(reach_test):
+  """``explore_steps=2`` (Go-Explore's return-then-explore): an env whose goal is reached acts on
+  the task (zero goal, no cell, rows stored as task rows) until its age reaches 2 (as a goal's
+  ``max_goal_steps``: 3 steps), then picks a goal again.
+  ``reach_test="cell"``: only the goal cell's own observation reaches it, though every latent
+  distance passes the ``reach_threshold`` of 1e9 (which reaches everything with "distance")."""
+  spec, obs = minigrid_obs(16 * 5)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts, cfg.explore_steps, cfg.max_goal_steps = 10 ** 9, 2, 4
+  cfg.reach_test, cfg.reach_threshold = reach_test, 1e9
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  cell_of = jax.jit(counts.make_counter(spec, cfg.archive_bits).codes)
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  views = jax.tree.map(lambda x: x[:n], obs)  # archived first, so goals have cells from the start
+  state, _ = observe(agent.init(jax.random.PRNGKey(0)), TimeStep(
+      obs=views, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool), truncated=jnp.zeros(n, bool),
+      first=jnp.ones(n, bool)), jnp.zeros(n, jnp.int32), jax.random.PRNGKey(1), 0)
+  codes, pool = np.asarray(cell_of(views)), np.asarray(cell_of(obs))
+  # others: views none of which is an archived cell; goal views: each env its goal's own view
+  others = np.flatnonzero(~np.isin(pool, codes))
+  assert len(others) >= n
+  modes = []
+  for i in range(6):
+    if i == 0:
+      one = views
+    elif i == 1:
+      one = jax.tree.map(lambda x: x[others[:n]], obs)
+    else:  # after step 1 each env sees its goal's view (a task env: any view)
+      cell = np.asarray(state.goal_cell)
+      pick = [int(np.flatnonzero(pool == c)[0]) if c >= 0 else 0 for c in cell]
+      one = jax.tree.map(lambda x: x[np.array(pick)], obs)
+    ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                  truncated=jnp.zeros(n, bool), first=jnp.full(n, i == 0))
+    state, _, metrics = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    modes.append(np.asarray(state.on_task))
+    if i == 0:  # archive goals, each a cell of the views archived
+      assert np.isin(np.asarray(state.goal_cell), codes).all()
+    if modes[-1].all():
+      assert (np.asarray(state.goal) == 0).all() and (np.asarray(state.goal_cell) == -1).all()
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+  # cell: step 1's views are no goal's cell (not reached); step 2 reaches: on the task at steps
+  # 2-4 (ages 0-2), a goal again at step 5. distance: reached at once, on the task at 1-3, a goal
+  # at step 4, reached at 5.
+  expected = ([False, False, True, True, True, False] if reach_test == "cell"
+              else [False, True, True, True, False, True])
+  assert [bool(m.all()) for m in modes] == expected
+  assert not any(m.any() != m.all() for m in modes)
+  stored = np.asarray(state.replay.experience.exploit)  # [N, rows per env]; row 0: the archiving
+  assert (stored[:, 1:7] == np.array(expected)).all()
+
+
+def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None):
+  """The goal agent's loss metrics on 64 windows, each repeating one of ``obs``'s views (no
+  reward, no episode end), their goals zero with archive cell ``stored_cell`` (default -1) and
+  task flags ``exploit`` (default: none)."""
+  agent = goal_agent.make_agent(cfg, spec)
+  state = agent.init(jax.random.PRNGKey(0))
+  size, length = 64, spec.stack + cfg.horizon
+  zeros = jnp.zeros((size, length))
+  row = replay.Row(frame={"image": jnp.repeat(obs["image"][:size, None], length, axis=1),
+                          "direction": jnp.repeat(obs["direction"][:size, None], length,
+                                                  axis=1).astype(jnp.uint8)},
+                   action=zeros.astype(jnp.uint8), reward=zeros, terminated=zeros.astype(bool),
+                   truncated=zeros.astype(bool), first=zeros.astype(bool))
+  stored_cell = jnp.full((size,), -1, jnp.int32) if stored_cell is None else stored_cell
+  windows = goal_agent.GoalRow(
+      row=row, goal=jnp.zeros((size, length, cfg.encoder.latent)),
+      cell=jnp.repeat(stored_cell[:, None], length, axis=1),
+      exploit=None if exploit is None else jnp.repeat(exploit[:, None], length, axis=1))
+  _, metrics = agent.loss(state.learner.online, state.encoder.params, state.learner.target,
+                          (windows, state.archive, state.replay.experience.row, None),
+                          jax.random.PRNGKey(1))
+  return metrics
+
+
+@pytest.mark.parametrize("reach_test,her,reached", [("cell", 0.0, 0.5), ("cell", 1.0, 1.0),
+                                                     ("distance", 0.0, 1.0)])
+def test_the_actor_is_rewarded_where_the_next_views_cell_is_the_goals(reach_test, her, reached):
+  """The actor's reach reward at training time. Each window repeats one view; half the rows store
+  that view's archive cell as their goal's, half another cell. ``reach_test="cell"``: half the rows
+  reach their stored goal, and every HER-relabelled goal (a later row: the same view) is reached;
+  "distance" with a ``reach_threshold`` of 1e9 reaches every goal."""
+  spec, obs = minigrid_obs(64)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(reach_test=reach_test, reach_threshold=1e9, her_fraction=her, actor_env_reward=0.0)
+  cell = counts.make_counter(spec, cfg.archive_bits).codes(obs)  # [64]
+  stored = jnp.where(jnp.arange(64) % 2 == 0, cell, (cell + 1) % 2 ** cfg.archive_bits)
+  metrics = _loss_metrics(cfg, spec, obs, stored_cell=stored)
+  assert float(metrics["intrinsic_reward"]) == pytest.approx(reached)
+
+
+@pytest.mark.parametrize("task_her", [True, False])
+def test_task_her_false_keeps_task_rows_off_hindsight_goals(task_her):
+  """Half the rows are task rows; HER picks half of all rows. ``task_her=False``: every task row
+  stays a task row (task_rows 0.5); True (as measured): HER takes about half of them (~0.25)."""
+  spec, obs = minigrid_obs(64)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(task_her=task_her, explore_steps=4)  # explore_steps: rows carry their task flag
+  metrics = _loss_metrics(cfg, spec, obs, exploit=jnp.arange(64) % 2 == 0)
+  if task_her:
+    assert 0.1 < float(metrics["task_rows"]) < 0.4
+  else:
+    assert float(metrics["task_rows"]) == pytest.approx(0.5)

@@ -49,6 +49,8 @@ ACTOR_INPUTS = ("latent", "observation")  # the goal agent's actor: what it read
 Q_INPUTS = ("latent", "observation")  # optimistic DQN's Q: what it reads of the state
 COUNT_SOURCES = ("observation", "position")  # goalrl.counts.make_counter
 ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
+REACH_TESTS = ("distance", "cell")  # the goal agent's "reached": a distance, or the archive cell
+EXPLORE_AFTER = ("reached", "ended")  # the goal agent's explore phase follows these goal ends
 
 
 class ConfigError(ValueError):
@@ -429,6 +431,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       goal_reach_steps=0,
       bank_size=4_096,  # recently encoded real states offered as "replay"/"both" candidates
       reach_threshold=2.0,  # latent distance (or learned steps) counting as reached
+      # "distance": a goal is reached when its distance is under reach_threshold | "cell": when
+      # the observation's archive cell is the goal's (Go-Explore's cells; archive goals, "reach")
+      reach_test="distance",
       abandon_on_q=False,  # True (the note's): Q(s, g) under abandon_threshold abandons the goal
       abandon_threshold=0.02,
       max_goal_steps=20,  # a goal this old is abandoned
@@ -450,6 +455,12 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # max_a Q(s, 0, a)) against its goals (Q(s, g) + novelty); an env that picks it acts on the
       # task until it picks again (episode start or max_goal_steps). False = off.
       task_goal=False,
+      # Go-Explore's return-then-explore: > 0, an env whose goal ends (explore_after "reached", or
+      # "ended": reached or abandoned) acts on the task for this many steps (zero goal, task rows;
+      # with optimism.action_coef > 0 the counts choose its actions), then picks a goal again.
+      explore_steps=0,  # 0 = off
+      explore_after="reached",
+      task_her=True,  # HER may relabel task rows with reached states (False: they stay task rows)
       distance="latent",  # "learned": a distance network estimates steps to the goal
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
@@ -570,6 +581,25 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' "
          f"(not {a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r}: "
          "'progress' re-picks every step)")
+  explore = a.get("explore_steps", 0)
+  _check(e, isinstance(explore, int) and explore >= 0 and (not explore or (
+      a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"
+      and a.variant == "reach")),
+         f"agent.explore_steps={explore!r} must be an integer >= 0 (0 = off), and > 0 (an env "
+         "acts on the task for that many steps after its goal ends) needs agent.actor_env_reward "
+         f"> 0 (not {a.get('actor_env_reward')}), goal_ablation='none' (not "
+         f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
+  _check(e, a.get("explore_after", "reached") in EXPLORE_AFTER,
+         f"agent.explore_after={a.get('explore_after')!r} must be one of {EXPLORE_AFTER}")
+  _check(e, isinstance(a.get("task_her", True), bool),
+         f"agent.task_her={a.get('task_her')!r} must be True or False")
+  _check(e, a.get("reach_test", "distance") in REACH_TESTS and (
+      a.get("reach_test", "distance") == "distance" or (
+          a.candidate_source == "archive" and a.variant == "reach")),
+         f"agent.reach_test={a.get('reach_test')!r} must be one of {REACH_TESTS}, and 'cell' (a "
+         "goal is reached when the observation's archive cell is the goal's) needs "
+         f"agent.candidate_source='archive' (not {a.candidate_source!r}) and variant='reach' "
+         f"(not {a.variant!r})")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),
          f"agent.abandon_on_q={a.get('abandon_on_q')!r} must be True or False")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")

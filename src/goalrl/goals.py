@@ -88,6 +88,13 @@ def intrinsic_reward(variant: str, d_tm1: jnp.ndarray, d_t: jnp.ndarray, reach_t
   return reached.astype(jnp.float32), reached
 
 
+def cell_distance(distance: jnp.ndarray, cell: jnp.ndarray, goal_cell: jnp.ndarray) -> jnp.ndarray:
+  """The distance the reach test reads with ``reach_test="cell"`` (Go-Explore's cells): 0 where
+  the observation's archive ``cell`` is the goal's, +inf where it is not, and ``distance`` where the
+  goal has no cell (``goal_cell`` -1: a prior draw before anything was archived)."""
+  return jnp.where(goal_cell < 0, distance, jnp.where(cell == goal_cell, 0.0, jnp.inf))
+
+
 def future_offsets(key, ended: jnp.ndarray) -> jnp.ndarray:
   """HER "future": for each window, an offset ``k >= 1`` to a later row of the same episode.
 

@@ -200,7 +200,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
   exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
   task_goal = cfg.get("task_goal", False)
-  task_rows = bool(num_exploit) or task_goal  # rows say whether their env acted on the task
+  explore_steps = cfg.get("explore_steps", 0)  # Go-Explore's explore phase after a goal ends
+  explore_on_abandon = cfg.get("explore_after", "reached") == "ended"
+  switching = task_goal or explore_steps > 0  # envs move between goals and the task: on_task
+  task_rows = bool(num_exploit) or switching  # rows say whether their env acted on the task
+  task_her = cfg.get("task_her", True)
+  by_cell = cfg.get("reach_test", "distance") == "cell"
   task_fraction = cfg.get("task_fraction", 0.0)
   opt = cfg.optimism
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
@@ -210,7 +215,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
   def on_task(state):
     """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
-    return exploit | state.on_task if task_goal else exploit
+    return exploit | state.on_task if switching else exploit
 
   def count_bonus(table, obs, coef):
     """[N, A]: OPIQ's ``coef / (N(s, a) + 1)^count_power`` for the actor at ``obs`` (0 if off)."""
@@ -256,7 +261,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
         episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
         counts=counter.init() if counting else None,
-        on_task=jnp.zeros((n,), bool) if task_goal else None)
+        on_task=jnp.zeros((n,), bool) if switching else None)
 
   def candidates(state: GoalAgentState, key, z):
     """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K])``: the setter's
@@ -296,8 +301,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                state.archive, state.replay.experience.row, state.goal,
                                state.goal_cell)
     d_now = distance(params, z, goal_now)  # to the goal held since the last step
+    d_reach = goals.cell_distance(d_now, cell_of(ts.obs), state.goal_cell) if by_cell else d_now
     events = goals.goal_events(
-        cfg.variant, ts.first, d_now,
+        cfg.variant, ts.first, d_reach,
         goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
         abandon_threshold, cfg.max_goal_steps)
     cands, optimism_k, cell_k, count_k = candidates(state, k_cand, z)
@@ -315,11 +321,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if task_rows:  # envs on the task: the zero goal, no goal events (task_goal: re-pick by age)
       events = events._replace(**{f: getattr(events, f) & ~was_on_task for f in
                                   ("reached", "abandoned")})
-      if task_goal:  # the setter's task: chosen again at an episode's start or by age
-        again = ts.first | (state.goal_age >= cfg.max_goal_steps)
+      if switching:  # the task (chosen, or an explore phase) ends at an episode's start or by age
+        again = ts.first | (state.goal_age >= (explore_steps or cfg.max_goal_steps))
         events = events._replace(renew=jnp.where(was_on_task & ~exploit, again, events.renew))
-        task_value = actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z)).max(axis=-1)
-        take_task = task_value > jnp.max(scores, axis=-1)
+        take_task = jnp.zeros((n,), bool)
+        if task_goal:  # the setter's pick: the task where the actor values it above every goal
+          task_value = actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z)).max(axis=-1)
+          take_task = task_value > jnp.max(scores, axis=-1)
+        if explore_steps:  # a goal ended (events of goal envs only): explore from where it is
+          take_task = take_task | events.reached | (events.abandoned & explore_on_abandon)
         state = state.replace(on_task=jnp.where(events.renew, take_task, state.on_task))
       chosen = jnp.where(on_task(state)[:, None], 0.0, chosen)
     if use_archive:
@@ -350,6 +360,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if task_goal:
       metrics.update(losses.masked_metric("task_chosen", state.on_task.astype(jnp.float32),
                                           events.renew & ~exploit))
+    if switching:  # the share of env steps acting on the task (chosen, or exploring)
+      metrics["task_share"] = jnp.mean(on_task(state).astype(jnp.float32))
     if task_rows:  # the episodes this observation ends on the task
       metrics["sum/exploit_episodes"] = jnp.sum((ts.terminated | ts.truncated)
                                                 & was_on_task).astype(jnp.float32)
@@ -394,7 +406,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     obs_at = jax.vmap(lambda w, j: replay.obs_at(spec, w, j))
     obs1 = obs_at(rows, jnp.full((size,), j0 + 1))
     z1 = encode(enc_params, obs1)
-    z_future = encode(enc_params, obs_at(rows, j0 + offsets))
+    obs_future = obs_at(rows, j0 + offsets)
+    z_future = encode(enc_params, obs_future)
     goals_q = g0
     if n_opt:
       fake = optimism.synthetic_latents(k_opt, n_opt, z0, cfg.optimism.source, cfg.optimism.noise)
@@ -417,8 +430,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
     # Actor: 1-step goal-conditioned double Q-learning, HER "future" relabelling.
     goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
-    r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a),
-                                            distance(params, z1, goals_a), cfg.reach_threshold)
+    if task_rows and not task_her:  # task rows stay task rows
+      relabelled = relabelled & ~windows.exploit[:, j0]
+      goals_a = jnp.where(relabelled[:, None], z_future, g0)
+    d1 = distance(params, z1, goals_a)
+    if by_cell:  # reached where row j0 + 1's cell is the goal's (a relabelled goal: its state's)
+      goal_cells = jnp.where(relabelled, cell_of(obs_future), windows.cell[:, j0])
+      d1 = goals.cell_distance(d1, cell_of(obs1), goal_cells)
+    r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a), d1,
+                                            cfg.reach_threshold)
     if ablation == "zero":  # goals ablated: the actor sees none and earns the env's reward only
       goals_a, r_int, reached = jnp.zeros_like(goals_a), jnp.zeros_like(r_int), jnp.zeros_like(
           reached)
