@@ -29,8 +29,8 @@
 #                    of the goal rows relabelled to the task (task_fraction=0.25); RESULTS §16
 #                    ran it at 7c663f6, whose actor had one layer
 #                    (EXTRA=--config.agent.actor_layers=(256,))
-#   counts_e50_rte   Go-Explore's return-then-explore: counts_e50 with this episode's rarest views as
-#                    goals (archive_scope=episode), reached when the view's archive cell is the
+#   counts_e50_rte   Go-Explore's return-then-explore: counts_e50 with this episode's rarest views
+#                    as goals (archive_scope=episode), reached when the view's archive cell is the
 #                    goal's (reach_test=cell); an env that reaches its goal acts on the task with
 #                    the counts for 40 steps (explore_steps=40), its rows task rows off HER
 #                    (task_her=False), then picks a goal again
@@ -76,7 +76,8 @@ for setting in ${SETTINGS:-default note no_env}; do
     obs_exploit)
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
-    counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1|counts_e50_rte*)
+    counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1|\
+      counts_e50_rte*)
       extra="--config.agent.optimism.action_coef=0.1 --config.agent.optimism.bootstrap_coef=0.01
       --config.agent.epsilon_decay_steps=50000"
       [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero"

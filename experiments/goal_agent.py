@@ -46,8 +46,12 @@ reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 
 (256,)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
 alone, NGU/Agent57's exploit member; 0 = off) with ``agent.task_fraction`` (share of the other
 actor rows relabelled to the task), ``agent.task_goal`` (the setter weighs the task, valued by the
-actor's max_a Q(s, 0, a), against its goals; False = off), ``agent.actor_env_reward`` (0 = the
-note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
+actor's max_a Q(s, 0, a), against its goals; False = off), ``agent.explore_steps`` (Go-Explore's
+return-then-explore: after its goal is reached, or with ``agent.explore_after=ended`` also
+abandoned, an env acts on the task for this many steps, then picks a goal again; 0 = off),
+``agent.task_her`` (False: HER leaves task rows alone), ``agent.reach_test`` (distance | cell: a
+goal is reached when the observation's archive cell is the goal's), ``agent.actor_env_reward`` (0 =
+the note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
 ``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
 goal-level bootstrapping, goals chain; not yet measured), ``agent.goal_q_her`` (Q(s, g) rows

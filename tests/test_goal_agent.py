@@ -269,3 +269,24 @@ def test_task_her_false_keeps_task_rows_off_hindsight_goals(task_her):
     assert 0.1 < float(metrics["task_rows"]) < 0.4
   else:
     assert float(metrics["task_rows"]) == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
+@pytest.mark.parametrize("zero_head", [True, False])
+def test_with_a_zero_actor_head_the_untrained_task_loses_to_every_goals_novelty(zero_head):
+  """``task_goal`` at the first pick, before any update: with ``actor_zero_head`` the task is
+  worth exactly 0 and every env takes a goal (Q(s, g) = 0 plus a novelty > 0); with the default
+  head the random initial action values outbid the novelty in some envs (RESULTS.md §16)."""
+  spec, obs = minigrid_obs(16)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(learning_starts=10 ** 9, task_goal=True, actor_zero_head=zero_head)
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  ts = TimeStep(obs=obs, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                truncated=jnp.zeros(n, bool), first=jnp.ones(n, bool))
+  state, _ = agent.observe(agent.init(jax.random.PRNGKey(0)), ts, jnp.zeros(n, jnp.int32),
+                           jax.random.PRNGKey(1), 0)  # the views archived: goals have novelty
+  state, _, _ = jax.jit(agent.act)(state, ts, jax.random.PRNGKey(2), 0)
+  on_task = np.asarray(state.on_task)
+  assert not on_task.any() if zero_head else on_task.any()

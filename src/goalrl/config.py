@@ -475,6 +475,7 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # the actor's dense layers before its action head (DQN's network has one of 256): on
       # DoorKey-8x8 with counts and goals disabled, one layer did no better than two (RESULTS §16)
       actor_layers=(256, 256),
+      actor_zero_head=False,  # True: the actor's action values start at exactly 0
       batch_size=64,
       learning_rate=5e-4,
       adam_eps=1e-5,
@@ -591,6 +592,8 @@ def goal_agent_errors(config) -> list[str]:
          f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
   _check(e, a.get("explore_after", "reached") in EXPLORE_AFTER,
          f"agent.explore_after={a.get('explore_after')!r} must be one of {EXPLORE_AFTER}")
+  _check(e, isinstance(a.get("actor_zero_head", False), bool),
+         f"agent.actor_zero_head={a.get('actor_zero_head')!r} must be True or False")
   _check(e, isinstance(a.get("task_her", True), bool),
          f"agent.task_her={a.get('task_her')!r} must be True or False")
   _check(e, a.get("reach_test", "distance") in REACH_TESTS and (

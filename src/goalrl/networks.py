@@ -122,16 +122,18 @@ class GoalConditionedQ(nn.Module):
   dense layers (``layers``, the last one the action values). The goal agent's actor with
   ``actor_input="observation"``: it learns its own features of the state, as DQN does. ``goal``
   [B, ..., D] may hold several goals per observation (obs [B, ...]): the torso runs once per
-  observation and its features are shared by that observation's goals."""
+  observation and its features are shared by that observation's goals. ``zero_head``: every
+  action value starts at exactly 0 (``MLP``'s)."""
   torso: nn.Module
   layers: Sequence[int]
+  zero_head: bool = False
 
   @nn.compact
   def __call__(self, obs, goal):
     features = self.torso(obs)
     features = features.reshape(features.shape[:1] + (1,) * (goal.ndim - 2) + features.shape[1:])
     features = jnp.broadcast_to(features, goal.shape[:-1] + features.shape[-1:])
-    return MLP(self.layers)(jnp.concatenate([features, goal], axis=-1))
+    return MLP(self.layers, self.zero_head)(jnp.concatenate([features, goal], axis=-1))
 
 
 class GroupedConv(nn.Module):

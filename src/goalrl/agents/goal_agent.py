@@ -78,8 +78,26 @@ envs above give way by a fixed share). Logged as ``task_chosen`` (the share of c
 on DoorKey-8x8 (RESULTS.md §16): the task won nearly every pick from the start (an untrained
 actor's largest Q(s, 0, a) already outbids a goal's novelty, at most ``goal_novelty_coef``; the
 first rewards, by 10k there, do the rest), and with HER relabelling half of the task rows to goals
-the agent learned slower than with goals disabled by 40k. Off by default; an actor head that
-starts at 0, and task rows kept off HER, would make it a test of the idea.
+the agent learned slower than with goals disabled by 40k. Off by default; ``actor_zero_head``
+(every Q(s, g, a) starts at 0, so the untrained task is worth 0 and a goal's novelty wins) and
+``task_her=False`` make it a test of the idea (not yet run).
+
+Return then explore (``explore_steps`` > 0, Go-Explore's): an env whose goal is reached (with
+``explore_after="ended"``: reached or abandoned) acts on the task from there, its goal the zero
+goal and its rows task rows, until its age reaches ``explore_steps`` (counted as a goal's
+``max_goal_steps``) or its episode ends; then it picks a goal again. With OPIQ's counts on the actor
+(below) the explore phase is optimistic DQN's behaviour, from the place the goal led to: with
+``archive_scope="episode"`` the goals are this episode's rarest views (by lifelong visits), the
+frontier of the layout the env is in, so goals carry the agent back to the frontier and the counts
+push past it, instead of goals holding it on views already seen (RESULTS.md §15-§16). With
+``task_her=False`` HER leaves task rows alone, so the task learns from every step taken on it.
+
+Reaching by cell (``reach_test="cell"``): an archive goal is reached when the observation's
+archive cell (``goalrl.counts``' hash of the observation, exact on MiniGrid) is the goal's, as
+Go-Explore's cells, at acting and at training time (a HER goal: its own state's cell); goals with
+no cell (prior draws before anything is archived) fall back to ``reach_threshold``. Latent
+distances are uncalibrated (unrelated views ~8 apart, the threshold 2, goals reached 0.3 times per
+episode on KeyCorridorS3R3, §16); a cell is the goal's own view or not, whatever the encoder does.
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
@@ -182,8 +200,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   obs_actor = cfg.get("actor_input", "latent") == "observation"
   # The actor's dense layers before its action head (a config without the key: head_layers).
   actor_layers = (*cfg.get("actor_layers", cfg.head_layers), spec.num_actions)
-  actor_net = (networks.GoalConditionedQ(networks.make_torso(spec.kind, cfg.hidden), actor_layers)
-               if obs_actor else networks.MLP(actor_layers))
+  zero_head = cfg.get("actor_zero_head", False)  # every Q(s, g, a) starts at 0
+  actor_net = (networks.GoalConditionedQ(networks.make_torso(spec.kind, cfg.hidden), actor_layers,
+                                         zero_head) if obs_actor
+               else networks.MLP(actor_layers, zero_head))
   distance_net = networks.MLP((*cfg.head_layers, 1))
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
