@@ -9,6 +9,10 @@
 #   goalc_kc  the goal agent with OPIQ's counts on its actor and this episode's goals
 #             (cpu_goal_doorkey.sh's counts_e50_episode with LEARNER=dqn) on KeyCorridorS3R3, 1M
 #   goalc0_kc the same with goals disabled (counts_e50_zero): do the goals add to the counts?
+#   goalrte_kc Go-Explore's return-then-explore (cpu_goal_doorkey.sh's counts_e50_rte_ended):
+#             goalc_kc with goals reached by archive cell, 40 steps on the task with the counts
+#             after each goal's end, task rows off HER
+#   goalrte_dk8 / goalc0_dk8  goalrte_kc / goalc0_kc on DoorKey-8x8 (200k: STEPS=200000)
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -57,19 +61,26 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=50000 \
         $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         --config.agent.q_input=observation > "$RUNS/$job/obs_opiq_e50/train.log" 2>&1 & ;;
-    goalc_kc|goalc0_kc)
-      goals=$([ $job = goalc_kc ] && echo --config.agent.archive_scope=episode \
-              || echo --config.agent.goal_ablation=zero)
+    goalc_kc|goalc0_kc|goalrte_kc|goalrte_dk8|goalc0_dk8)
+      task=$(case $job in *_dk8) echo DoorKey-8x8 ;; *) echo KeyCorridorS3R3 ;; esac)
+      case $job in
+        goalc_kc) goals=--config.agent.archive_scope=episode ;;
+        goalc0_*) goals=--config.agent.goal_ablation=zero ;;
+        goalrte_*) goals="--config.agent.archive_scope=episode --config.agent.reach_test=cell
+          --config.agent.explore_steps=40 --config.agent.explore_after=ended
+          --config.agent.task_her=False" ;;
+      esac
       mkdir -p "$RUNS/$job/goal"
       # shellcheck disable=SC2086
       timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:minigrid \
         --workdir="$RUNS/$job/goal" --config.num_seeds=5 --config.log_every=10000 \
-        --config.checkpoint_every=250000 --config.env.name=MiniGrid-KeyCorridorS3R3-v0 \
+        --config.checkpoint_every=250000 --config.env.name="MiniGrid-$task-v0" \
         --config.total_steps="$STEPS" --config.pictures=False --config.env.num_envs=8 \
         --config.agent.learning_rate=2.5e-4 --config.agent.actor_gamma=0.99 \
         --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
-    *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc)"; exit 2 ;;
+    *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
+      goalrte_dk8 goalc0_dk8)"; exit 2 ;;
   esac
 done
 wait
@@ -77,7 +88,7 @@ wait
 # (SIGKILL, not a Ctrl-C that would write a checkpoint first; their metrics are written row by row;
 # only runs whose workdir is under $RUNS, so a smoke test here leaves other runs alone)
 pkill -9 -f "goalrl.train.*--workdir=$RUNS/"; sleep 1
-for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log "$RUNS"/goalc*/goal/train.log; do
+for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log "$RUNS"/goal[cr]*/goal/train.log; do
   echo "== $log"; grep -v "^WARNING" "$log" | tail -3
 done
 find "$RUNS" -name metrics.jsonl | sort | while read -r f; do
