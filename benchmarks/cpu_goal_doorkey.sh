@@ -29,6 +29,9 @@
 #                    of the goal rows relabelled to the task (task_fraction=0.25); RESULTS §16
 #                    ran it at 7c663f6, whose actor had one layer
 #                    (EXTRA=--config.agent.actor_layers=(256,))
+#   counts_e50_task0 counts_e50_task made a test of the idea: the actor's action values start at 0
+#                    (actor_zero_head, so the untrained task is worth 0 and goals' novelty wins)
+#                    and HER leaves task rows alone (task_her=False)
 #   counts_e50_rte   Go-Explore's return-then-explore: counts_e50 with this episode's rarest views
 #                    as goals (archive_scope=episode), reached when the view's archive cell is the
 #                    goal's (reach_test=cell); an env that reaches its goal acts on the task with
@@ -77,15 +80,17 @@ for setting in ${SETTINGS:-default note no_env}; do
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
     counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1|\
-      counts_e50_rte*)
+      counts_e50_rte*|counts_e50_task0)
       extra="--config.agent.optimism.action_coef=0.1 --config.agent.optimism.bootstrap_coef=0.01
       --config.agent.epsilon_decay_steps=50000"
       [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero"
       [ $setting = counts_e50_zero_l1 ] && extra="$extra --config.agent.goal_ablation=zero
         --config.agent.actor_layers=(256,)"
       [ $setting = counts_e50_episode ] && extra="$extra --config.agent.archive_scope=episode"
-      [ $setting = counts_e50_task ] && extra="$extra --config.agent.archive_scope=episode
-        --config.agent.task_goal=True --config.agent.task_fraction=0.25"
+      case $setting in counts_e50_task*) extra="$extra --config.agent.archive_scope=episode
+        --config.agent.task_goal=True --config.agent.task_fraction=0.25" ;; esac
+      [ $setting = counts_e50_task0 ] && extra="$extra --config.agent.actor_zero_head=True
+        --config.agent.task_her=False"
       case $setting in counts_e50_rte*) extra="$extra --config.agent.archive_scope=episode
         --config.agent.reach_test=cell --config.agent.explore_steps=40
         --config.agent.task_her=False" ;; esac
