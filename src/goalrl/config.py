@@ -456,8 +456,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # task until it picks again (episode start or max_goal_steps). False = off.
       task_goal=False,
       # Go-Explore's return-then-explore: > 0, an env whose goal ends (explore_after "reached", or
-      # "ended": reached or abandoned) acts on the task for this many steps (zero goal, task rows;
-      # with optimism.action_coef > 0 the counts choose its actions), then picks a goal again.
+      # "ended": reached or abandoned) acts on the task (zero goal, task rows; with
+      # optimism.action_coef > 0 the counts choose its actions) until its age reaches this (as a
+      # goal's max_goal_steps) or its episode ends, then picks a goal again.
       explore_steps=0,  # 0 = off
       explore_after="reached",
       task_her=True,  # HER may relabel task rows with reached states (False: they stay task rows)
