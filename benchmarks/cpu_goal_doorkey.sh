@@ -39,6 +39,9 @@
 #                    (task_her=False), then picks a goal again
 #   counts_e50_rte_ended  the same, exploring after every goal's end (explore_after=ended:
 #                    reached or abandoned): goal and explore phases alternate
+#   counts_e50_rte_first  counts_e50_rte_ended made closer to Go-Explore: each episode starts
+#                    exploring (explore_first, so its first goal is a view of its own layout) and
+#                    goals are pursued without the counts' action bonus (goal_counts=False)
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -94,7 +97,10 @@ for setting in ${SETTINGS:-default note no_env}; do
       case $setting in counts_e50_rte*) extra="$extra --config.agent.archive_scope=episode
         --config.agent.reach_test=cell --config.agent.explore_steps=40
         --config.agent.task_her=False" ;; esac
-      [ $setting = counts_e50_rte_ended ] && extra="$extra --config.agent.explore_after=ended" ;;
+      case $setting in counts_e50_rte_ended|counts_e50_rte_first)
+        extra="$extra --config.agent.explore_after=ended" ;; esac
+      [ $setting = counts_e50_rte_first ] && extra="$extra --config.agent.explore_first=True
+        --config.agent.goal_counts=False" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

@@ -63,16 +63,20 @@ def test_optimism_fades_with_visits_in_the_agent():
   assert (q_bonus[:, 1:] > q_bonus[:, :1]).all()
 
 
-def test_goal_agent_actor_counts_its_actions_and_acts_on_their_optimism():
+@pytest.mark.parametrize("goal_counts", [True, False])
+def test_goal_agent_actor_counts_its_actions_and_acts_on_their_optimism(goal_counts):
   """The goal agent with optimism.action_coef > 0: observe counts (view, action) pairs, and the
   actor's greedy choice leaves the action it has tried most (its optimism has faded); off by
-  default (no table in the state)."""
+  default (no table in the state). ``goal_counts=False``: only the envs on the task (here the
+  exploit half) act on the counts; the goal envs act on Q(s, g, .) alone, all 0 with a zero head
+  (so action 0, the first of the ties)."""
   spec, obs = minigrid_obs(16)
   cfg = load_experiment("goal_agent", "quick").agent
   assert goal_agent.make_agent(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
   cfg.optimism.action_coef = 100.0
   cfg.epsilon_start = cfg.epsilon_end = 0.0  # greedy: the choice is the actor's Q + optimism
   cfg.learning_starts = 10 ** 9  # observe stores and counts, never updates
+  cfg.goal_counts, cfg.actor_zero_head, cfg.exploit_fraction = goal_counts, True, 0.5
   agent = goal_agent.make_agent(cfg, spec)
   n = spec.num_envs
   ts = TimeStep(obs=jax.tree.map(lambda x: x[:n], obs), reward=jnp.zeros(n),
@@ -86,7 +90,9 @@ def test_goal_agent_actor_counts_its_actions_and_acts_on_their_optimism():
   tried = np.asarray(counter.counts(state.counts, ts.obs))
   assert (tried[:, 0] >= 3).all() and int(state.counts.sum()) == 3 * n
   _, actions, _ = jax.jit(agent.act)(state, ts, jax.random.PRNGKey(9), 0)
-  assert (np.asarray(actions) != 0).all()
+  actions, task = np.asarray(actions), np.arange(n) < n // 2  # the exploit envs
+  assert (actions[task] != 0).all()
+  assert (actions[~task] != 0).all() if goal_counts else (actions[~task] == 0).all()
 
 
 def test_bootstrap_bonus_picks_and_values_the_next_action():

@@ -217,6 +217,36 @@ def test_after_reaching_its_goal_an_env_explores_on_the_task_then_picks_a_goal(r
   assert (stored[:, 1:7] == np.array(expected)).all()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
+@pytest.mark.parametrize("explore_first", [True, False])
+def test_explore_first_starts_each_episode_exploring_on_the_task(explore_first):
+  """``explore_first``: at each episode's start an env acts on the task (explore phase, age 0 to
+  ``explore_steps``=2: 3 steps), then picks a goal; without it, the episode starts on a goal.
+  No goal is reached here (a threshold of -1), so goals end only by age (``max_goal_steps``=10)."""
+  spec, obs = minigrid_obs(16)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts, cfg.max_goal_steps, cfg.reach_threshold = 10 ** 9, 10, -1.0
+  cfg.explore_steps, cfg.explore_first = 2, explore_first
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  state = agent.init(jax.random.PRNGKey(0))
+  modes = []
+  for i in range(7):
+    ts = TimeStep(obs=jax.tree.map(lambda x: x[:n], obs), reward=jnp.zeros(n),
+                  terminated=jnp.zeros(n, bool), truncated=jnp.zeros(n, bool),
+                  first=jnp.full(n, i in (0, 5)))
+    state, _, _ = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    on = np.asarray(state.on_task)
+    assert on.all() or not on.any()
+    modes.append(bool(on.all()))
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+  # episodes start at steps 0 and 5
+  assert modes == ([True, True, True, False, False, True, True] if explore_first
+                   else [False] * 7)
+
+
 def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None):
   """The goal agent's loss metrics on 64 windows, each repeating one of ``obs``'s views (no
   reward, no episode end), their goals zero with archive cell ``stored_cell`` (default -1) and

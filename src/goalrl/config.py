@@ -461,6 +461,13 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # goal's max_goal_steps) or its episode ends, then picks a goal again.
       explore_steps=0,  # 0 = off
       explore_after="reached",
+      # True (with explore_steps > 0): each episode starts with an explore phase, so its first goal
+      # is drawn after explore_steps steps, among views of the layout the env is in
+      explore_first=False,
+      # False: OPIQ's action bonus (optimism.action_coef) acts only on envs acting on the task
+      # (explore phases, the chosen task, exploit envs); a goal is pursued on Q(s, g, .) alone,
+      # as Go-Explore returns without exploring
+      goal_counts=True,
       task_her=True,  # HER may relabel task rows with reached states (False: they stay task rows)
       distance="latent",  # "learned": a distance network estimates steps to the goal
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
@@ -593,6 +600,13 @@ def goal_agent_errors(config) -> list[str]:
          f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
   _check(e, a.get("explore_after", "reached") in EXPLORE_AFTER,
          f"agent.explore_after={a.get('explore_after')!r} must be one of {EXPLORE_AFTER}")
+  _check(e, isinstance(a.get("explore_first", False), bool) and (
+      not a.get("explore_first", False) or explore),
+         f"agent.explore_first={a.get('explore_first')!r} must be True or False, and True (each "
+         "episode starts exploring on the task) needs agent.explore_steps > 0 (not "
+         f"{explore!r})")
+  _check(e, isinstance(a.get("goal_counts", True), bool),
+         f"agent.goal_counts={a.get('goal_counts')!r} must be True or False")
   _check(e, isinstance(a.get("actor_zero_head", False), bool),
          f"agent.actor_zero_head={a.get('actor_zero_head')!r} must be True or False")
   _check(e, isinstance(a.get("task_her", True), bool),

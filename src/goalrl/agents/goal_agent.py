@@ -87,7 +87,9 @@ every pick from 20k on DoorKey-8x8, and the agent still learned slower than with
 Return then explore (``explore_steps`` > 0, Go-Explore's): an env whose goal is reached (with
 ``explore_after="ended"``: reached or abandoned) acts on the task from there, its goal the zero
 goal and its rows task rows, until its age reaches ``explore_steps`` (counted as a goal's
-``max_goal_steps``) or its episode ends; then it picks a goal again. With OPIQ's counts on the actor
+``max_goal_steps``) or its episode ends; then it picks a goal again (``explore_first``: each
+episode also starts with an explore phase, so its first goal is drawn among views of the layout
+it is in, not, as otherwise, before it has any). With OPIQ's counts on the actor
 (below) the explore phase is optimistic DQN's behaviour, from the place the goal led to: with
 ``archive_scope="episode"`` the goals are this episode's rarest views (by lifelong visits), the
 frontier of the layout the env is in, so goals carry the agent back to the frontier and the counts
@@ -110,7 +112,9 @@ action_coef / (N(s, a) + 1)^count_power`` and bootstraps its 1-step target on ``
 / (...)`` at the next state, ``N`` counting (view, action) pairs whatever the goal. The goals then
 steer an actor that already tries what it has tried least: the only count optimism that explored
 KeyCorridorS3R3 and DoorKey-8x8 in goalrl (RESULTS.md §13-§14), while goals alone did not. Both 0
-(the default) = off, exactly. Measured on DoorKey-8x8 with epsilon over 50k (§15): 0/5 seeds with
+(the default) = off, exactly. With ``goal_counts=False`` the action bonus acts only on envs acting on
+the task (explore phases, the chosen task, exploit envs): a goal is pursued on ``Q(s, g, .)`` alone,
+as Go-Explore returns to its cell without exploring on the way, and the counts explore from there. Measured on DoorKey-8x8 with epsilon over 50k (§15): 0/5 seeds with
 goals, 3/5 with goals disabled, against optimistic DQN's 5/5: not (yet) a working design.
 
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
@@ -227,6 +231,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   task_goal = cfg.get("task_goal", False)
   explore_steps = cfg.get("explore_steps", 0)  # Go-Explore's explore phase after a goal ends
   explore_on_abandon = cfg.get("explore_after", "reached") == "ended"
+  explore_first = cfg.get("explore_first", False)  # episodes start with an explore phase
+  goal_counts = cfg.get("goal_counts", True)  # False: the action bonus on task envs only
   switching = task_goal or explore_steps > 0  # envs move between goals and the task: on_task
   task_rows = bool(num_exploit) or switching  # rows say whether their env acted on the task
   task_her = cfg.get("task_her", True)
@@ -355,6 +361,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
           take_task = task_value > jnp.max(scores, axis=-1)
         if explore_steps:  # a goal ended (events of goal envs only): explore from where it is
           take_task = take_task | events.reached | (events.abandoned & explore_on_abandon)
+          if explore_first:  # the episode's first goal waits for views of its own layout
+            take_task = take_task | ts.first
         state = state.replace(on_task=jnp.where(events.renew, take_task, state.on_task))
       chosen = jnp.where(on_task(state)[:, None], 0.0, chosen)
     if use_archive:
@@ -368,8 +376,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
     seen = jnp.zeros_like(goal) if ablation == "zero" else goal
-    q_act = actor_q(params["actor"], ts.obs, z, seen) + count_bonus(state.counts, ts.obs,
-                                                                    action_coef)
+    bonus = count_bonus(state.counts, ts.obs, action_coef)
+    if not goal_counts:  # goals are pursued on Q(s, g, .) alone; the counts explore on the task
+      bonus = jnp.where(on_task(state)[:, None], bonus, 0.0)
+    q_act = actor_q(params["actor"], ts.obs, z, seen) + bonus
     actions, eps_metrics = core.act(q_act, k_eps, env_steps)
     renew = events.renew & ~on_task(state)  # goals chosen (not the task)
     metrics = {
