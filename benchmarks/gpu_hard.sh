@@ -12,7 +12,10 @@
 #   goalrte_kc Go-Explore's return-then-explore (cpu_goal_doorkey.sh's counts_e50_rte_ended):
 #             goalc_kc with goals reached by archive cell, 40 steps on the task with the counts
 #             after each goal's end, task rows off HER
-#   goalrte_dk8 / goalc0_dk8  goalrte_kc / goalc0_kc on DoorKey-8x8 (200k: STEPS=200000)
+#   goalrtf_kc goalrte_kc closer to Go-Explore (counts_e50_rte_first): each episode starts
+#             exploring, goals pursued without the counts' action bonus
+#   goalrte_dk8 / goalc0_dk8 / goalrtf_dk8  goalrte_kc / goalc0_kc / goalrtf_kc on DoorKey-8x8
+#             (200k: STEPS=200000)
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -61,15 +64,17 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=50000 \
         $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         --config.agent.q_input=observation > "$RUNS/$job/obs_opiq_e50/train.log" 2>&1 & ;;
-    goalc_kc|goalc0_kc|goalrte_kc|goalrte_dk8|goalc0_dk8)
+    goalc_kc|goalc0_kc|goalrte_kc|goalrte_dk8|goalc0_dk8|goalrtf_kc|goalrtf_dk8)
       task=$(case $job in *_dk8) echo DoorKey-8x8 ;; *) echo KeyCorridorS3R3 ;; esac)
       case $job in
         goalc_kc) goals=--config.agent.archive_scope=episode ;;
         goalc0_*) goals=--config.agent.goal_ablation=zero ;;
-        goalrte_*) goals="--config.agent.archive_scope=episode --config.agent.reach_test=cell
+        goalrt*) goals="--config.agent.archive_scope=episode --config.agent.reach_test=cell
           --config.agent.explore_steps=40 --config.agent.explore_after=ended
           --config.agent.task_her=False" ;;
       esac
+      case $job in goalrtf_*) goals="$goals --config.agent.explore_first=True
+        --config.agent.goal_counts=False" ;; esac
       mkdir -p "$RUNS/$job/goal"
       # shellcheck disable=SC2086
       timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:minigrid \
@@ -80,7 +85,7 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
     *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
-      goalrte_dk8 goalc0_dk8)"; exit 2 ;;
+      goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8)"; exit 2 ;;
   esac
 done
 wait
