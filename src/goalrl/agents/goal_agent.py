@@ -112,10 +112,11 @@ action_coef / (N(s, a) + 1)^count_power`` and bootstraps its 1-step target on ``
 / (...)`` at the next state, ``N`` counting (view, action) pairs whatever the goal. The goals then
 steer an actor that already tries what it has tried least: the only count optimism that explored
 KeyCorridorS3R3 and DoorKey-8x8 in goalrl (RESULTS.md §13-§14), while goals alone did not. Both 0
-(the default) = off, exactly. With ``goal_counts=False`` the action bonus acts only on envs acting on
-the task (explore phases, the chosen task, exploit envs): a goal is pursued on ``Q(s, g, .)`` alone,
-as Go-Explore returns to its cell without exploring on the way, and the counts explore from there. Measured on DoorKey-8x8 with epsilon over 50k (§15): 0/5 seeds with
-goals, 3/5 with goals disabled, against optimistic DQN's 5/5: not (yet) a working design.
+(the default) = off, exactly. Measured on DoorKey-8x8 with epsilon over 50k (§15): 0/5 seeds with
+goals, 3/5 with goals disabled, against optimistic DQN's 5/5: not (yet) a working design. With
+``goal_counts=False`` the action bonus acts only on envs acting on the task (explore phases, the
+chosen task, exploit envs): a goal is pursued on ``Q(s, g, .)`` alone, as Go-Explore returns to
+its cell without exploring on the way, and the counts explore from there.
 
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
