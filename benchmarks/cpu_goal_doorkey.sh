@@ -42,6 +42,8 @@
 #   counts_e50_rte_first  counts_e50_rte_ended made closer to Go-Explore: each episode starts
 #                    exploring (explore_first, so its first goal is a view of its own layout) and
 #                    goals are pursued without the counts' action bonus (goal_counts=False)
+#   counts_e50_rtf_h32  counts_e50_rte_first with HER "future" over 32 steps (horizon=32, not 8:
+#                    goals are held up to 20 steps, and the actor learned to reach goals within 8)
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -83,7 +85,7 @@ for setting in ${SETTINGS:-default note no_env}; do
       extra="--config.agent.actor_input=observation --config.agent.archive_scope=episode
       --config.agent.exploit_fraction=0.5 --config.agent.task_fraction=0.5" ;;
     counts_e50|counts_e50_zero|counts_e50_episode|counts_e50_task|counts_e50_zero_l1|\
-      counts_e50_rte*|counts_e50_task0)
+      counts_e50_rt*|counts_e50_task0)
       extra="--config.agent.optimism.action_coef=0.1 --config.agent.optimism.bootstrap_coef=0.01
       --config.agent.epsilon_decay_steps=50000"
       [ $setting = counts_e50_zero ] && extra="$extra --config.agent.goal_ablation=zero"
@@ -94,13 +96,14 @@ for setting in ${SETTINGS:-default note no_env}; do
         --config.agent.task_goal=True --config.agent.task_fraction=0.25" ;; esac
       [ $setting = counts_e50_task0 ] && extra="$extra --config.agent.actor_zero_head=True
         --config.agent.task_her=False"
-      case $setting in counts_e50_rte*) extra="$extra --config.agent.archive_scope=episode
+      case $setting in counts_e50_rt*) extra="$extra --config.agent.archive_scope=episode
         --config.agent.reach_test=cell --config.agent.explore_steps=40
         --config.agent.task_her=False" ;; esac
-      case $setting in counts_e50_rte_ended|counts_e50_rte_first)
+      case $setting in counts_e50_rte_ended|counts_e50_rte_first|counts_e50_rtf_h32)
         extra="$extra --config.agent.explore_after=ended" ;; esac
-      [ $setting = counts_e50_rte_first ] && extra="$extra --config.agent.explore_first=True
-        --config.agent.goal_counts=False" ;;
+      case $setting in counts_e50_rte_first|counts_e50_rtf_h32)
+        extra="$extra --config.agent.explore_first=True --config.agent.goal_counts=False" ;; esac
+      [ $setting = counts_e50_rtf_h32 ] && extra="$extra --config.agent.horizon=32" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"
