@@ -45,6 +45,7 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
   if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
     # a mean over the goals chosen, each from a cell visited at least once
     assert last["archive_cells"] > 0 and last["goal_cell_visits"] >= 1
+    assert last["goal_steps_ago"] >= 1  # the chosen cells' latest visits were before the choice
   else:
     assert "archive_cells" not in last
 

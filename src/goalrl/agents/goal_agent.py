@@ -372,6 +372,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                               jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0])
       state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
     goal = jnp.where(events.renew[:, None], chosen, goal_now)
+    goal_age_then = state.goal_age
     age = jnp.where(events.renew, 0, state.goal_age + 1)
     slots = (state.bank_count + jnp.arange(n)) % cfg.bank_size
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
@@ -392,6 +393,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         **losses.masked_metric("goal_q", chosen_q, renew),
         **losses.masked_metric("goal_distance", distance(params, z, chosen), renew),
         **losses.masked_metric("goal_distance_held", d_now, ~ts.first & ~was_on_task),
+        # a reached goal's age when reached: 0 = on the step after its choice
+        **losses.masked_metric("goal_age_reached", goal_age_then.astype(jnp.float32),
+                               events.reached),
     }
     if task_goal:
       metrics.update(losses.masked_metric("task_chosen", state.on_task.astype(jnp.float32),
@@ -410,6 +414,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if use_archive:
       metrics.update(losses.masked_metric("goal_cell_visits", chosen_count.astype(jnp.float32),
                                           renew & (chosen_count >= 0)))
+      # env steps since the chosen cell's latest visit (a bound on how far the goal is)
+      ago = state.archive.step - state.archive.written[jnp.maximum(chosen_cell, 0)]
+      metrics.update(losses.masked_metric("goal_steps_ago", ago.astype(jnp.float32),
+                                          renew & (chosen_cell >= 0)))
       metrics["archive_cells"] = jnp.sum(
           archive_lib.fresh(state.archive, spec, time_axis)).astype(jnp.float32)
     return state, actions, metrics
