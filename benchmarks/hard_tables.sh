@@ -16,7 +16,7 @@ OUT=benchmarks/results/hard_s4
 mkdir -p "$OUT"
 # name runs task at reference (§13's rows, then §14's; run folders of §14: runs/goal_kc_s5,
 # runs/epi_mr_s5, and runs/exploration_1m's KeyCorridorS3R3/dqn extended to 2M; §15's: runs/gpu_hard;
-# §16's: runs/s7_kc, in benchmarks/results/s7_cpu.tgz)
+# §16's: runs/s7_kc, in benchmarks/results/s7_cpu.tgz; §18's: runs/s9_kc, in s9_cpu.tgz)
 tables="kc_1m runs/opiq_kc_s3 KeyCorridorS3R3 1000000 $REF
 kc_last runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_LAST:-2000000} $REF
 kc_goal runs/goal_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 150000 $REF
@@ -30,7 +30,8 @@ mr_opiq_epi runs/epi_mr_s5,runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 ${MR_O
 kc_goal_episode runs/goal_kc_s5,runs/goal_kc_s4,runs/opiq_kc_s3 KeyCorridorS3R3 ${KC_GOAL:-150000} $REF
 kc_gpu_1m runs/gpu_hard/goal_kc,runs/gpu_hard/opiq_kc,runs/opiq_kc_s3 KeyCorridorS3R3 1000000 $REF
 mr_gpu_1m runs/gpu_hard/goal_mr,runs/gpu_hard/opiq_mr,runs/epi_mr_s5,runs/epi_mr_s4,runs/opiq_mr_s3 MultiRoom-N4-S5 1000000 $REF
-kc_goal_counts runs/s7_kc,runs/gpu_hard/opiq_kc,runs/goal_kc_s5 KeyCorridorS3R3 150000 $REF"
+kc_goal_counts runs/s7_kc,runs/gpu_hard/opiq_kc,runs/goal_kc_s5 KeyCorridorS3R3 150000 $REF
+kc_rte_s9 runs/s9_kc,runs/s7_kc KeyCorridorS3R3 60000 $REF"
 echo "$tables" | while read -r name runs task at ref; do
   [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]] && continue
   for metric in success key_rate episode_doors episode_cells; do
