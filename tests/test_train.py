@@ -164,12 +164,12 @@ def _assert_vmapped_equals_alone(vmapped, alone, rtol):
 def test_vmapped_seeds_equal_each_seed_alone(quick_run, seed1_run, vmapped_run, agent, rollout,
                                              rtol):
   """Seeds 0 and 1 vmapped in one program equal each seed run alone (the xla rollout; so with
-  ``host`` this also proves host = xla), through the halfway checkpoint: two chunks, 125 updates.
+  ``host`` this also proves host = xla), through the halfway checkpoint: two log chunks (DQN: 125
+  updates).
 
   vmap batches the networks' matmuls, and XLA:CPU may pick kernels that sum in another order:
-  ~1e-7 relative on some machines, exact on others (DQN seed 1 on 2026-12-01), 3.3e-4 for the
-  encoder's metrics (q_mean at step 3000) on the AMD EPYC of 2026-11-26, hence the latent agents'
-  ``rtol``. Such a drift is not a bug, but it can flip one greedy action at a near tie, and from
+  ~1e-7 relative for DQN (2026-11-26 and 2026-12-01), 3.3e-4 for the encoder's metrics (q_mean at
+  step 3000) on the AMD EPYC of 2026-11-26, hence the latent agents' ``rtol``. Such a drift is not a bug, but it can flip one greedy action at a near tie, and from
   there the two trajectories part: DQN seed 1 did at step 3000 on two machines of 2026-12-01
   (q_mean 1e-3 apart, then 150 against 152 episodes at 4000). So values are compared only
   through the halfway checkpoint, where no machine has parted them; any wiring fault (a seed's
