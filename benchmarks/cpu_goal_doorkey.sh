@@ -44,6 +44,12 @@
 #                    goals are pursued without the counts' action bonus (goal_counts=False)
 #   counts_e50_rtf_h32  counts_e50_rte_first with HER "future" over 32 steps (horizon=32, not 8:
 #                    goals are held up to 20 steps, and the actor learned to reach goals within 8)
+#   counts_e50_rtf_oracle  counts_e50_rte_first with the true cells in the observation
+#                    (env.oracle_position; no network reads them): the same agent, plus the goals'
+#                    grid distance and in-view share at choice, and which of them are reached
+#   counts_e50_rtf_pos  counts_e50_rtf_oracle with the actor reading its own true cell and its
+#                    goal's (actor_position, an oracle): can a memoryless actor reach goals out of
+#                    its view when it knows where they are?
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -99,11 +105,14 @@ for setting in ${SETTINGS:-default note no_env}; do
       case $setting in counts_e50_rt*) extra="$extra --config.agent.archive_scope=episode
         --config.agent.reach_test=cell --config.agent.explore_steps=40
         --config.agent.task_her=False" ;; esac
-      case $setting in counts_e50_rte_ended|counts_e50_rte_first|counts_e50_rtf_h32)
+      case $setting in counts_e50_rte_ended|counts_e50_rte_first|counts_e50_rtf_*)
         extra="$extra --config.agent.explore_after=ended" ;; esac
-      case $setting in counts_e50_rte_first|counts_e50_rtf_h32)
+      case $setting in counts_e50_rte_first|counts_e50_rtf_*)
         extra="$extra --config.agent.explore_first=True --config.agent.goal_counts=False" ;; esac
-      [ $setting = counts_e50_rtf_h32 ] && extra="$extra --config.agent.horizon=32" ;;
+      [ $setting = counts_e50_rtf_h32 ] && extra="$extra --config.agent.horizon=32"
+      case $setting in counts_e50_rtf_oracle|counts_e50_rtf_pos)
+        extra="$extra --config.env.oracle_position=True" ;; esac
+      [ $setting = counts_e50_rtf_pos ] && extra="$extra --config.agent.actor_position=True" ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

@@ -484,6 +484,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # DoorKey-8x8 with counts and goals disabled, one layer did no better than two (RESULTS §16)
       actor_layers=(256, 256),
       actor_zero_head=False,  # True: the actor's action values start at exactly 0
+      # True (an oracle, MiniGrid with env.oracle_position): the actor also reads its own true
+      # cell and its goal's, one-hot: the ceiling of goal reaching for a memoryless actor whose
+      # goals lie out of its 7x7 view (RESULTS §19)
+      actor_position=False,
       batch_size=64,
       learning_rate=5e-4,
       adam_eps=1e-5,
@@ -609,6 +613,15 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.goal_counts={a.get('goal_counts')!r} must be True or False")
   _check(e, isinstance(a.get("actor_zero_head", False), bool),
          f"agent.actor_zero_head={a.get('actor_zero_head')!r} must be True or False")
+  actor_position = a.get("actor_position", False)
+  _check(e, isinstance(actor_position, bool) and (not actor_position or (
+      config.env.get("oracle_position", False) and a.candidate_source == "archive"
+      and a.get("actor_input", "latent") == "observation")),
+         f"agent.actor_position={actor_position!r} must be True or False, and True (the actor "
+         "reads its own true cell and its goal's) needs env.oracle_position=True (not "
+         f"{config.env.get('oracle_position', False)!r}), agent.candidate_source='archive' (not "
+         f"{a.candidate_source!r}: goals with cells) and agent.actor_input='observation' (not "
+         f"{a.get('actor_input', 'latent')!r})")
   _check(e, isinstance(a.get("task_her", True), bool),
          f"agent.task_her={a.get('task_her')!r} must be True or False")
   _check(e, a.get("reach_test", "distance") in REACH_TESTS and (

@@ -235,6 +235,29 @@ def minigrid_front_cell(cell, direction):
   return x * MINIGRID_MAX_SIDE + y
 
 
+def minigrid_view_offset(cell, direction, other):
+  """``(forward, lateral)`` int32: where cell ``other`` lies from an agent at ``cell`` facing
+  ``direction`` (cells as ``Signals.cell``): steps ahead along its heading and to its right."""
+  vec = jnp.asarray(MINIGRID_DIR_VEC, jnp.int32)[direction]
+  dx = other // MINIGRID_MAX_SIDE - cell // MINIGRID_MAX_SIDE
+  dy = other % MINIGRID_MAX_SIDE - cell % MINIGRID_MAX_SIDE
+  return dx * vec[..., 0] + dy * vec[..., 1], dy * vec[..., 0] - dx * vec[..., 1]
+
+
+def minigrid_in_view(cell, direction, other):
+  """bool: cell ``other`` lies in the 7x7 egocentric view of an agent at ``cell`` facing
+  ``direction`` (0-6 cells ahead, at most 3 to either side; walls may still hide it)."""
+  forward, lateral = minigrid_view_offset(cell, direction, other)
+  return (forward >= 0) & (forward <= 6) & (jnp.abs(lateral) <= 3)
+
+
+def minigrid_grid_distance(cell, other):
+  """int32: the Manhattan distance between two cells (as ``Signals.cell``): the fewest steps
+  between them on an open grid."""
+  return (jnp.abs(other // MINIGRID_MAX_SIDE - cell // MINIGRID_MAX_SIDE)
+          + jnp.abs(other % MINIGRID_MAX_SIDE - cell % MINIGRID_MAX_SIDE))
+
+
 def minigrid_events(prev_obs: dict, obs: dict, first) -> dict:
   """Per-env events of one MiniGrid step, read off the observations alone (every MiniGrid/BabyAI
   env, no env internals): ``key`` (bool [N]): the agent carries a key; ``door`` (bool [N]): it

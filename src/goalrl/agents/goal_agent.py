@@ -141,7 +141,7 @@ import jax.numpy as jnp
 from goalrl import archive as archive_lib
 from goalrl import counts as counts_lib
 from goalrl import encoder as encoder_lib
-from goalrl import goals, losses, networks, optimism, regularisers, replay
+from goalrl import envs, goals, losses, networks, optimism, regularisers, replay
 from goalrl.agents import latent
 from goalrl.agents.base import Agent
 from goalrl.agents.qlearning import Learner, make_core
@@ -175,6 +175,10 @@ class GoalAgentState:
   # bootstrap_coef > 0 (OPIQ's counts on the actor); None otherwise
   counts: Any = None
   on_task: Any = None  # bool [N]: the env pursues the task, chosen by the setter (task_goal only)
+  # int32 [N]: the grid distance from the agent to its goal's cell when the goal was chosen (-1:
+  # no goal with a known cell); with env.oracle_position and archive goals only (diagnostics)
+  goal_start_distance: Any = None
+  goal_start_in_view: Any = None  # bool [N]: that goal's cell was in the agent's view then; ditto
 
 
 def pair(z, g):
@@ -219,6 +223,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   distance_net = networks.MLP((*cfg.head_layers, 1))
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
   j0 = spec.stack - 1
+  side = envs.MINIGRID_MAX_SIDE
+
+  def cell_features(cell):
+    """[..., 2 * side]: one-hot x and y of MiniGrid cells (``Signals.cell`` [...]), zero where
+    -1 (no cell)."""
+    xy = jnp.concatenate([jax.nn.one_hot(cell // side, side), jax.nn.one_hot(cell % side, side)],
+                         axis=-1)
+    return jnp.where((cell >= 0)[..., None], xy, 0.0)
   use_archive = cfg.candidate_source == "archive"
   cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
@@ -246,6 +258,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   counting = action_coef > 0 or bootstrap_coef > 0
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting else None)
+  oracle = use_archive and spec.position  # the true cells of the agent and of its goals
+  actor_position = cfg.get("actor_position", False)
 
   def on_task(state):
     """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
@@ -260,12 +274,25 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
 
-  def actor_q(actor_params, obs, z, g):
+  def actor_q(actor_params, obs, z, g, g_cell=None):
     """The actor's Q(s, g, .): ``s`` is the latent ``z``, or the observation ``obs`` read by the
     actor's own torso (``actor_input="observation"``). ``g`` [N, ..., D] may hold several goals
-    per state (``z`` broadcast to its shape)."""
+    per state (``z`` broadcast to its shape). With ``actor_position`` the goal input also carries
+    the goal's true cell ``g_cell`` (int32 [N, ...], -1: none, as the task's zero goal) and the
+    agent's own (``obs["position"]``), one-hot (:func:`cell_features`)."""
+    if actor_position:
+      own = obs["position"].reshape(obs["position"].shape + (1,) * (g.ndim - 2))
+      g = jnp.concatenate([g, cell_features(g_cell),
+                           cell_features(jnp.broadcast_to(own, g.shape[:-1]))], axis=-1)
     return actor_net.apply(actor_params, obs, g) if obs_actor else actor_net.apply(
         actor_params, pair(z, g))
+
+  def cell_positions(archive, stored_rows, cell):
+    """The true cells (``obs["position"]``) of the observations archive cells ``cell`` [...]
+    name; -1 where ``cell`` is -1 or its replay row was overwritten."""
+    ok = (cell >= 0) & archive_lib.fresh(archive, spec, time_axis)[jnp.maximum(cell, 0)]
+    obs = archive_lib.observations(spec, stored_rows, archive, jnp.maximum(cell, 0))
+    return jnp.where(ok, obs["position"], -1)
 
   def distance(params, z, g):
     if cfg.distance == "learned":
@@ -279,7 +306,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def init(key) -> GoalAgentState:
     k_enc, k_q, k_actor, k_dist = jax.random.split(key, 4)
     x = jnp.zeros((1, 2 * dim))
-    actor = (actor_net.init(k_actor, spec.zero_obs(1), jnp.zeros((1, dim))) if obs_actor
+    g_actor = jnp.zeros((1, dim + (4 * side if actor_position else 0)))
+    actor = (actor_net.init(k_actor, spec.zero_obs(1), g_actor) if obs_actor
              else actor_net.init(k_actor, x))
     params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor,
               "distance": distance_net.init(k_dist, x)}
@@ -295,17 +323,20 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
         episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
         counts=counter.init() if counting else None,
-        on_task=jnp.zeros((n,), bool) if switching else None)
+        on_task=jnp.zeros((n,), bool) if switching else None,
+        goal_start_distance=jnp.full((n,), -1, jnp.int32) if oracle else None,
+        goal_start_in_view=jnp.zeros((n,), bool) if oracle else None)
 
   def candidates(state: GoalAgentState, key, z):
-    """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K])``: the setter's
-    candidates, the novelty added to their Q, their archive cells and the cells' visits (both -1
-    where not from the archive)."""
+    """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K], position [N, K])``: the
+    setter's candidates, the novelty added to their Q, their archive cells, the cells' visits and
+    their true cells (with ``env.oracle_position``; all three -1 where not from the archive)."""
     n, k = spec.num_envs, cfg.num_candidates
+    none = jnp.full((n, k), -1)
     if not use_archive:
       cands = goals.candidates(key, n, k, state.bank, jnp.minimum(state.bank_count, cfg.bank_size),
                                cfg.candidate_source)
-      return cands, jnp.zeros((n, k)), jnp.full((n, k), -1), jnp.full((n, k), -1)
+      return cands, jnp.zeros((n, k)), none, none, none
     k_draw, k_prior = jax.random.split(key)
     d = archive_lib.draw(state.archive, k_draw, spec, time_axis, n, k, cfg.archive_power,
                          state.episode_start)
@@ -315,8 +346,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     prior = jax.random.normal(k_prior, (n, k, dim))  # only before any state is archived
     cands = jnp.where(d.fresh[..., None], real, prior)
     optimism_k = jnp.where(d.fresh, archive_lib.novelty(d.count, novelty_coef), 0.0)
+    position = jnp.where(d.fresh, obs["position"], -1) if oracle else none
     return (cands, optimism_k, jnp.where(d.fresh, d.cells, -1),
-            jnp.where(d.fresh, d.count, -1))
+            jnp.where(d.fresh, d.count, -1), position)
 
   def act(state: GoalAgentState, ts, key, env_steps):
     # The note's setter split the key in two; the archive's (as measured, RESULTS.md §10) in three,
@@ -340,12 +372,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         cfg.variant, ts.first, d_reach,
         goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
         abandon_threshold, cfg.max_goal_steps)
-    cands, optimism_k, cell_k, count_k = candidates(state, k_cand, z)
+    cands, optimism_k, cell_k, count_k, position_k = candidates(state, k_cand, z)
     z_k = jnp.broadcast_to(z[:, None], cands.shape)
     q_cands = goal_q(params, z_k, cands)
     scores = q_cands + optimism_k
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
-      reach_value = actor_q(params["actor"], ts.obs, z_k, cands).max(axis=-1)  # [N, K]
+      reach_value = actor_q(params["actor"], ts.obs, z_k, cands, position_k).max(axis=-1)
       scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
@@ -360,7 +392,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         events = events._replace(renew=jnp.where(was_on_task & ~exploit, again, events.renew))
         take_task = jnp.zeros((n,), bool)
         if task_goal:  # the setter's pick: the task where the actor values it above every goal
-          task_value = actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z)).max(axis=-1)
+          task_value = actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z),
+                               jnp.full((n,), -1)).max(axis=-1)
           take_task = task_value > jnp.max(scores, axis=-1)
         if explore_steps:  # a goal ended (events of goal envs only): explore from where it is
           take_task = take_task | events.reached | (events.abandoned & explore_on_abandon)
@@ -380,10 +413,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
     seen = jnp.zeros_like(goal) if ablation == "zero" else goal
+    seen_cell = None
+    if actor_position:  # the goal's true cell (none: the task, the zero ablation, a prior goal)
+      seen_cell = jnp.where(on_task(state) | (ablation == "zero"), -1, cell_positions(
+          state.archive, state.replay.experience.row, state.goal_cell))
     bonus = count_bonus(state.counts, ts.obs, action_coef)
     if not goal_counts:  # goals are pursued on Q(s, g, .) alone; the counts explore on the task
       bonus = jnp.where(on_task(state)[:, None], bonus, 0.0)
-    q_act = actor_q(params["actor"], ts.obs, z, seen) + bonus
+    q_act = actor_q(params["actor"], ts.obs, z, seen, seen_cell) + bonus
     actions, eps_metrics = core.act(q_act, k_eps, env_steps)
     renew = events.renew & ~on_task(state)  # goals chosen (not the task)
     metrics = {
@@ -422,7 +459,40 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                           renew & (chosen_cell >= 0)))
       metrics["archive_cells"] = jnp.sum(
           archive_lib.fresh(state.archive, spec, time_axis)).astype(jnp.float32)
+    if oracle:  # where the goals lie on the true grid, and which of them are reached
+      state, oracle_metrics = goal_geometry(state, ts.obs, position_k, best, events.renew, renew,
+                                            events.reached)
+      metrics.update(oracle_metrics)
     return state, actions, metrics
+
+  def goal_geometry(state, obs, position_k, best, renew_any, renew, reached):
+    """Diagnostics from the true cells (``env.oracle_position``): the grid distance from the agent
+    to a goal chosen now, and whether its cell is in the agent's 7x7 view; of the goals reached
+    now, the distance they had when chosen. ``sum/goals_{chosen,reached}_{in_view,out_of_view}``
+    give the share of goals reached by where they lay at their choice."""
+    goal_cell = jnp.take_along_axis(position_k, best[:, None], axis=1)[:, 0]
+    known = renew & (goal_cell >= 0)  # goals chosen now (not the task) with a known cell
+    here, facing = obs["position"], obs["direction"]
+    dist = envs.minigrid_grid_distance(here, goal_cell)
+    in_view = envs.minigrid_in_view(here, facing, goal_cell)
+    was_known = reached & (state.goal_start_distance >= 0)
+    was_in_view = state.goal_start_in_view
+    as_sum = lambda m: m.sum().astype(jnp.float32)
+    metrics = {
+        **losses.masked_metric("goal_grid_distance", dist.astype(jnp.float32), known),
+        **losses.masked_metric("goal_in_view", in_view.astype(jnp.float32), known),
+        **losses.masked_metric("goal_grid_distance_reached",
+                               state.goal_start_distance.astype(jnp.float32), was_known),
+        "sum/goals_chosen_in_view": as_sum(known & in_view),
+        "sum/goals_chosen_out_of_view": as_sum(known & ~in_view),
+        "sum/goals_reached_in_view": as_sum(was_known & was_in_view),
+        "sum/goals_reached_out_of_view": as_sum(was_known & ~was_in_view),
+    }
+    state = state.replace(
+        goal_start_distance=jnp.where(renew_any, jnp.where(known, dist, -1),
+                                      state.goal_start_distance),
+        goal_start_in_view=jnp.where(renew_any, known & in_view, state.goal_start_in_view))
+    return state, metrics
 
   def losses_fn(params, enc_params, target, data, key):
     windows, archive, stored_rows, counts = data
@@ -499,9 +569,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
-    q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a)
-    q_a1 = actor_q(params["actor"], obs1, z1, goals_a)
-    q_a1_target = actor_q(target["actor"], obs1, z1, goals_a)
+    cell_a = None
+    if actor_position:  # the goal's true cell: the reached state's, the archive cell's, or none
+      cell_a = jnp.where(relabelled, obs_future["position"],
+                         cell_positions(archive, stored_rows, windows.cell[:, j0]))
+      cell_a = jnp.where(task | (ablation == "zero"), -1, cell_a)
+    q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a, cell_a)
+    q_a1 = actor_q(params["actor"], obs1, z1, goals_a, cell_a)
+    q_a1_target = actor_q(target["actor"], obs1, z1, goals_a, cell_a)
     # OPIQ's optimistic bootstrap: the next action is picked and valued by Q + the counts' bonus
     bonus1 = count_bonus(counts, obs1, bootstrap_coef)
     q_a1, q_a1_target = q_a1 + bonus1, q_a1_target + bonus1
