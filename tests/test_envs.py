@@ -74,3 +74,25 @@ def test_minigrid_events_read_the_carried_key_and_opened_doors_off_the_real_envs
     carrying = events["key"]
     out = nxt
   assert picked >= 3 and opened >= 1  # the walk did meet both events
+
+
+def test_minigrid_view_geometry():
+  """Where a cell lies from an agent (``x * side + y``, MiniGrid's directions 0 east, 1 south,
+  2 west, 3 north): ahead along its heading, to its right; in its 7x7 view when 0-6 ahead and at
+  most 3 aside; the cell it faces is 1 ahead."""
+  side = envs.MINIGRID_MAX_SIDE
+  at = lambda x, y: jnp.asarray(x * side + y)
+  agent = at(10, 10)
+  for d, (dx, dy) in enumerate(envs.MINIGRID_DIR_VEC):
+    front = envs.minigrid_front_cell(agent, jnp.asarray(d))
+    assert tuple(int(v) for v in envs.minigrid_view_offset(agent, jnp.asarray(d), front)) == (1, 0)
+  east, south = jnp.asarray(0), jnp.asarray(1)
+  assert tuple(int(v) for v in envs.minigrid_view_offset(agent, east, at(13, 12))) == (3, 2)
+  assert tuple(int(v) for v in envs.minigrid_view_offset(agent, south, at(13, 12))) == (2, -3)
+  cases = {(16, 10): True, (17, 10): False, (16, 13): True, (16, 14): False, (10, 7): True,
+           (9, 10): False, (10, 10): True}
+  for (x, y), seen in cases.items():
+    assert bool(envs.minigrid_in_view(agent, east, at(x, y))) is seen, (x, y)
+  assert bool(envs.minigrid_in_view(agent, south, at(10, 16)))
+  assert not bool(envs.minigrid_in_view(agent, south, at(10, 4)))
+  assert int(envs.minigrid_grid_distance(agent, at(13, 6))) == 7

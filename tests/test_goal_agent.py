@@ -1,4 +1,5 @@
 """The goal agent's options run end to end and report what they should."""
+import dataclasses
 import math
 
 import pytest
@@ -321,3 +322,57 @@ def test_with_a_zero_actor_head_the_untrained_task_loses_to_every_goals_novelty(
   state, _, _ = jax.jit(agent.act)(state, ts, jax.random.PRNGKey(2), 0)
   on_task = np.asarray(state.on_task)
   assert not on_task.any() if zero_head else on_task.any()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
+def test_oracle_geometry_of_goals_and_an_actor_that_reads_true_cells():
+  """With ``env.oracle_position`` the setter's goals get their true cells: at choice, their grid
+  distance and whether they lie in the agent's 7x7 view; when reached, the distance they had.
+  Every archived view lies at (1, 1); env ``e`` chooses a goal from (1 + e % 4, 1 + e // 4) facing
+  east: distance e % 4 + e // 4 (mean 3), in view only straight ahead or at its cell (e % 4 == 0:
+  4 of 16). ``actor_position``: the greedy actor's actions change with its own true cell alone."""
+  from goalrl import envs
+  spec, obs = minigrid_obs(16 * 5)
+  spec = dataclasses.replace(spec, position=True)
+  side = envs.MINIGRID_MAX_SIDE
+  obs = {**obs, "direction": jnp.zeros_like(obs["direction"])}  # all facing east
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts, cfg.max_goal_steps, cfg.reach_test = 10 ** 9, 10, "cell"
+  cfg.epsilon_start = cfg.epsilon_end = 0.0
+  cfg.actor_position = True
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  cell_of = jax.jit(counts.make_counter(spec, cfg.archive_bits).codes)
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  home = jnp.full((n,), 1 * side + 1, jnp.int32)
+  e = np.arange(n)
+  away = jnp.asarray((1 + e % 4) * side + 1 + e // 4, jnp.int32)
+  step = lambda o, first: TimeStep(obs=o, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                                   truncated=jnp.zeros(n, bool), first=jnp.full(n, first))
+  views = {**jax.tree.map(lambda x: x[:n], obs), "position": home}
+  state, _ = observe(agent.init(jax.random.PRNGKey(0)), step(views, True), jnp.zeros(n, jnp.int32),
+                     jax.random.PRNGKey(1), 0)
+  codes, pool = np.asarray(cell_of(views)), np.asarray(cell_of(obs))
+  others = np.flatnonzero(~np.isin(pool, codes))[:n]
+  assert len(others) == n
+  elsewhere = {**jax.tree.map(lambda x: x[others], obs), "position": away}
+  state, actions, m = act(state, step(elsewhere, True), jax.random.PRNGKey(2), 0)
+  assert np.isin(np.asarray(state.goal_cell), codes).all()
+  assert float(m["num/goal_grid_distance"] / m["den/goal_grid_distance"]) == 3.0
+  assert float(m["num/goal_in_view"]) == 4 and float(m["den/goal_in_view"]) == n
+  assert (float(m["sum/goals_chosen_in_view"]), float(m["sum/goals_chosen_out_of_view"])) == (4, 12)
+  assert float(m["den/goal_grid_distance_reached"]) == 0  # nothing reached yet
+  # the actor reads its own cell: the same views one column east give other greedy actions
+  _, shifted, _ = act(state, step({**elsewhere, "position": away + side}, False),
+                      jax.random.PRNGKey(2), 0)
+  assert (np.asarray(shifted) != np.asarray(actions)).any()
+  state, _ = observe(state, step(elsewhere, True), actions, jax.random.PRNGKey(3), 0)
+  # each env sees its goal's own view: reached, with the distance it had at its choice
+  pick = [int(np.flatnonzero(pool == c)[0]) for c in np.asarray(state.goal_cell)]
+  there = {**jax.tree.map(lambda x: x[np.array(pick)], obs), "position": home}
+  state, _, m = act(state, step(there, False), jax.random.PRNGKey(4), 0)
+  assert float(m["sum/goals_reached"]) == n
+  assert float(m["num/goal_grid_distance_reached"] / m["den/goal_grid_distance_reached"]) == 3.0
+  assert (float(m["sum/goals_reached_in_view"]), float(m["sum/goals_reached_out_of_view"])) == (
+      4, 12)
