@@ -327,18 +327,19 @@ def test_with_a_zero_actor_head_the_untrained_task_loses_to_every_goals_novelty(
 @pytest.mark.slow
 @pytest.mark.xdist_group(group("goal_agent"))
 def test_oracle_geometry_of_goals_and_an_actor_that_reads_true_cells():
-  """With ``env.oracle_position`` the setter's goals get their true cells: at choice, their grid
-  distance and whether they lie in the agent's 7x7 view; when reached, the distance they had.
-  Every archived view lies at (1, 1); env ``e`` chooses a goal from (1 + e % 4, 1 + e // 4) facing
-  east: distance e % 4 + e // 4 (mean 3), in view only straight ahead or at its cell (e % 4 == 0:
-  4 of 16). ``actor_position``: the greedy actor's actions change with its own true cell alone."""
+  """With ``env.oracle_position`` the setter's goals get their true poses: at choice, their grid
+  distance and whether they lie in the agent's 7x7 view; when reached, the distance they had;
+  when abandoned, whether the agent stood at their pose meanwhile. Every archived view lies at
+  (1, 1) facing east; env ``e`` chooses a goal from (1 + e % 4, 1 + e // 4) facing east: distance
+  e % 4 + e // 4 (mean 3), in view only straight ahead or at its cell (e % 4 == 0: 4 of 16).
+  ``actor_position``: the greedy actor's actions change with its own true cell alone."""
   from goalrl import envs
   spec, obs = minigrid_obs(16 * 5)
   spec = dataclasses.replace(spec, position=True)
   side = envs.MINIGRID_MAX_SIDE
   obs = {**obs, "direction": jnp.zeros_like(obs["direction"])}  # all facing east
   cfg = load_experiment("goal_agent", "quick").agent
-  cfg.learning_starts, cfg.max_goal_steps, cfg.reach_test = 10 ** 9, 10, "cell"
+  cfg.learning_starts, cfg.max_goal_steps, cfg.reach_test = 10 ** 9, 1, "cell"
   cfg.epsilon_start = cfg.epsilon_end = 0.0
   cfg.actor_position = True
   agent = goal_agent.make_agent(cfg, spec)
@@ -368,6 +369,15 @@ def test_oracle_geometry_of_goals_and_an_actor_that_reads_true_cells():
                       jax.random.PRNGKey(2), 0)
   assert (np.asarray(shifted) != np.asarray(actions)).any()
   state, _ = observe(state, step(elsewhere, True), actions, jax.random.PRNGKey(3), 0)
+  # at the goals' pose with other views (not reached), then abandoned by age (max_goal_steps 1)
+  stood, _, m = act(state, step({**elsewhere, "position": home}, False), jax.random.PRNGKey(5), 0)
+  assert float(m["sum/goals_reached"]) == 0 and float(m["sum/goals_abandoned"]) == 0
+  _, _, m = act(stood, step(elsewhere, False), jax.random.PRNGKey(6), 0)
+  assert float(m["sum/goals_abandoned"]) == n and float(m["sum/goals_abandoned_at_pose"]) == n
+  away_all, _, _ = act(state, step(elsewhere, False), jax.random.PRNGKey(5), 0)
+  _, _, m = act(away_all, step(elsewhere, False), jax.random.PRNGKey(6), 0)
+  # only env 0, whose "away" is (1, 1) facing east, stood at its goal's pose
+  assert float(m["sum/goals_abandoned"]) == n and float(m["sum/goals_abandoned_at_pose"]) == 1
   # each env sees its goal's own view: reached, with the distance it had at its choice
   pick = [int(np.flatnonzero(pool == c)[0]) for c in np.asarray(state.goal_cell)]
   there = {**jax.tree.map(lambda x: x[np.array(pick)], obs), "position": home}

@@ -175,10 +175,14 @@ class GoalAgentState:
   # bootstrap_coef > 0 (OPIQ's counts on the actor); None otherwise
   counts: Any = None
   on_task: Any = None  # bool [N]: the env pursues the task, chosen by the setter (task_goal only)
-  # int32 [N]: the grid distance from the agent to its goal's cell when the goal was chosen (-1:
-  # no goal with a known cell); with env.oracle_position and archive goals only (diagnostics)
+  # Diagnostics with env.oracle_position and archive goals (None otherwise), int32 [N]: the true
+  # pose (``cell * 4 + direction``, -1: unknown) of each env's goal, and the grid distance to its
+  # cell when it was chosen (-1: unknown); bool [N]: that cell was in the agent's view then; the
+  # agent has stood at the goal's pose since (whatever the view showed)
+  goal_pose: Any = None
   goal_start_distance: Any = None
-  goal_start_in_view: Any = None  # bool [N]: that goal's cell was in the agent's view then; ditto
+  goal_start_in_view: Any = None
+  goal_pose_hit: Any = None
 
 
 def pair(z, g):
@@ -225,12 +229,18 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   j0 = spec.stack - 1
   side = envs.MINIGRID_MAX_SIDE
 
-  def cell_features(cell):
-    """[..., 2 * side]: one-hot x and y of MiniGrid cells (``Signals.cell`` [...]), zero where
-    -1 (no cell)."""
-    xy = jnp.concatenate([jax.nn.one_hot(cell // side, side), jax.nn.one_hot(cell % side, side)],
-                         axis=-1)
-    return jnp.where((cell >= 0)[..., None], xy, 0.0)
+  def pose_of(obs):
+    """int32 [...]: the agent's true pose in MiniGrid observations with ``position``: its cell
+    (``Signals.cell``) * 4 + its direction."""
+    return obs["position"] * 4 + obs["direction"]
+
+  def pose_features(pose):
+    """[..., 2 * side + 4]: one-hot x, y and direction of MiniGrid poses (:func:`pose_of`
+    [...]), zero where -1 (none)."""
+    cell = pose // 4
+    xy = jnp.concatenate([jax.nn.one_hot(cell // side, side), jax.nn.one_hot(cell % side, side),
+                          jax.nn.one_hot(pose % 4, 4)], axis=-1)
+    return jnp.where((pose >= 0)[..., None], xy, 0.0)
   use_archive = cfg.candidate_source == "archive"
   cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
@@ -274,25 +284,26 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def goal_q(params, z, g):
     return goal_q_net.apply(params["goal_q"], pair(z, g))[..., 0]
 
-  def actor_q(actor_params, obs, z, g, g_cell=None):
+  def actor_q(actor_params, obs, z, g, g_pose=None):
     """The actor's Q(s, g, .): ``s`` is the latent ``z``, or the observation ``obs`` read by the
     actor's own torso (``actor_input="observation"``). ``g`` [N, ..., D] may hold several goals
     per state (``z`` broadcast to its shape). With ``actor_position`` the goal input also carries
-    the goal's true cell ``g_cell`` (int32 [N, ...], -1: none, as the task's zero goal) and the
-    agent's own (``obs["position"]``), one-hot (:func:`cell_features`)."""
+    the goal's true pose ``g_pose`` (int32 [N, ...], -1: none, as the task's zero goal) and the
+    agent's own, one-hot (:func:`pose_features`)."""
     if actor_position:
-      own = obs["position"].reshape(obs["position"].shape + (1,) * (g.ndim - 2))
-      g = jnp.concatenate([g, cell_features(g_cell),
-                           cell_features(jnp.broadcast_to(own, g.shape[:-1]))], axis=-1)
+      own = pose_of(obs)
+      own = own.reshape(own.shape + (1,) * (g.ndim - 2))
+      g = jnp.concatenate([g, pose_features(g_pose),
+                           pose_features(jnp.broadcast_to(own, g.shape[:-1]))], axis=-1)
     return actor_net.apply(actor_params, obs, g) if obs_actor else actor_net.apply(
         actor_params, pair(z, g))
 
-  def cell_positions(archive, stored_rows, cell):
-    """The true cells (``obs["position"]``) of the observations archive cells ``cell`` [...]
-    name; -1 where ``cell`` is -1 or its replay row was overwritten."""
+  def cell_poses(archive, stored_rows, cell):
+    """The true poses (:func:`pose_of`) of the observations archive cells ``cell`` [...] name;
+    -1 where ``cell`` is -1 or its replay row was overwritten."""
     ok = (cell >= 0) & archive_lib.fresh(archive, spec, time_axis)[jnp.maximum(cell, 0)]
     obs = archive_lib.observations(spec, stored_rows, archive, jnp.maximum(cell, 0))
-    return jnp.where(ok, obs["position"], -1)
+    return jnp.where(ok, pose_of(obs), -1)
 
   def distance(params, z, g):
     if cfg.distance == "learned":
@@ -306,7 +317,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def init(key) -> GoalAgentState:
     k_enc, k_q, k_actor, k_dist = jax.random.split(key, 4)
     x = jnp.zeros((1, 2 * dim))
-    g_actor = jnp.zeros((1, dim + (4 * side if actor_position else 0)))
+    g_actor = jnp.zeros((1, dim + (4 * side + 8 if actor_position else 0)))
     actor = (actor_net.init(k_actor, spec.zero_obs(1), g_actor) if obs_actor
              else actor_net.init(k_actor, x))
     params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor,
@@ -324,13 +335,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
         counts=counter.init() if counting else None,
         on_task=jnp.zeros((n,), bool) if switching else None,
+        goal_pose=jnp.full((n,), -1, jnp.int32) if oracle else None,
         goal_start_distance=jnp.full((n,), -1, jnp.int32) if oracle else None,
-        goal_start_in_view=jnp.zeros((n,), bool) if oracle else None)
+        goal_start_in_view=jnp.zeros((n,), bool) if oracle else None,
+        goal_pose_hit=jnp.zeros((n,), bool) if oracle else None)
 
   def candidates(state: GoalAgentState, key, z):
-    """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K], position [N, K])``: the
+    """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K], pose [N, K])``: the
     setter's candidates, the novelty added to their Q, their archive cells, the cells' visits and
-    their true cells (with ``env.oracle_position``; all three -1 where not from the archive)."""
+    their true poses (with ``env.oracle_position``; all three -1 where not from the archive)."""
     n, k = spec.num_envs, cfg.num_candidates
     none = jnp.full((n, k), -1)
     if not use_archive:
@@ -346,9 +359,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     prior = jax.random.normal(k_prior, (n, k, dim))  # only before any state is archived
     cands = jnp.where(d.fresh[..., None], real, prior)
     optimism_k = jnp.where(d.fresh, archive_lib.novelty(d.count, novelty_coef), 0.0)
-    position = jnp.where(d.fresh, obs["position"], -1) if oracle else none
+    pose = jnp.where(d.fresh, pose_of(obs), -1) if oracle else none
     return (cands, optimism_k, jnp.where(d.fresh, d.cells, -1),
-            jnp.where(d.fresh, d.count, -1), position)
+            jnp.where(d.fresh, d.count, -1), pose)
 
   def act(state: GoalAgentState, ts, key, env_steps):
     # The note's setter split the key in two; the archive's (as measured, RESULTS.md §10) in three,
@@ -372,12 +385,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         cfg.variant, ts.first, d_reach,
         goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
         abandon_threshold, cfg.max_goal_steps)
-    cands, optimism_k, cell_k, count_k, position_k = candidates(state, k_cand, z)
+    cands, optimism_k, cell_k, count_k, pose_k = candidates(state, k_cand, z)
     z_k = jnp.broadcast_to(z[:, None], cands.shape)
     q_cands = goal_q(params, z_k, cands)
     scores = q_cands + optimism_k
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
-      reach_value = actor_q(params["actor"], ts.obs, z_k, cands, position_k).max(axis=-1)
+      reach_value = actor_q(params["actor"], ts.obs, z_k, cands, pose_k).max(axis=-1)
       scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
@@ -413,14 +426,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     state = state.replace(goal=goal, goal_age=age, bank=state.bank.at[slots].set(z),
                           bank_count=state.bank_count + n)
     seen = jnp.zeros_like(goal) if ablation == "zero" else goal
-    seen_cell = None
-    if actor_position:  # the goal's true cell (none: the task, the zero ablation, a prior goal)
-      seen_cell = jnp.where(on_task(state) | (ablation == "zero"), -1, cell_positions(
+    seen_pose = None
+    if actor_position:  # the goal's true pose (none: the task, the zero ablation, a prior goal)
+      seen_pose = jnp.where(on_task(state) | (ablation == "zero"), -1, cell_poses(
           state.archive, state.replay.experience.row, state.goal_cell))
     bonus = count_bonus(state.counts, ts.obs, action_coef)
     if not goal_counts:  # goals are pursued on Q(s, g, .) alone; the counts explore on the task
       bonus = jnp.where(on_task(state)[:, None], bonus, 0.0)
-    q_act = actor_q(params["actor"], ts.obs, z, seen, seen_cell) + bonus
+    q_act = actor_q(params["actor"], ts.obs, z, seen, seen_pose) + bonus
     actions, eps_metrics = core.act(q_act, k_eps, env_steps)
     renew = events.renew & ~on_task(state)  # goals chosen (not the task)
     metrics = {
@@ -460,23 +473,26 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       metrics["archive_cells"] = jnp.sum(
           archive_lib.fresh(state.archive, spec, time_axis)).astype(jnp.float32)
     if oracle:  # where the goals lie on the true grid, and which of them are reached
-      state, oracle_metrics = goal_geometry(state, ts.obs, position_k, best, events.renew, renew,
-                                            events.reached)
+      state, oracle_metrics = goal_geometry(state, ts.obs, pose_k, best, events, renew)
       metrics.update(oracle_metrics)
     return state, actions, metrics
 
-  def goal_geometry(state, obs, position_k, best, renew_any, renew, reached):
-    """Diagnostics from the true cells (``env.oracle_position``): the grid distance from the agent
-    to a goal chosen now, and whether its cell is in the agent's 7x7 view; of the goals reached
-    now, the distance they had when chosen. ``sum/goals_{chosen,reached}_{in_view,out_of_view}``
-    give the share of goals reached by where they lay at their choice."""
-    goal_cell = jnp.take_along_axis(position_k, best[:, None], axis=1)[:, 0]
-    known = renew & (goal_cell >= 0)  # goals chosen now (not the task) with a known cell
+  def goal_geometry(state, obs, pose_k, best, events, renew):
+    """Diagnostics from the true poses (``env.oracle_position``): the grid distance from the agent
+    to a goal chosen now (``renew``: goals, not the task), and whether its cell is in the agent's
+    7x7 view; of the goals reached now, the distance they had when chosen; of the goals abandoned
+    now, those whose pose the agent stood at while it held them (the view there was not the
+    goal's: the world had changed, e.g. a door opened or a key taken).
+    ``sum/goals_{chosen,reached}_{in_view,out_of_view}`` give the share of goals reached by
+    where they lay at their choice."""
+    pose = jnp.take_along_axis(pose_k, best[:, None], axis=1)[:, 0]
+    known = renew & (pose >= 0)  # goals chosen now with a known pose
     here, facing = obs["position"], obs["direction"]
-    dist = envs.minigrid_grid_distance(here, goal_cell)
-    in_view = envs.minigrid_in_view(here, facing, goal_cell)
-    was_known = reached & (state.goal_start_distance >= 0)
+    dist = envs.minigrid_grid_distance(here, pose // 4)
+    in_view = envs.minigrid_in_view(here, facing, pose // 4)
+    was_known = events.reached & (state.goal_start_distance >= 0)
     was_in_view = state.goal_start_in_view
+    hit = state.goal_pose_hit | ((pose_of(obs) == state.goal_pose) & (state.goal_pose >= 0))
     as_sum = lambda m: m.sum().astype(jnp.float32)
     metrics = {
         **losses.masked_metric("goal_grid_distance", dist.astype(jnp.float32), known),
@@ -487,11 +503,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         "sum/goals_chosen_out_of_view": as_sum(known & ~in_view),
         "sum/goals_reached_in_view": as_sum(was_known & was_in_view),
         "sum/goals_reached_out_of_view": as_sum(was_known & ~was_in_view),
+        "sum/goals_abandoned_at_pose": as_sum(events.abandoned & hit),
     }
     state = state.replace(
-        goal_start_distance=jnp.where(renew_any, jnp.where(known, dist, -1),
+        goal_pose=jnp.where(events.renew, jnp.where(known, pose, -1), state.goal_pose),
+        goal_start_distance=jnp.where(events.renew, jnp.where(known, dist, -1),
                                       state.goal_start_distance),
-        goal_start_in_view=jnp.where(renew_any, known & in_view, state.goal_start_in_view))
+        goal_start_in_view=jnp.where(events.renew, known & in_view, state.goal_start_in_view),
+        goal_pose_hit=jnp.where(events.renew, False, hit))
     return state, metrics
 
   def losses_fn(params, enc_params, target, data, key):
@@ -569,14 +588,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
-    cell_a = None
-    if actor_position:  # the goal's true cell: the reached state's, the archive cell's, or none
-      cell_a = jnp.where(relabelled, obs_future["position"],
-                         cell_positions(archive, stored_rows, windows.cell[:, j0]))
-      cell_a = jnp.where(task | (ablation == "zero"), -1, cell_a)
-    q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a, cell_a)
-    q_a1 = actor_q(params["actor"], obs1, z1, goals_a, cell_a)
-    q_a1_target = actor_q(target["actor"], obs1, z1, goals_a, cell_a)
+    pose_a = None
+    if actor_position:  # the goal's true pose: the reached state's, the archive cell's, or none
+      pose_a = jnp.where(relabelled, pose_of(obs_future),
+                         cell_poses(archive, stored_rows, windows.cell[:, j0]))
+      pose_a = jnp.where(task | (ablation == "zero"), -1, pose_a)
+    q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a, pose_a)
+    q_a1 = actor_q(params["actor"], obs1, z1, goals_a, pose_a)
+    q_a1_target = actor_q(target["actor"], obs1, z1, goals_a, pose_a)
     # OPIQ's optimistic bootstrap: the next action is picked and valued by Q + the counts' bonus
     bonus1 = count_bonus(counts, obs1, bootstrap_coef)
     q_a1, q_a1_target = q_a1 + bonus1, q_a1_target + bonus1
