@@ -50,6 +50,10 @@
 #   counts_e50_rtf_pos  counts_e50_rtf_oracle with the actor reading its own true cell and its
 #                    goal's (actor_position, an oracle): can a memoryless actor reach goals out of
 #                    its view when it knows where they are?
+#   counts_e50_rtf_ach  counts_e50_rtf_oracle with LEXA's achiever (achiever=True): goals pursued
+#                    by a network of their own, trained to reach later states on every row; the
+#                    actor learns the task (with the counts) from every row
+#   counts_e50_rtf_ach_pos  counts_e50_rtf_ach whose achiever reads the true poses (actor_position)
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -110,9 +114,11 @@ for setting in ${SETTINGS:-default note no_env}; do
       case $setting in counts_e50_rte_first|counts_e50_rtf_*)
         extra="$extra --config.agent.explore_first=True --config.agent.goal_counts=False" ;; esac
       [ $setting = counts_e50_rtf_h32 ] && extra="$extra --config.agent.horizon=32"
-      case $setting in counts_e50_rtf_oracle|counts_e50_rtf_pos)
+      case $setting in counts_e50_rtf_oracle|counts_e50_rtf_pos|counts_e50_rtf_ach*)
         extra="$extra --config.env.oracle_position=True" ;; esac
-      [ $setting = counts_e50_rtf_pos ] && extra="$extra --config.agent.actor_position=True" ;;
+      case $setting in counts_e50_rtf_ach*) extra="$extra --config.agent.achiever=True" ;; esac
+      case $setting in counts_e50_rtf_pos|counts_e50_rtf_ach_pos)
+        extra="$extra --config.agent.actor_position=True" ;; esac ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

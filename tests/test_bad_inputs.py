@@ -89,6 +89,8 @@ CASES = [
     (GOAL, ["--config.agent.explore_after=always"], "agent.explore_after='always' must be one of"),
     (GOAL, ["--config.agent.explore_first=True"],
      "agent.explore_first=True must be True or False, and True (each episode starts exploring"),
+    (GOAL, ["--config.agent.achiever=True"],
+     "agent.achiever=True must be True or False, and True (goals pursued by a network"),
     (GOAL, ["--config.agent.actor_position=True"],
      "agent.actor_position=True must be True or False, and True (the actor reads its own true"),
     (GOAL, ["--config.agent.reach_test=cell", "--config.agent.candidate_source=prior",

@@ -488,6 +488,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # cell and its goal's, one-hot: the ceiling of goal reaching for a memoryless actor whose
       # goals lie out of its 7x7 view (RESULTS §19)
       actor_position=False,
+      # True (LEXA's achiever): goals are pursued by a network of its own, trained to reach states
+      # reached later (HER, every row) on the reach reward alone; the actor, acting on the task
+      # (explore phases, the chosen task, exploit envs), learns the task from every row
+      achiever=False,
       batch_size=64,
       learning_rate=5e-4,
       adam_eps=1e-5,
@@ -622,6 +626,16 @@ def goal_agent_errors(config) -> list[str]:
          f"{config.env.get('oracle_position', False)!r}), agent.candidate_source='archive' (not "
          f"{a.candidate_source!r}: goals with cells) and agent.actor_input='observation' (not "
          f"{a.get('actor_input', 'latent')!r})")
+  achiever = a.get("achiever", False)
+  _check(e, isinstance(achiever, bool) and (not achiever or (
+      (explore > 0 or a.get("task_goal", False) or exploit > 0)
+      and a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"
+      and a.variant == "reach")),
+         f"agent.achiever={achiever!r} must be True or False, and True (goals pursued by a "
+         "network of their own, the actor on the task) needs envs acting on the task "
+         f"(agent.explore_steps > 0, not {explore!r}; or task_goal=True; or exploit_fraction > 0), "
+         f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' (not "
+         f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
   _check(e, isinstance(a.get("task_her", True), bool),
          f"agent.task_her={a.get('task_her')!r} must be True or False")
   _check(e, a.get("reach_test", "distance") in REACH_TESTS and (

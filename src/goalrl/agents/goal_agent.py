@@ -225,7 +225,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                          zero_head) if obs_actor
                else networks.MLP(actor_layers, zero_head))
   distance_net = networks.MLP((*cfg.head_layers, 1))
-  core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor"))
+  core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor") + (
+      ("achiever",) if cfg.get("achiever", False) else ()))
   j0 = spec.stack - 1
   side = envs.MINIGRID_MAX_SIDE
 
@@ -270,6 +271,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
              if counting else None)
   oracle = use_archive and spec.position  # the true cells of the agent and of its goals
   actor_position = cfg.get("actor_position", False)
+  achiever = cfg.get("achiever", False)  # LEXA's: goals are pursued by a network of their own
 
   def on_task(state):
     """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
@@ -322,6 +324,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
              else actor_net.init(k_actor, x))
     params = {"goal_q": goal_q_net.init(k_q, x), "actor": actor,
               "distance": distance_net.init(k_dist, x)}
+    if achiever:  # the same network as the actor's, its own weights
+      k_ach = jax.random.fold_in(key, 7)
+      params["achiever"] = (actor_net.init(k_ach, spec.zero_obs(1), g_actor) if obs_actor
+                            else actor_net.init(k_ach, x))
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
                       cell=jnp.zeros((), jnp.int32) if use_archive else None,
                       exploit=jnp.zeros((), bool) if task_rows else None)
@@ -390,7 +396,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_cands = goal_q(params, z_k, cands)
     scores = q_cands + optimism_k
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
-      reach_value = actor_q(params["actor"], ts.obs, z_k, cands, pose_k).max(axis=-1)
+      reach_value = actor_q(params["achiever" if achiever else "actor"], ts.obs, z_k, cands,
+                            pose_k).max(axis=-1)
       scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
@@ -433,7 +440,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     bonus = count_bonus(state.counts, ts.obs, action_coef)
     if not goal_counts:  # goals are pursued on Q(s, g, .) alone; the counts explore on the task
       bonus = jnp.where(on_task(state)[:, None], bonus, 0.0)
-    q_act = actor_q(params["actor"], ts.obs, z, seen, seen_pose) + bonus
+    q_act = actor_q(params["actor"], ts.obs, z, seen, seen_pose)
+    if achiever:  # envs on goals act on the achiever, envs on the task on the actor
+      q_act = jnp.where(on_task(state)[:, None], q_act,
+                        actor_q(params["achiever"], ts.obs, z, seen, seen_pose))
+    q_act = q_act + bonus
     actions, eps_metrics = core.act(q_act, k_eps, env_steps)
     renew = events.renew & ~on_task(state)  # goals chosen (not the task)
     metrics = {
@@ -563,17 +574,39 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goal_q_loss = losses.masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
                                            cfg.huber_delta), q_valid)
 
+    def q_learning(net, goals_x, pose_x, reward, stop, bonus):
+      """The 1-step goal-conditioned double Q-learning loss of network ``net`` ("actor" or
+      "achiever") on goals ``goals_x`` [B, D] (true poses ``pose_x`` with actor_position)."""
+      q = actor_q(params[net], tr.obs_tm1, z0, goals_x, pose_x)
+      q1 = actor_q(params[net], obs1, z1, goals_x, pose_x)
+      q1_target = actor_q(target[net], obs1, z1, goals_x, pose_x)
+      q1, q1_target = q1 + bonus, q1_target + bonus
+      discount = jnp.where(stop, 0.0, cfg.actor_gamma)
+      td = jax.vmap(losses.double_q_learning_td)(q, tr.a_tm1, reward, discount, q1_target, q1)
+      return losses.masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
+
+    def reach_reward(goals_x, future):
+      """(reward, reached) [B] of the step j0 -> j0 + 1 toward ``goals_x``; ``future`` [B]: the
+      goal is row ``j0 + offsets``'s state (its cell), else the stored goal (its cell)."""
+      d1 = distance(params, z1, goals_x)
+      if by_cell:  # reached where row j0 + 1's cell is the goal's (a relabelled goal: its state's)
+        goal_cells = jnp.where(future, cell_of(obs_future), windows.cell[:, j0])
+        d1 = goals.cell_distance(d1, cell_of(obs1), goal_cells)
+      return goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_x), d1,
+                                    cfg.reach_threshold)
+
+    def goal_poses(future):
+      """[B]: the goals' true poses (actor_position): the reached state's or the archive cell's."""
+      return jnp.where(future, pose_of(obs_future),
+                       cell_poses(archive, stored_rows, windows.cell[:, j0]))
+
     # Actor: 1-step goal-conditioned double Q-learning, HER "future" relabelling.
     goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
+    her_drawn = relabelled
     if task_rows and not task_her:  # task rows stay task rows
       relabelled = relabelled & ~windows.exploit[:, j0]
       goals_a = jnp.where(relabelled[:, None], z_future, g0)
-    d1 = distance(params, z1, goals_a)
-    if by_cell:  # reached where row j0 + 1's cell is the goal's (a relabelled goal: its state's)
-      goal_cells = jnp.where(relabelled, cell_of(obs_future), windows.cell[:, j0])
-      d1 = goals.cell_distance(d1, cell_of(obs1), goal_cells)
-    r_int, reached = goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_a), d1,
-                                            cfg.reach_threshold)
+    r_int, reached = reach_reward(goals_a, relabelled)
     if ablation == "zero":  # goals ablated: the actor sees none and earns the env's reward only
       goals_a, r_int, reached = jnp.zeros_like(goals_a), jnp.zeros_like(r_int), jnp.zeros_like(
           reached)
@@ -582,6 +615,17 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       task = windows.exploit[:, j0] & ~relabelled
     if task_fraction:
       task = task | (jax.random.uniform(jax.random.fold_in(key, 2), (size,)) < task_fraction)
+    extra_losses = {}
+    if achiever:  # goals belong to the achiever: the actor learns the task from every row, and
+      # the achiever to reach from every row (a task row's goal: always a state reached later)
+      her_h = her_drawn | windows.exploit[:, j0] if task_rows else her_drawn
+      goals_h = jnp.where(her_h[:, None], z_future, g0)
+      r_h, reached_h = jax.lax.stop_gradient(reach_reward(goals_h, her_h))
+      extra_losses["achiever_loss"] = q_learning(
+          "achiever", goals_h, goal_poses(her_h) if actor_position else None, r_h,
+          rows.terminated[:, j0 + 1] | reached_h, 0.0)
+      extra_losses["achiever_reward"] = losses.masked_mean(r_h, tr.valid)
+      task = jnp.ones((size,), bool)
     if task_rows or task_fraction:
       goals_a = jnp.where(task[:, None], 0.0, goals_a)
       r_int, reached = jnp.where(task, 0.0, r_int), reached & ~task
@@ -590,18 +634,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     stop = rows.terminated[:, j0 + 1] | reached
     pose_a = None
     if actor_position:  # the goal's true pose: the reached state's, the archive cell's, or none
-      pose_a = jnp.where(relabelled, pose_of(obs_future),
-                         cell_poses(archive, stored_rows, windows.cell[:, j0]))
-      pose_a = jnp.where(task | (ablation == "zero"), -1, pose_a)
-    q_a = actor_q(params["actor"], tr.obs_tm1, z0, goals_a, pose_a)
-    q_a1 = actor_q(params["actor"], obs1, z1, goals_a, pose_a)
-    q_a1_target = actor_q(target["actor"], obs1, z1, goals_a, pose_a)
+      pose_a = jnp.where(task | (ablation == "zero"), -1, goal_poses(relabelled))
     # OPIQ's optimistic bootstrap: the next action is picked and valued by Q + the counts' bonus
-    bonus1 = count_bonus(counts, obs1, bootstrap_coef)
-    q_a1, q_a1_target = q_a1 + bonus1, q_a1_target + bonus1
-    discount = jnp.where(stop, 0.0, cfg.actor_gamma)
-    td = jax.vmap(losses.double_q_learning_td)(q_a, tr.a_tm1, r_int, discount, q_a1_target, q_a1)
-    actor_loss = losses.masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
+    actor_loss = q_learning("actor", goals_a, pose_a, r_int, stop,
+                            count_bonus(counts, obs1, bootstrap_coef))
 
     # Distance: steps between row j0 and a later row of the same episode.
     if cfg.distance == "learned":
@@ -611,8 +647,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     else:
       distance_loss = jnp.zeros(())
 
-    total = goal_q_loss + actor_loss + distance_loss
+    total = goal_q_loss + actor_loss + distance_loss + sum(
+        v for k, v in extra_losses.items() if k.endswith("_loss"))
     return regularisers.regularise(total, {
+        **extra_losses,
         "goal_q_loss": goal_q_loss, "actor_loss": actor_loss, "distance_loss": distance_loss,
         "goal_q_mean": losses.masked_mean(q_pred, tr.valid & ~synthetic),
         "goal_q_synthetic": losses.masked_mean(q_pred, synthetic),
