@@ -47,9 +47,10 @@
 #   counts_e50_rtf_oracle  counts_e50_rte_first with the true cells in the observation
 #                    (env.oracle_position; no network reads them): the same agent, plus the goals'
 #                    grid distance and in-view share at choice, and which of them are reached
-#   counts_e50_rtf_pos  counts_e50_rtf_oracle with the actor reading its own true cell and its
-#                    goal's (actor_position, an oracle): can a memoryless actor reach goals out of
-#                    its view when it knows where they are?
+#   counts_e50_rtf_pos  counts_e50_rtf_oracle with the actor reading where its goal's true pose
+#                    lies from its own (actor_position, an oracle; RESULTS §19 ran it at 25970e5,
+#                    with both poses one-hot instead): can the actor reach goals when it knows
+#                    where they are?
 #   counts_e50_rtf_ach  counts_e50_rtf_oracle with LEXA's achiever (achiever=True): goals pursued
 #                    by a network of their own, trained to reach later states on every row; the
 #                    actor learns the task (with the counts) from every row

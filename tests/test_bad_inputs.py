@@ -92,7 +92,7 @@ CASES = [
     (GOAL, ["--config.agent.achiever=True"],
      "agent.achiever=True must be True or False, and True (goals pursued by a network"),
     (GOAL, ["--config.agent.actor_position=True"],
-     "agent.actor_position=True must be True or False, and True (the actor reads its own true"),
+     "agent.actor_position=True must be True or False, and True (the actor reads where its goal"),
     (GOAL, ["--config.agent.reach_test=cell", "--config.agent.candidate_source=prior",
             "--config.agent.goal_novelty_coef=0.0"], "'cell' (a goal is reached when"),
     (ODQN, ["--config.agent.encoder.train_every=0"], "agent.encoder.train_every=0"),

@@ -484,9 +484,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # DoorKey-8x8 with counts and goals disabled, one layer did no better than two (RESULTS §16)
       actor_layers=(256, 256),
       actor_zero_head=False,  # True: the actor's action values start at exactly 0
-      # True (an oracle, MiniGrid with env.oracle_position): the actor also reads its own true
-      # cell and its goal's, one-hot: the ceiling of goal reaching for a memoryless actor whose
-      # goals lie out of its 7x7 view (RESULTS §19)
+      # True (an oracle, MiniGrid with env.oracle_position): the actor (and the achiever) also
+      # reads where its goal's true pose lies from its own (steps ahead, to the right, the turn):
+      # the ceiling of goal reaching from views and latents (RESULTS §19)
       actor_position=False,
       # True (LEXA's achiever): goals are pursued by a network of its own, trained to reach states
       # reached later (HER, every row) on the reach reward alone; the actor, acting on the task
@@ -622,7 +622,7 @@ def goal_agent_errors(config) -> list[str]:
       config.env.get("oracle_position", False) and a.candidate_source == "archive"
       and a.get("actor_input", "latent") == "observation")),
          f"agent.actor_position={actor_position!r} must be True or False, and True (the actor "
-         "reads its own true cell and its goal's) needs env.oracle_position=True (not "
+         "reads where its goal's true pose lies from its own) needs env.oracle_position=True (not "
          f"{config.env.get('oracle_position', False)!r}), agent.candidate_source='archive' (not "
          f"{a.candidate_source!r}: goals with cells) and agent.actor_input='observation' (not "
          f"{a.get('actor_input', 'latent')!r})")
