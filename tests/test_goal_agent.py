@@ -388,18 +388,22 @@ def test_oracle_geometry_of_goals_and_an_actor_that_reads_true_cells():
       4, 12)
 
 
-def test_the_achiever_learns_to_reach_from_every_row_and_the_actor_the_task():
+@pytest.mark.parametrize("skip", [False, True])
+def test_the_achiever_learns_to_reach_from_every_row_and_the_actor_the_task(skip):
   """``achiever``: the actor's rows are all task rows (zero goal, the env's reward: 0 here); the
   achiever's goal rows keep their stored goal (no HER here) and its task rows (a quarter) take a
   later state, the same view: rows 0, 2 (mod 4) store their own view's cell (reached), row 1 is a
-  task row (reached by HER), row 3 stores another cell (not reached): reward 0.75."""
+  task row (reached by HER), row 3 stores another cell (not reached): reward 0.75.
+  ``skip_reached_rows``: rows 0-2 stand on their goal already (each window repeats one view) and
+  are left out: the achiever's rows are the unreached row 3s, reward 0."""
   spec, obs = minigrid_obs(64)
   cfg = load_experiment("goal_agent", "quick").agent
-  cfg.update(reach_test="cell", her_fraction=0.0, explore_steps=4, achiever=True)
+  cfg.update(reach_test="cell", her_fraction=0.0, explore_steps=4, achiever=True,
+             skip_reached_rows=skip)
   cell = counts.make_counter(spec, cfg.archive_bits).codes(obs)  # [64]
   i = jnp.arange(64)
   stored = jnp.where(i % 2 == 0, cell, (cell + 1) % 2 ** cfg.archive_bits)
   metrics = _loss_metrics(cfg, spec, obs, stored_cell=stored, exploit=i % 4 == 1)
   assert float(metrics["task_rows"]) == 1.0 and float(metrics["intrinsic_reward"]) == 0.0
-  assert float(metrics["achiever_reward"]) == pytest.approx(0.75)
+  assert float(metrics["achiever_reward"]) == pytest.approx(0.0 if skip else 0.75)
   assert float(metrics["achiever_loss"]) > 0

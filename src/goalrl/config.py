@@ -492,6 +492,11 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # reached later (HER, every row) on the reach reward alone; the actor, acting on the task
       # (explore phases, the chosen task, exploit envs), learns the task from every row
       achiever=False,
+      # True: goal rows whose own state already reaches their goal (a HER goal that is this very
+      # view, the agent having acted without changing it) stay out of the actor's and achiever's
+      # loss. Acting never holds a goal it stands on (reached is tested first); such rows teach
+      # that any action leaving the view as it is (pickup, toggle, done) reaches (RESULTS §19)
+      skip_reached_rows=False,
       batch_size=64,
       learning_rate=5e-4,
       adam_eps=1e-5,
@@ -636,6 +641,8 @@ def goal_agent_errors(config) -> list[str]:
          f"(agent.explore_steps > 0, not {explore!r}; or task_goal=True; or exploit_fraction > 0), "
          f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' (not "
          f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
+  _check(e, isinstance(a.get("skip_reached_rows", False), bool),
+         f"agent.skip_reached_rows={a.get('skip_reached_rows')!r} must be True or False")
   _check(e, isinstance(a.get("task_her", True), bool),
          f"agent.task_her={a.get('task_her')!r} must be True or False")
   _check(e, a.get("reach_test", "distance") in REACH_TESTS and (

@@ -281,6 +281,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   oracle = use_archive and spec.position  # the true cells of the agent and of its goals
   actor_position = cfg.get("actor_position", False)
   achiever = cfg.get("achiever", False)  # LEXA's: goals are pursued by a network of their own
+  skip_reached = cfg.get("skip_reached_rows", False)
 
   def on_task(state):
     """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
@@ -582,16 +583,18 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goal_q_loss = losses.masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
                                            cfg.huber_delta), q_valid)
 
-    def q_learning(net, goals_x, pose_x, reward, stop, bonus):
+    def q_learning(net, goals_x, pose_x, reward, stop, bonus, skip=None):
       """The 1-step goal-conditioned double Q-learning loss of network ``net`` ("actor" or
-      "achiever") on goals ``goals_x`` [B, D] (true poses ``pose_x`` with actor_position)."""
+      "achiever") on goals ``goals_x`` [B, D] (true poses ``pose_x`` with actor_position), rows
+      ``skip`` [B] left out."""
       q = actor_q(params[net], tr.obs_tm1, z0, goals_x, pose_x)
       q1 = actor_q(params[net], obs1, z1, goals_x, pose_x)
       q1_target = actor_q(target[net], obs1, z1, goals_x, pose_x)
       q1, q1_target = q1 + bonus, q1_target + bonus
       discount = jnp.where(stop, 0.0, cfg.actor_gamma)
       td = jax.vmap(losses.double_q_learning_td)(q, tr.a_tm1, reward, discount, q1_target, q1)
-      return losses.masked_mean(losses.huber(td, cfg.huber_delta), tr.valid)
+      valid = tr.valid if skip is None else tr.valid & ~skip
+      return losses.masked_mean(losses.huber(td, cfg.huber_delta), valid)
 
     def reach_reward(goals_x, future):
       """(reward, reached) [B] of the step j0 -> j0 + 1 toward ``goals_x``; ``future`` [B]: the
@@ -602,6 +605,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         d1 = goals.cell_distance(d1, cell_of(obs1), goal_cells)
       return goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_x), d1,
                                     cfg.reach_threshold)
+
+    def at_goal(goals_x, future):
+      """bool [B]: row j0's own state already reaches the goal (``skip_reached_rows``)."""
+      d0 = distance(params, z0, goals_x)
+      if by_cell:
+        goal_cells = jnp.where(future, cell_of(obs_future), windows.cell[:, j0])
+        d0 = goals.cell_distance(d0, cell_of(tr.obs_tm1), goal_cells)
+      return jax.lax.stop_gradient(d0 < cfg.reach_threshold)
 
     def goal_poses(future):
       """[B]: the goals' true poses (actor_position): the reached state's or the archive cell's."""
@@ -629,10 +640,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       her_h = her_drawn | windows.exploit[:, j0] if task_rows else her_drawn
       goals_h = jnp.where(her_h[:, None], z_future, g0)
       r_h, reached_h = jax.lax.stop_gradient(reach_reward(goals_h, her_h))
+      skip_h = at_goal(goals_h, her_h) if skip_reached else None
       extra_losses["achiever_loss"] = q_learning(
           "achiever", goals_h, goal_poses(her_h) if actor_position else None, r_h,
-          rows.terminated[:, j0 + 1] | reached_h, 0.0)
-      extra_losses["achiever_reward"] = losses.masked_mean(r_h, tr.valid)
+          rows.terminated[:, j0 + 1] | reached_h, 0.0, skip_h)
+      kept = tr.valid if skip_h is None else tr.valid & ~skip_h
+      extra_losses["achiever_reward"] = losses.masked_mean(r_h, kept)
       task = jnp.ones((size,), bool)
     if task_rows or task_fraction:
       goals_a = jnp.where(task[:, None], 0.0, goals_a)
@@ -643,9 +656,13 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     pose_a = None
     if actor_position:  # the goal's true pose: the reached state's, the archive cell's, or none
       pose_a = jnp.where(task | (ablation == "zero"), -1, goal_poses(relabelled))
+    skip_a = None
+    if skip_reached:  # goal rows (not task rows) whose state stands on the goal already
+      skip_a = at_goal(goals_a, relabelled) & ~task
+      extra_losses["skipped_rows"] = jnp.mean(skip_a.astype(jnp.float32))
     # OPIQ's optimistic bootstrap: the next action is picked and valued by Q + the counts' bonus
     actor_loss = q_learning("actor", goals_a, pose_a, r_int, stop,
-                            count_bonus(counts, obs1, bootstrap_coef))
+                            count_bonus(counts, obs1, bootstrap_coef), skip_a)
 
     # Distance: steps between row j0 and a later row of the same episode.
     if cfg.distance == "learned":
