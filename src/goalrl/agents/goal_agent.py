@@ -120,6 +120,27 @@ goals, 3/5 with goals disabled, against optimistic DQN's 5/5: not (yet) a workin
 chosen task, exploit envs): a goal is pursued on ``Q(s, g, .)`` alone, as Go-Explore returns to
 its cell without exploring on the way, and the counts explore from there.
 
+The achiever (``achiever``, LEXA's achiever beside its explorer): goals are pursued by a network
+of their own, ``Q_ach(s, g, .)`` (the actor's architecture, its own weights and target), trained
+by the same 1-step double Q-learning on the reach reward alone, on every row: goal rows keep their
+goal or take a later state (HER), task rows always take a later state. The actor then acts only
+on the task (explore phases, the chosen task, exploit envs) and learns it from every row with the
+zero goal: with OPIQ's counts it is optimistic DQN's learner on all the data, and the goals no
+longer share its head. ``skip_reached_rows``: rows whose own state already reaches their goal (a
+HER goal that is this very view: 4 of MiniGrid's 7 actions often leave the view as it is) stay
+out of the actor's and achiever's loss; acting never holds a goal it stands on (reached is tested
+first), and such rows paid any action that keeps the view as it is.
+
+Oracles (MiniGrid, ``env.oracle_position``; no network reads the true pose unless asked): the
+setter's goals get their true poses, and the act metrics say where goals lay at their choice
+(``goal_grid_distance``, ``goal_in_view``), which were reached (``goals_reached_in_view`` /
+``_out_of_view``, ``goal_grid_distance_reached``) and which were abandoned although the agent
+stood at their pose (``goals_abandoned_at_pose``: the view there had changed). With
+``actor_position`` the actor (and the achiever) also reads where its goal's true pose lies from
+its own (steps ahead and to the right, the turn): the ceiling of reaching for a memoryless actor.
+Measured on KeyCorridorS3R3 (RESULTS.md §19): goals lie 1.5 cells away, 70% in view, and still
+neither oracle nor achiever brought the share reached above a random walk's by 30k env steps.
+
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
 setter keeps a random candidate instead of the best by Q(s, g).
