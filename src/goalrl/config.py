@@ -492,6 +492,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # reached later (HER, every row) on the reach reward alone; the actor, acting on the task
       # (explore phases, the chosen task, exploit envs), learns the task from every row
       achiever=False,
+      # the achiever's discount (0 = actor_gamma). At 0.99 the values of reaching a goal 3 or 5
+      # steps away differ by 2%: the achiever's greedy actions were arbitrary (RESULTS §19)
+      achiever_gamma=0.0,
       # True: goal rows whose own state already reaches their goal (a HER goal that is this very
       # view, the agent having acted without changing it) stay out of the actor's and achiever's
       # loss. Acting never holds a goal it stands on (reached is tested first); such rows teach
@@ -641,6 +644,8 @@ def goal_agent_errors(config) -> list[str]:
          f"(agent.explore_steps > 0, not {explore!r}; or task_goal=True; or exploit_fraction > 0), "
          f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' (not "
          f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
+  _check(e, 0.0 <= a.get("achiever_gamma", 0.0) < 1.0,
+         f"agent.achiever_gamma={a.get('achiever_gamma')} must be in [0, 1) (0 = agent.actor_gamma)")
   _check(e, isinstance(a.get("skip_reached_rows", False), bool),
          f"agent.skip_reached_rows={a.get('skip_reached_rows')!r} must be True or False")
   _check(e, isinstance(a.get("task_her", True), bool),

@@ -303,6 +303,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   actor_position = cfg.get("actor_position", False)
   achiever = cfg.get("achiever", False)  # LEXA's: goals are pursued by a network of their own
   skip_reached = cfg.get("skip_reached_rows", False)
+  # the discount of reaching goals: the achiever's own (0 = the actor's)
+  reach_gamma = (cfg.get("achiever_gamma", 0.0) or cfg.actor_gamma) if achiever else cfg.actor_gamma
 
   def on_task(state):
     """[N]: the envs acting on the task now (exploit envs, and those whose setter chose it)."""
@@ -428,7 +430,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
       reach_value = actor_q(params["achiever" if achiever else "actor"], ts.obs, z_k, cands,
                             pose_k).max(axis=-1)
-      scores = goals.reachable_scores(scores, reach_value, cfg.actor_gamma ** reach_steps)
+      scores = goals.reachable_scores(scores, reach_value, reach_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
     chosen, best = goals.select_goal(scores, cands, pick)
@@ -502,7 +504,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
           ts.terminated & (ts.reward > 0) & was_on_task).astype(jnp.float32)
     if reach_steps:
       metrics.update(losses.masked_metric(
-          "goal_reachable_fraction", (reach_value >= cfg.actor_gamma ** reach_steps).mean(axis=-1),
+          "goal_reachable_fraction", (reach_value >= reach_gamma ** reach_steps).mean(axis=-1),
           renew))
     if use_archive:
       metrics.update(losses.masked_metric("goal_cell_visits", chosen_count.astype(jnp.float32),
@@ -604,7 +606,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goal_q_loss = losses.masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
                                            cfg.huber_delta), q_valid)
 
-    def q_learning(net, goals_x, pose_x, reward, stop, bonus, skip=None):
+    def q_learning(net, goals_x, pose_x, reward, stop, bonus, skip=None, gamma=cfg.actor_gamma):
       """The 1-step goal-conditioned double Q-learning loss of network ``net`` ("actor" or
       "achiever") on goals ``goals_x`` [B, D] (true poses ``pose_x`` with actor_position), rows
       ``skip`` [B] left out."""
@@ -612,7 +614,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       q1 = actor_q(params[net], obs1, z1, goals_x, pose_x)
       q1_target = actor_q(target[net], obs1, z1, goals_x, pose_x)
       q1, q1_target = q1 + bonus, q1_target + bonus
-      discount = jnp.where(stop, 0.0, cfg.actor_gamma)
+      discount = jnp.where(stop, 0.0, gamma)
       td = jax.vmap(losses.double_q_learning_td)(q, tr.a_tm1, reward, discount, q1_target, q1)
       valid = tr.valid if skip is None else tr.valid & ~skip
       return losses.masked_mean(losses.huber(td, cfg.huber_delta), valid)
@@ -664,7 +666,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       skip_h = at_goal(goals_h, her_h) if skip_reached else None
       extra_losses["achiever_loss"] = q_learning(
           "achiever", goals_h, goal_poses(her_h) if actor_position else None, r_h,
-          rows.terminated[:, j0 + 1] | reached_h, 0.0, skip_h)
+          rows.terminated[:, j0 + 1] | reached_h, 0.0, skip_h, reach_gamma)
       kept = tr.valid if skip_h is None else tr.valid & ~skip_h
       extra_losses["achiever_reward"] = losses.masked_mean(r_h, kept)
       task = jnp.ones((size,), bool)
