@@ -255,6 +255,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor") + (
       ("achiever",) if cfg.get("achiever", False) else ()))
   j0 = spec.stack - 1
+
   def pose_of(obs):
     """int32 [...]: the agent's true pose in MiniGrid observations with ``position``: its cell
     (``Signals.cell``) * 4 + its direction."""
