@@ -29,23 +29,21 @@ qnet = networks.GoalConditionedQ(networks.make_torso("minigrid", cfg.agent.hidde
 per_env = step // cfg.env.num_envs
 rng = np.random.default_rng(0)
 frame, first = rows["row"]["frame"], rows["row"]["first"]
-obs_t, obs_g, pose_t, pose_g, ks = [], [], [], [], []
+obs_t, obs_g = [], []
 for _ in range(2000):
   e = rng.integers(0, frame["image"].shape[0]); t = rng.integers(per_env - 1250, per_env - 10); k = rng.integers(1, 9)
   if first[e, t + 1:t + k + 1].any(): continue
-  obs_t.append((e, t)); obs_g.append((e, t + k)); ks.append(k)
+  obs_t.append((e, t)); obs_g.append((e, t + k))
 take = lambda idx: {"image": jnp.asarray(np.stack([frame["image"][e, t] for e, t in idx])),
                     "direction": jnp.asarray(np.stack([frame["direction"][e, t] for e, t in idx]).astype(np.int32)),
                     "position": jnp.asarray(np.stack([frame["position"][e, t] for e, t in idx]))}
 o, g = take(obs_t), take(obs_g)
 z_g = ae.encode(enc, g)
 goal_in = z_g
-if cfg.agent.get("actor_position", False):
-  own = o["position"] * 4 + o["direction"]; gp = g["position"] * 4 + g["direction"]
+if cfg.agent.get("actor_position", False):  # the achiever's own features of the goal's offset
+  own, gp = goal_agent.pose_of(o), goal_agent.pose_of(g)
   ahead, right = envs.minigrid_view_offset(own // 4, own % 4, gp // 4)
-  r = goal_agent.OFFSET_RANGE
-  feat = jnp.concatenate([jax.nn.one_hot(jnp.clip(ahead, -r, r) + r, 2 * r + 1), jax.nn.one_hot(jnp.clip(right, -r, r) + r, 2 * r + 1), jax.nn.one_hot((gp - own) % 4, 4)], -1)
-  goal_in = jnp.concatenate([z_g, feat], -1)
+  goal_in = jnp.concatenate([z_g, goal_agent.offset_features(own, gp)], -1)
 q = qnet.apply(params, o, goal_in)
 a = np.asarray(q.argmax(-1))
 same = np.asarray((o["position"] == g["position"]) & (o["direction"] == g["direction"]))

@@ -227,6 +227,26 @@ def bootstrap_goals(spec: EnvSpec, windows: GoalRow, n_step: int, current=None) 
   return current(goal, jnp.take_along_axis(windows.cell, rows[:, None], axis=1)[:, 0])
 
 
+def pose_of(obs):
+  """int32 [...]: the agent's true pose in MiniGrid observations with ``position``: its cell
+  (``Signals.cell``) * 4 + its direction."""
+  return obs["position"] * 4 + obs["direction"]
+
+
+def offset_features(own, goal):
+  """[..., 2 * (2 * OFFSET_RANGE + 1) + 4]: where pose ``goal`` lies from pose ``own`` (both
+  :func:`pose_of` [...]), egocentric as the agent's view is: one-hot steps ahead and to the right
+  (clipped to +-OFFSET_RANGE) and the turn from its heading to the goal's; zero where ``goal`` is
+  -1 (none). Absolute one-hot cells of both (tried first) left the net to learn every pair of
+  cells: no more goals reached by 20k env steps on KeyCorridorS3R3 (RESULTS §19)."""
+  reach, span = OFFSET_RANGE, 2 * OFFSET_RANGE + 1
+  ahead, right = envs.minigrid_view_offset(own // 4, own % 4, goal // 4)
+  x = jnp.concatenate([jax.nn.one_hot(jnp.clip(ahead, -reach, reach) + reach, span),
+                       jax.nn.one_hot(jnp.clip(right, -reach, reach) + reach, span),
+                       jax.nn.one_hot((goal - own) % 4, 4)], axis=-1)
+  return jnp.where((goal >= 0)[..., None], x, 0.0)
+
+
 def current_goals(encode, spec: EnvSpec, time_axis: int, archive, stored_rows: replay.Row,
                   goal: jnp.ndarray, cell: jnp.ndarray) -> jnp.ndarray:
   """Goals re-encoded with the current encoder: where a goal came from an archive cell whose
@@ -255,26 +275,6 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor") + (
       ("achiever",) if cfg.get("achiever", False) else ()))
   j0 = spec.stack - 1
-
-  def pose_of(obs):
-    """int32 [...]: the agent's true pose in MiniGrid observations with ``position``: its cell
-    (``Signals.cell``) * 4 + its direction."""
-    return obs["position"] * 4 + obs["direction"]
-
-  reach = OFFSET_RANGE
-
-  def offset_features(own, goal):
-    """[..., 2 * (2 * reach + 1) + 4]: where pose ``goal`` lies from pose ``own`` (both
-    :func:`pose_of` [...]), egocentric as the agent's view is: one-hot steps ahead and to the right
-    (clipped to +-``reach``) and the turn from its heading to the goal's; zero where ``goal`` is -1
-    (none). Absolute one-hot cells of both (tried first) left the net to learn every pair of cells:
-    no more goals reached by 20k env steps on KeyCorridorS3R3 (RESULTS §19)."""
-    ahead, right = envs.minigrid_view_offset(own // 4, own % 4, goal // 4)
-    span = 2 * reach + 1
-    x = jnp.concatenate([jax.nn.one_hot(jnp.clip(ahead, -reach, reach) + reach, span),
-                         jax.nn.one_hot(jnp.clip(right, -reach, reach) + reach, span),
-                         jax.nn.one_hot((goal - own) % 4, 4)], axis=-1)
-    return jnp.where((goal >= 0)[..., None], x, 0.0)
   use_archive = cfg.candidate_source == "archive"
   cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
@@ -622,12 +622,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       valid = tr.valid if skip is None else tr.valid & ~skip
       return losses.masked_mean(losses.huber(td, cfg.huber_delta), valid)
 
+    future_cells = cell_of(obs_future) if by_cell else None  # the HER goals' archive cells
+
     def reach_reward(goals_x, future):
       """(reward, reached) [B] of the step j0 -> j0 + 1 toward ``goals_x``; ``future`` [B]: the
       goal is row ``j0 + offsets``'s state (its cell), else the stored goal (its cell)."""
       d1 = distance(params, z1, goals_x)
       if by_cell:  # reached where row j0 + 1's cell is the goal's (a relabelled goal: its state's)
-        goal_cells = jnp.where(future, cell_of(obs_future), windows.cell[:, j0])
+        goal_cells = jnp.where(future, future_cells, windows.cell[:, j0])
         d1 = goals.cell_distance(d1, cell_of(obs1), goal_cells)
       return goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_x), d1,
                                     cfg.reach_threshold)
@@ -636,7 +638,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       """bool [B]: row j0's own state already reaches the goal (``skip_reached_rows``)."""
       d0 = distance(params, z0, goals_x)
       if by_cell:
-        goal_cells = jnp.where(future, cell_of(obs_future), windows.cell[:, j0])
+        goal_cells = jnp.where(future, future_cells, windows.cell[:, j0])
         d0 = goals.cell_distance(d0, cell_of(tr.obs_tm1), goal_cells)
       return jax.lax.stop_gradient(d0 < cfg.reach_threshold)
 
