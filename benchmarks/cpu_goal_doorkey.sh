@@ -59,6 +59,10 @@
 #                    state already reaches their goal stay out of the achiever's loss
 #   counts_e50_rtf_achg, counts_e50_rtf_achg_pos  the two above with the achiever's own discount
 #                    0.9 (achiever_gamma; LEARNER=dqn gives the actor 0.99)
+#   counts_e50_rtf_achg8  counts_e50_rtf_achg with the achiever's discount 0.8
+#   counts_e50_rtf_achgp, counts_e50_rtf_achgp_pos  counts_e50_rtf_achg(_pos) with goals reached
+#                    at their true pose (reach_test=pose, an oracle), whatever changed in the view:
+#                    how many goals are lost to a world that moved on?
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -122,12 +126,16 @@ for setting in ${SETTINGS:-default note no_env}; do
       case $setting in counts_e50_rtf_oracle|counts_e50_rtf_pos|counts_e50_rtf_ach*)
         extra="$extra --config.env.oracle_position=True" ;; esac
       case $setting in counts_e50_rtf_ach*) extra="$extra --config.agent.achiever=True" ;; esac
-      case $setting in counts_e50_rtf_achg*) extra="$extra --config.agent.skip_reached_rows=True
+      case $setting in counts_e50_rtf_achg8) extra="$extra --config.agent.skip_reached_rows=True
+        --config.agent.achiever_gamma=0.8" ;;
+        counts_e50_rtf_achg*) extra="$extra --config.agent.skip_reached_rows=True
         --config.agent.achiever_gamma=0.9" ;; esac
+      case $setting in counts_e50_rtf_achgp*)
+        extra="${extra/reach_test=cell/reach_test=pose}" ;; esac
       case $setting in counts_e50_rtf_achs*)
         extra="$extra --config.agent.skip_reached_rows=True" ;; esac
       case $setting in counts_e50_rtf_pos|counts_e50_rtf_ach_pos|counts_e50_rtf_achs_pos|\
-        counts_e50_rtf_achg_pos)
+        counts_e50_rtf_achg_pos|counts_e50_rtf_achgp_pos)
         extra="$extra --config.agent.actor_position=True" ;; esac ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac

@@ -95,6 +95,7 @@ CASES = [
      "agent.actor_position=True must be True or False, and True (the actor reads where its goal"),
     (GOAL, ["--config.agent.reach_test=cell", "--config.agent.candidate_source=prior",
             "--config.agent.goal_novelty_coef=0.0"], "'cell' (a goal is reached when"),
+    (GOAL, ["--config.agent.reach_test=pose"], "and 'pose' (an oracle) env.oracle_position=True"),
     (ODQN, ["--config.agent.encoder.train_every=0"], "agent.encoder.train_every=0"),
     (ODQN, ["--config.agent.optimism.source=future"], "agent.optimism.source='future'"),
     (ODQN, ["--config.agent.encoder.regulariser=l2"], "agent.encoder.regulariser='l2'"),

@@ -249,17 +249,24 @@ def test_explore_first_starts_each_episode_exploring_on_the_task(explore_first):
                    else [False] * 7)
 
 
-def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None):
+def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None, odd_images=None):
   """The goal agent's loss metrics on 64 windows, each repeating one of ``obs``'s views (no
-  reward, no episode end), their goals zero with archive cell ``stored_cell`` (default -1) and
-  task flags ``exploit`` (default: none)."""
+  reward, no episode end; ``odd_images``: the odd rows show these images, the pose unchanged),
+  their goals zero with archive cell ``stored_cell`` (default -1) and task flags ``exploit``
+  (default: none)."""
   agent = goal_agent.make_agent(cfg, spec)
   state = agent.init(jax.random.PRNGKey(0))
   size, length = 64, spec.stack + cfg.horizon
   zeros = jnp.zeros((size, length))
-  row = replay.Row(frame={"image": jnp.repeat(obs["image"][:size, None], length, axis=1),
-                          "direction": jnp.repeat(obs["direction"][:size, None], length,
-                                                  axis=1).astype(jnp.uint8)},
+  along = lambda x: jnp.repeat(x[:size, None], length, axis=1)
+  image = along(obs["image"])
+  if odd_images is not None:
+    image = jnp.where((jnp.arange(length) % 2 == 1)[None, :, None, None, None],
+                      along(odd_images), image)
+  frame = {"image": image, "direction": along(obs["direction"]).astype(jnp.uint8)}
+  if "position" in obs:
+    frame["position"] = along(obs["position"])
+  row = replay.Row(frame=frame,
                    action=zeros.astype(jnp.uint8), reward=zeros, terminated=zeros.astype(bool),
                    truncated=zeros.astype(bool), first=zeros.astype(bool))
   stored_cell = jnp.full((size,), -1, jnp.int32) if stored_cell is None else stored_cell
@@ -287,6 +294,24 @@ def test_the_actor_is_rewarded_where_the_next_views_cell_is_the_goals(reach_test
   stored = jnp.where(jnp.arange(64) % 2 == 0, cell, (cell + 1) % 2 ** cfg.archive_bits)
   metrics = _loss_metrics(cfg, spec, obs, stored_cell=stored)
   assert float(metrics["intrinsic_reward"]) == pytest.approx(reached)
+
+
+@pytest.mark.parametrize("reach_test", ["cell", "pose"])
+def test_the_pose_reach_test_ignores_what_changed_in_the_view(reach_test):
+  """Windows whose odd rows show another view from the same pose, every goal a later row's state
+  (HER): by pose (an oracle) every goal is reached; by cell only those whose view is the next
+  row's (offsets of odd length, about half)."""
+  spec, obs = minigrid_obs(64)
+  spec = dataclasses.replace(spec, position=True)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(reach_test=reach_test, reach_threshold=1e9, her_fraction=1.0, actor_env_reward=0.0)
+  obs = {**obs, "position": jnp.arange(64, dtype=jnp.int32)}
+  changed = obs["image"].at[:, 0, 0, 0].set((obs["image"][:, 0, 0, 0] + 1) % 11)  # one cell
+  cell_of = counts.make_counter(spec, cfg.archive_bits).codes
+  assert (cell_of(obs) != cell_of({**obs, "image": changed})).all()
+  metrics = _loss_metrics(cfg, spec, obs, odd_images=changed)
+  reached = float(metrics["intrinsic_reward"])
+  assert reached == 1.0 if reach_test == "pose" else 0.3 < reached < 0.75
 
 
 @pytest.mark.parametrize("task_her", [True, False])
@@ -374,6 +399,13 @@ def test_oracle_geometry_of_goals_and_an_actor_that_reads_true_cells():
   assert float(m["sum/goals_reached"]) == 0 and float(m["sum/goals_abandoned"]) == 0
   _, _, m = act(stood, step(elsewhere, False), jax.random.PRNGKey(6), 0)
   assert float(m["sum/goals_abandoned"]) == n and float(m["sum/goals_abandoned_at_pose"]) == n
+  # reach_test="pose" (an oracle): standing at the goals' pose reaches them, whatever the view
+  # (the same state; act unjitted, to spare a second compilation)
+  cfg_pose = cfg.copy_and_resolve_references()
+  cfg_pose.reach_test = "pose"
+  pose_act = goal_agent.make_agent(cfg_pose, spec).act
+  _, _, m = pose_act(state, step({**elsewhere, "position": home}, False), jax.random.PRNGKey(5), 0)
+  assert float(m["sum/goals_reached"]) == n and float(m["sum/goals_abandoned"]) == 0
   away_all, _, _ = act(state, step(elsewhere, False), jax.random.PRNGKey(5), 0)
   _, _, m = act(away_all, step(elsewhere, False), jax.random.PRNGKey(6), 0)
   # only env 0, whose "away" is (1, 1) facing east, stood at its goal's pose

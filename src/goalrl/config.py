@@ -49,7 +49,8 @@ ACTOR_INPUTS = ("latent", "observation")  # the goal agent's actor: what it read
 Q_INPUTS = ("latent", "observation")  # optimistic DQN's Q: what it reads of the state
 COUNT_SOURCES = ("observation", "position")  # goalrl.counts.make_counter
 ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
-REACH_TESTS = ("distance", "cell")  # the goal agent's "reached": a distance, or the archive cell
+# the goal agent's "reached": a distance, the archive cell, or the true pose (an oracle)
+REACH_TESTS = ("distance", "cell", "pose")
 EXPLORE_AFTER = ("reached", "ended")  # the goal agent's explore phase follows these goal ends
 
 
@@ -433,6 +434,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       reach_threshold=2.0,  # latent distance (or learned steps) counting as reached
       # "distance": a goal is reached when its distance is under reach_threshold | "cell": when
       # the observation's archive cell is the goal's (Go-Explore's cells; archive goals, "reach")
+      # | "pose": when the agent stands at the goal's true cell and heading, whatever else changed
+      # in the view (an oracle: MiniGrid with env.oracle_position)
       reach_test="distance",
       abandon_on_q=False,  # True (the note's): Q(s, g) under abandon_threshold abandons the goal
       abandon_threshold=0.02,
@@ -650,13 +653,15 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.skip_reached_rows={a.get('skip_reached_rows')!r} must be True or False")
   _check(e, isinstance(a.get("task_her", True), bool),
          f"agent.task_her={a.get('task_her')!r} must be True or False")
-  _check(e, a.get("reach_test", "distance") in REACH_TESTS and (
-      a.get("reach_test", "distance") == "distance" or (
-          a.candidate_source == "archive" and a.variant == "reach")),
-         f"agent.reach_test={a.get('reach_test')!r} must be one of {REACH_TESTS}, and 'cell' (a "
-         "goal is reached when the observation's archive cell is the goal's) needs "
-         f"agent.candidate_source='archive' (not {a.candidate_source!r}) and variant='reach' "
-         f"(not {a.variant!r})")
+  reach_test = a.get("reach_test", "distance")
+  _check(e, reach_test in REACH_TESTS and (reach_test == "distance" or (
+      a.candidate_source == "archive" and a.variant == "reach" and (
+          reach_test != "pose" or config.env.get("oracle_position", False)))),
+         f"agent.reach_test={reach_test!r} must be one of {REACH_TESTS}; 'cell' (a goal is reached "
+         "when the observation's archive cell is the goal's) and 'pose' (when the agent stands at "
+         f"the goal's true cell and heading) need agent.candidate_source='archive' (not "
+         f"{a.candidate_source!r}) and variant='reach' (not {a.variant!r}), and 'pose' (an oracle) "
+         f"env.oracle_position=True (not {config.env.get('oracle_position', False)!r})")
   _check(e, isinstance(a.get("abandon_on_q", True), bool),
          f"agent.abandon_on_q={a.get('abandon_on_q')!r} must be True or False")
   _check(e, a.reach_threshold > 0, f"agent.reach_threshold={a.reach_threshold} must be > 0")

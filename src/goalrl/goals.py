@@ -88,11 +88,14 @@ def intrinsic_reward(variant: str, d_tm1: jnp.ndarray, d_t: jnp.ndarray, reach_t
   return reached.astype(jnp.float32), reached
 
 
-def cell_distance(distance: jnp.ndarray, cell: jnp.ndarray, goal_cell: jnp.ndarray) -> jnp.ndarray:
-  """The distance the reach test reads with ``reach_test="cell"`` (Go-Explore's cells): 0 where
-  the observation's archive ``cell`` is the goal's, +inf where it is not, and ``distance`` where the
-  goal has no cell (``goal_cell`` -1: a prior draw before anything was archived)."""
-  return jnp.where(goal_cell < 0, distance, jnp.where(cell == goal_cell, 0.0, jnp.inf))
+def match_distance(distance: jnp.ndarray, key: jnp.ndarray, goal_key: jnp.ndarray) -> jnp.ndarray:
+  """The distance an exact reach test reads: 0 where the observation's ``key`` is the goal's
+  ``goal_key``, +inf where it is not, and ``distance`` where the goal has no key (-1). Keys are
+  archive cells with ``reach_test="cell"`` (Go-Explore's cells: the goal's own view; -1 a prior
+  draw before anything was archived) or true poses with ``reach_test="pose"`` (an oracle: the
+  goal's cell and heading, whatever changed in the view; -1 where the goal's stored view was
+  overwritten)."""
+  return jnp.where(goal_key < 0, distance, jnp.where(key == goal_key, 0.0, jnp.inf))
 
 
 def future_offsets(key, ended: jnp.ndarray) -> jnp.ndarray:

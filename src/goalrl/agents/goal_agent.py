@@ -107,6 +107,10 @@ Go-Explore's cells, at acting and at training time (a HER goal: its own state's 
 no cell (prior draws before anything is archived) fall back to ``reach_threshold``. Latent
 distances are uncalibrated (unrelated views ~8 apart, the threshold 2, goals reached 0.3 times per
 episode on KeyCorridorS3R3, §16); a cell is the goal's own view or not, whatever the encoder does.
+Reaching by pose (``reach_test="pose"``, an oracle: MiniGrid with ``env.oracle_position``): the
+goal is reached where the agent stands at the goal's true cell and heading, whatever else changed
+in the view (a door opened, an object carried): the share of goals lost to a world that moved on
+(RESULTS.md §19: 1.4 of 3.1 abandoned goals per episode with the oracle offset).
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
@@ -296,6 +300,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   task_rows = bool(num_exploit) or switching  # rows say whether their env acted on the task
   task_her = cfg.get("task_her", True)
   by_cell = cfg.get("reach_test", "distance") == "cell"
+  by_pose = cfg.get("reach_test", "distance") == "pose"  # an oracle (env.oracle_position)
   task_fraction = cfg.get("task_fraction", 0.0)
   opt = cfg.optimism
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
@@ -421,7 +426,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                state.archive, state.replay.experience.row, state.goal,
                                state.goal_cell)
     d_now = distance(params, z, goal_now)  # to the goal held since the last step
-    d_reach = goals.cell_distance(d_now, cell_of(ts.obs), state.goal_cell) if by_cell else d_now
+    d_reach = d_now
+    if by_cell:
+      d_reach = goals.match_distance(d_now, cell_of(ts.obs), state.goal_cell)
+    if by_pose:  # the goal's true pose, set at its choice (goal_geometry)
+      d_reach = goals.match_distance(d_now, pose_of(ts.obs), state.goal_pose)
     events = goals.goal_events(
         cfg.variant, ts.first, d_reach,
         goal_q(params, z, goal_now), state.goal_age, cfg.reach_threshold,
@@ -624,28 +633,32 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
 
     future_cells = cell_of(obs_future) if by_cell else None  # the HER goals' archive cells
 
+    def goal_poses(future):
+      """[B]: the goals' true poses (actor_position, reach_test="pose"): the reached state's or the
+      archive cell's."""
+      return jnp.where(future, pose_of(obs_future),
+                       cell_poses(archive, stored_rows, windows.cell[:, j0]))
+
+    def exact(d, obs, future):
+      """``d`` [B] as the exact reach test reads it at ``obs`` (the goal's cell or true pose)."""
+      if by_cell:  # a relabelled goal: its state's cell, else the stored goal's
+        return goals.match_distance(d, cell_of(obs), jnp.where(future, future_cells,
+                                                               windows.cell[:, j0]))
+      if by_pose:
+        return goals.match_distance(d, pose_of(obs), goal_poses(future))
+      return d
+
     def reach_reward(goals_x, future):
       """(reward, reached) [B] of the step j0 -> j0 + 1 toward ``goals_x``; ``future`` [B]: the
-      goal is row ``j0 + offsets``'s state (its cell), else the stored goal (its cell)."""
-      d1 = distance(params, z1, goals_x)
-      if by_cell:  # reached where row j0 + 1's cell is the goal's (a relabelled goal: its state's)
-        goal_cells = jnp.where(future, future_cells, windows.cell[:, j0])
-        d1 = goals.cell_distance(d1, cell_of(obs1), goal_cells)
+      goal is row ``j0 + offsets``'s state (its cell, its pose), else the stored goal."""
+      d1 = exact(distance(params, z1, goals_x), obs1, future)
       return goals.intrinsic_reward(cfg.variant, distance(params, z0, goals_x), d1,
                                     cfg.reach_threshold)
 
     def at_goal(goals_x, future):
       """bool [B]: row j0's own state already reaches the goal (``skip_reached_rows``)."""
-      d0 = distance(params, z0, goals_x)
-      if by_cell:
-        goal_cells = jnp.where(future, future_cells, windows.cell[:, j0])
-        d0 = goals.cell_distance(d0, cell_of(tr.obs_tm1), goal_cells)
+      d0 = exact(distance(params, z0, goals_x), tr.obs_tm1, future)
       return jax.lax.stop_gradient(d0 < cfg.reach_threshold)
-
-    def goal_poses(future):
-      """[B]: the goals' true poses (actor_position): the reached state's or the archive cell's."""
-      return jnp.where(future, pose_of(obs_future),
-                       cell_poses(archive, stored_rows, windows.cell[:, j0]))
 
     # Actor: 1-step goal-conditioned double Q-learning, HER "future" relabelling.
     goals_a, relabelled = goals.relabel(k_her, g0, z_future, cfg.her_fraction)
