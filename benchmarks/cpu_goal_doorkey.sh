@@ -63,6 +63,9 @@
 #   counts_e50_rtf_achgp, counts_e50_rtf_achgp_pos  counts_e50_rtf_achg(_pos) with goals reached
 #                    at their true pose (reach_test=pose, an oracle), whatever changed in the view:
 #                    how many goals are lost to a world that moved on?
+#   counts_e50_rtf_achgd  counts_e50_rtf_achg with goals reached by a learned temporal distance
+#                    under 1 step (distance=learned, distance_pairs=contrastive, reach_threshold=1;
+#                    reach_test=distance): pose's question without the oracle
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -131,7 +134,10 @@ for setting in ${SETTINGS:-default note no_env}; do
         counts_e50_rtf_achg*) extra="$extra --config.agent.skip_reached_rows=True
         --config.agent.achiever_gamma=0.9" ;; esac
       case $setting in counts_e50_rtf_achgp*)
-        extra="${extra/reach_test=cell/reach_test=pose}" ;; esac
+        extra="${extra/reach_test=cell/reach_test=pose}" ;;
+        counts_e50_rtf_achgd) extra="${extra/reach_test=cell/reach_test=distance}
+        --config.agent.distance=learned --config.agent.distance_pairs=contrastive
+        --config.agent.reach_threshold=1.0" ;; esac
       case $setting in counts_e50_rtf_achs*)
         extra="$extra --config.agent.skip_reached_rows=True" ;; esac
       case $setting in counts_e50_rtf_pos|counts_e50_rtf_ach_pos|counts_e50_rtf_achs_pos|\

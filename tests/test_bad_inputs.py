@@ -96,6 +96,8 @@ CASES = [
     (GOAL, ["--config.agent.reach_test=cell", "--config.agent.candidate_source=prior",
             "--config.agent.goal_novelty_coef=0.0"], "'cell' (a goal is reached when"),
     (GOAL, ["--config.agent.reach_test=pose"], "and 'pose' (an oracle) env.oracle_position=True"),
+    (GOAL, ["--config.agent.distance_pairs=contrastive"],
+     "'contrastive' (the learned distance's pairs) needs agent.distance='learned'"),
     (ODQN, ["--config.agent.encoder.train_every=0"], "agent.encoder.train_every=0"),
     (ODQN, ["--config.agent.optimism.source=future"], "agent.optimism.source='future'"),
     (ODQN, ["--config.agent.encoder.regulariser=l2"], "agent.encoder.regulariser='l2'"),

@@ -314,6 +314,48 @@ def test_the_pose_reach_test_ignores_what_changed_in_the_view(reach_test):
   assert reached == 1.0 if reach_test == "pose" else 0.3 < reached < 0.75
 
 
+def test_a_contrastive_temporal_distance_learns_zero_to_itself_and_far_to_other_windows():
+  """``distance_pairs="contrastive"``: trained alone (100 Adam steps on the distance network) on
+  64 windows of a random walk, the learned distance of a state to itself falls under 1 step, to
+  another window's state rises past the 8 steps any pair of one window can be, and to a later
+  state of its window sits between the two."""
+  import optax
+  spec, obs = minigrid_obs(16 * 16)  # 16 envs x 16 steps, row t * 16 + env
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(distance="learned", distance_pairs="contrastive")
+  agent = goal_agent.make_agent(cfg, spec)
+  state = agent.init(jax.random.PRNGKey(0))
+  length = spec.stack + cfg.horizon
+  index = np.array([[(t + k) * 16 + e for k in range(length)] for t in range(4) for e in range(16)])
+  zeros = jnp.zeros(index.shape)
+  row = replay.Row(frame={"image": obs["image"][index],
+                          "direction": obs["direction"][index].astype(jnp.uint8)},
+                   action=zeros.astype(jnp.uint8), reward=zeros, terminated=zeros.astype(bool),
+                   truncated=zeros.astype(bool), first=zeros.astype(bool))
+  windows = goal_agent.GoalRow(row=row, goal=jnp.zeros((*index.shape, cfg.encoder.latent)),
+                               cell=jnp.full(index.shape, -1, jnp.int32), exploit=None)
+  data = (windows, state.archive, state.replay.experience.row, None)
+  params, enc, target = state.learner.online, state.encoder.params, state.learner.target
+  loss = lambda dp, key: agent.loss({**params, "distance": dp}, enc, target, data, key)
+  opt = optax.adam(3e-3)
+
+  @jax.jit
+  def train(dp):
+    def step(carry, key):
+      dp, opt_state = carry
+      grads = jax.grad(lambda d: loss(d, key)[0])(dp)
+      updates, opt_state = opt.update(grads, opt_state)
+      return (optax.apply_updates(dp, updates), opt_state), None
+    (dp, _), _ = jax.lax.scan(step, (dp, opt.init(dp)), jax.random.split(jax.random.PRNGKey(1),
+                                                                          100))
+    return dp
+
+  metrics = loss(train(params["distance"]), jax.random.PRNGKey(2))[1]
+  d_self, d_future, d_other = (float(metrics[f"distance_{k}"]) for k in ("self", "future", "other"))
+  assert d_self < 1.0 and d_other > cfg.horizon  # measured: 0.20 and 9.5
+  assert d_self < d_future < d_other  # measured: 7.6 (its window's states look like others' here)
+
+
 @pytest.mark.parametrize("task_her", [True, False])
 def test_task_her_false_keeps_task_rows_off_hindsight_goals(task_her):
   """Half the rows are task rows; HER picks half of all rows. ``task_her=False``: every task row

@@ -39,6 +39,7 @@ WEIGHT_REGS = ("none", "l2", "unit_norm")  # goalrl.regularisers
 GOAL_VARIANTS = ("progress", "reach")  # goalrl.goals
 CANDIDATE_SOURCES = ("archive", "prior", "replay", "both")  # goalrl.archive, goalrl.goals
 DISTANCES = ("latent", "learned")  # goalrl.goals
+DISTANCE_PAIRS = ("positive", "contrastive")  # the learned distance's training pairs
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
@@ -473,6 +474,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       goal_counts=True,
       task_her=True,  # HER may relabel task rows with reached states (False: they stay task rows)
       distance="latent",  # "learned": a distance network estimates steps to the goal
+      # the learned distance's pairs: "positive" (a state and a later one of its episode, as
+      # measured) | "contrastive" (also each state with itself, 0 steps, and with another window's
+      # state, 2 * horizon steps)
+      distance_pairs="positive",
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
       n_step=3,  # Q(s, g) n-step return (<= horizon)
@@ -551,6 +556,11 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.candidate_source={a.candidate_source!r} must be one of {CANDIDATE_SOURCES}")
   _check(e, a.distance in DISTANCES,
          f"agent.distance={a.distance!r} must be one of {DISTANCES}")
+  _check(e, a.get("distance_pairs", "positive") in DISTANCE_PAIRS and (
+      a.get("distance_pairs", "positive") == "positive" or a.distance == "learned"),
+         f"agent.distance_pairs={a.get('distance_pairs')!r} must be one of {DISTANCE_PAIRS}, and "
+         f"'contrastive' (the learned distance's pairs) needs agent.distance='learned' (not "
+         f"{a.distance!r})")
   _check(e, a.num_candidates >= 1, f"agent.num_candidates={a.num_candidates} must be >= 1")
   _check(e, a.bank_size >= 1, f"agent.bank_size={a.bank_size} must be >= 1")
   _check(e, 1 <= a.get("archive_bits", 16) <= 24,

@@ -21,7 +21,12 @@ regulariser of ``goalrl.regularisers`` over all three):
   the current encoder so rewards follow the latent space as it changes; HER "future" relabelling.
 * ``distance`` (when ``distance="learned"``): regresses the number of steps between two states of
   one episode (rows ``j0`` and ``j0 + k`` of a window); then replaces latent distance in the
-  actor's reward and the "reached" test.
+  actor's reward and the "reached" test. Trained on those pairs alone (``distance_pairs=
+  "positive"``, as measured) it never sees a state paired with itself or with an unrelated one,
+  so its value there is arbitrary; ``"contrastive"`` (the issue's "temporal distance trained with
+  negative pairs") adds, in equal parts, each state with itself (0 steps) and with another
+  window's later state (``2 * horizon`` steps: farther than any pair it counts), so a threshold
+  under 1 reads "this very state, as far as steps can tell", whatever else changed in the view.
 
 Goal candidates (``candidate_source``):
 
@@ -705,18 +710,30 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     actor_loss = q_learning("actor", goals_a, pose_a, r_int, stop,
                             count_bonus(counts, obs1, bootstrap_coef), skip_a)
 
-    # Distance: steps between row j0 and a later row of the same episode.
+    # Distance: steps between row j0 and a later row of the same episode (contrastive: and 0 to
+    # itself, 2 * horizon to another window's later state).
+    distance_metrics = {}
     if cfg.distance == "learned":
       d_pred = distance_net.apply(params["distance"], pair(z0, z_future))[..., 0]
       distance_loss = losses.masked_mean(losses.huber(offsets.astype(jnp.float32) - d_pred, 1.0),
                                   tr.valid)
+      if cfg.get("distance_pairs", "positive") == "contrastive":
+        d_self = distance_net.apply(params["distance"], pair(z0, z0))[..., 0]
+        d_other = distance_net.apply(params["distance"], pair(
+            z0, jnp.roll(z_future, 1, axis=0)))[..., 0]
+        far = 2.0 * cfg.horizon
+        distance_loss = (distance_loss + losses.masked_mean(losses.huber(d_self, 1.0), tr.valid)
+                         + losses.masked_mean(losses.huber(far - d_other, 1.0), tr.valid)) / 3
+        distance_metrics = {"distance_self": losses.masked_mean(d_self, tr.valid),
+                            "distance_other": losses.masked_mean(d_other, tr.valid),
+                            "distance_future": losses.masked_mean(d_pred, tr.valid)}
     else:
       distance_loss = jnp.zeros(())
 
     total = goal_q_loss + actor_loss + distance_loss + sum(
         v for k, v in extra_losses.items() if k.endswith("_loss"))
     return regularisers.regularise(total, {
-        **extra_losses,
+        **extra_losses, **distance_metrics,
         "goal_q_loss": goal_q_loss, "actor_loss": actor_loss, "distance_loss": distance_loss,
         "goal_q_mean": losses.masked_mean(q_pred, tr.valid & ~synthetic),
         "goal_q_synthetic": losses.masked_mean(q_pred, synthetic),
