@@ -14,7 +14,8 @@ metrics.jsonl``) whose seeds are pooled: one batch ran ``--config.seed=0`` (seed
 * **steps to 0.9**: IQM [95% stratified-bootstrap CI] over seeds, a seed that never reaches it
   counting as the budget (``exploration.interval``, rliable);
 * **success @at**: mean over seeds of each seed's mean success over its rows from ``at`` - 10k to
-  ``at`` (``dqn_doorkey.WINDOW``).
+  ``at`` (``dqn_doorkey.WINDOW``); ``--metric key_rate`` (or any logged key: ``episode_doors``,
+  ``episode_cells``) compares that key instead, for tasks no setting solves yet.
 
 Then, for every pair (X, Y): P(X sooner), the probability that a seed of X reaches 0.9 before a
 seed of Y (ties half), and P(X higher @at) on success (``exploration.improvement``, rliable).
@@ -47,16 +48,18 @@ def pooled(dirs: list[str]) -> dict[int, list[dict]]:
   return dict(sorted(out.items()))
 
 
-def success_at(rows: list[dict], at: int) -> float:
-  """Mean success over the rows from ``at - WINDOW`` to ``at`` (``dqn_doorkey``'s window)."""
-  value = mean_success([r for r in rows if at - WINDOW <= r["step"] <= at])
+def success_at(rows: list[dict], at: int, key: str = "success_rate") -> float:
+  """Mean ``key`` (success) over the rows from ``at - WINDOW`` to ``at`` (``dqn_doorkey``'s
+  window)."""
+  value = mean_success([r for r in rows if at - WINDOW <= r["step"] <= at], key)
   return float("nan") if value is None else value
 
 
-def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int) -> dict:
+def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int,
+              key: str = "success_rate") -> dict:
   first = [steps_to([r for r in rows if r["step"] <= budget], THRESHOLD) for rows in seeds.values()]
   steps = [budget if s is None else s for s in first]
-  success = [success_at(rows, at) for rows in seeds.values()]
+  success = [success_at(rows, at, key) for rows in seeds.values()]
   return {"seeds": list(seeds), "last_step": min(rows[-1]["step"] for rows in seeds.values()),
           "steps_to_90": steps, "reached": sum(s is not None for s in first),
           "steps_iqm": interval(steps, reps), "success_at": success,
@@ -70,15 +73,19 @@ def main():
   parser.add_argument("--budget", type=int, default=200_000)
   parser.add_argument("--at", type=int, default=100_000)
   parser.add_argument("--reps", type=int, default=2000)
+  parser.add_argument("--metric", default="success_rate",
+                      help="the logged key compared @at (success_rate; key_rate, episode_doors...)")
   parser.add_argument("--out", default=None)
   args = parser.parse_args()
   table = {}
   for spec in args.setting:
     name, dirs = spec.split("=", 1)
-    table[name] = summarise(pooled(dirs.split("+")), args.budget, args.at, args.reps)
+    table[name] = summarise(pooled(dirs.split("+")), args.budget, args.at, args.reps,
+                            args.metric)
   k = args.at // 1000
+  label = "success" if args.metric == "success_rate" else args.metric
   print(f"| setting | seeds | ran to | reached 0.9 by {args.budget // 1000}k | steps to 0.9 "
-        f"(per seed) | IQM [95% CI] | success @{k}k |\n|---|---|---|---|---|---|---|")
+        f"(per seed) | IQM [95% CI] | {label} @{k}k |\n|---|---|---|---|---|---|---|")
   for name, s in table.items():
     iqm, low, high = (v / 1000 for v in (s["steps_iqm"]["iqm"], *s["steps_iqm"]["ci95"]))
     print(f"| {name} | {len(s['seeds'])} | {s['last_step'] // 1000}k | {s['reached']}/"
@@ -93,12 +100,13 @@ def main():
       higher = improvement(table[x]["success_at"], table[y]["success_at"], args.reps)
       pairs[f"{x} vs {y}"] = {"p_sooner": sooner, f"p_higher_at_{k}k": higher}
       print(f"{x} vs {y}: P(sooner) {sooner['p']:.2f} [{sooner['ci95'][0]:.2f}, "
-            f"{sooner['ci95'][1]:.2f}]; P(higher @{k}k) {higher['p']:.2f} "
+            f"{sooner['ci95'][1]:.2f}]; P(higher {label} @{k}k) {higher['p']:.2f} "
             f"[{higher['ci95'][0]:.2f}, {higher['ci95'][1]:.2f}]")
   if args.out:
     with open(args.out, "w") as f:
-      json.dump({"budget": args.budget, "at": args.at, "settings": table, "pairs": pairs}, f,
-                indent=1)
+      json.dump({"budget": args.budget, "at": args.at, **(
+          {} if args.metric == "success_rate" else {"metric": args.metric}),
+                 "settings": table, "pairs": pairs}, f, indent=1)
     print(f"wrote {args.out}")
 
 

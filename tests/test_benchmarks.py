@@ -131,13 +131,13 @@ def test_pooled_seeds_join_batches_count_the_budget_and_refuse_a_seed_twice(tmp_
   reaches 0.9 after the budget counts as the budget; the same seed in two runs is refused."""
   import pooled_seeds
 
-  def run(name, seeds):  # seed -> its success per row at 10k, 20k, 30k
+  def run(name, seeds):  # seed -> its success per row at 10k, 20k, 30k (key rate: 1 - success)
     for seed, successes in seeds.items():
       os.makedirs(tmp_path / name / "seeds" / str(seed))
       with open(tmp_path / name / "seeds" / str(seed) / "metrics.jsonl", "w") as f:
         for i, success in enumerate(successes):
           f.write(json.dumps({"step": 10_000 * (i + 1), "success_rate": success,
-                              "episodes": 10}) + "\n")
+                              "key_rate": 1 - success, "episodes": 10}) + "\n")
     return str(tmp_path / name)
 
   a = run("a", {0: [0.5, 0.95, 1.0], 1: [0.95, 1.0, 1.0]})
@@ -146,5 +146,7 @@ def test_pooled_seeds_join_batches_count_the_budget_and_refuse_a_seed_twice(tmp_
   assert s["seeds"] == [0, 1, 2] and s["steps_to_90"] == [20_000, 10_000, 20_000]
   assert s["reached"] == 2  # seed 2 gets there at 30k, past the 20k budget
   assert s["success_at"] == pytest.approx([0.725, 0.975, 0.15])
+  keys = pooled_seeds.summarise(pooled_seeds.pooled([a, b]), 20_000, 20_000, 50, "key_rate")
+  assert keys["success_at"] == pytest.approx([0.275, 0.025, 0.85])  # --metric key_rate
   with pytest.raises(SystemExit, match="seed 0 appears twice"):
     pooled_seeds.pooled([a, a])
