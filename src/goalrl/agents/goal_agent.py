@@ -115,7 +115,8 @@ episode on KeyCorridorS3R3, §16); a cell is the goal's own view or not, whateve
 Reaching by pose (``reach_test="pose"``, an oracle: MiniGrid with ``env.oracle_position``): the
 goal is reached where the agent stands at the goal's true cell and heading, whatever else changed
 in the view (a door opened, an object carried): the share of goals lost to a world that moved on
-(RESULTS.md §19: 1.4 of 3.1 abandoned goals per episode with the oracle offset).
+(RESULTS.md §20: 0.42 of the goals reached at 30k on KeyCorridorS3R3 against 0.25 by cell, and no
+more exploration for it).
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
