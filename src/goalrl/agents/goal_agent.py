@@ -638,12 +638,14 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       return losses.masked_mean(losses.huber(td, cfg.huber_delta), valid)
 
     future_cells = cell_of(obs_future) if by_cell else None  # the HER goals' archive cells
+    # The goals' true poses (actor_position, reach_test="pose"), read once: HER goals' own states',
+    # stored goals' archive cells'.
+    poses = ((pose_of(obs_future), cell_poses(archive, stored_rows, windows.cell[:, j0]))
+             if actor_position or by_pose else None)
 
     def goal_poses(future):
-      """[B]: the goals' true poses (actor_position, reach_test="pose"): the reached state's or the
-      archive cell's."""
-      return jnp.where(future, pose_of(obs_future),
-                       cell_poses(archive, stored_rows, windows.cell[:, j0]))
+      """[B]: the true pose of each row's goal, the reached state's where ``future``."""
+      return jnp.where(future, *poses)
 
     def exact(d, obs, future):
       """``d`` [B] as the exact reach test reads it at ``obs`` (the goal's cell or true pose)."""
