@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The exploration issue's sanity check of the goal agent on this CPU: DoorKey-5x5, 5 vmapped seeds,
 # 200k env steps, one setting after another (rerun to resume). Settings:
-#   default   experiments/goal_agent.py:minigrid (archive goals, novelty, actor sees the task)
+#   achiever  experiments/goal_agent.py:minigrid, the default since 2026-12-01 (twelfth session):
+#             counts_e50_rtf_achg below without its oracle diagnostics, on its own learner (DQN's;
+#             LEARNER is ignored). Every other setting starts from the default before it,
+#             experiments/goal_agent.py:archive, so the commands of RESULTS.md §10-§20 still mean
+#             what they measured.
+#   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
+#             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
 #   no_env    default with actor_env_reward=0: the archive alone, actor rewarded by goals only
 #   zero      default with goal_ablation=zero: the actor sees no goal, earns the env's reward only
@@ -89,8 +95,11 @@ if [ "${LEARNER:-goal}" = dqn ]; then
   --config.agent.epsilon_decay_steps=250000 --config.agent.actor_gamma=0.99"
 fi
 for setting in ${SETTINGS:-default note no_env}; do
-  variant=minigrid; extra=""
+  variant=archive; extra=""; learner=$run
   case $setting in
+    achiever) variant=minigrid; learner="--config.num_seeds=5 --config.log_every=10000
+      --config.checkpoint_every=50000 --config.env.name=$TASK --config.total_steps=$STEPS
+      --config.pictures=False" ;;
     default) ;;
     note) variant=note ;;
     no_env) extra="--config.agent.actor_env_reward=0.0" ;;
@@ -148,6 +157,6 @@ for setting in ${SETTINGS:-default note no_env}; do
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=$SRC .venv/bin/python -m goalrl.train --config=experiments/goal_agent.py:$variant \
-    --workdir="$RUNS/$setting" $run $extra ${EXTRA:-} > "$RUNS/$setting/train.log" 2>&1
+    --workdir="$RUNS/$setting" $learner $extra ${EXTRA:-} > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done

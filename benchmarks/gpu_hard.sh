@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The exploration issue's hard-task rows that the CPU cannot afford, on a lent GPU, every run its
 # own process at once (small networks leave the GPU mostly idle; RESULTS.md §9 ran 10 that way):
-#   goal_kc   the default goal agent (exploration.py's goal_reach) on KeyCorridorS3R3, 1M
+#   goal_kc   the default goal agent (exploration.py's goal_reach) on KeyCorridorS3R3, 1M (RESULTS
+#             §15 ran the default until 2026-12-01, today's :archive; since then the achiever)
 #   goal_mr   the same on MultiRoom-N4-S5, 1M
 #   opiq_kc   optimistic DQN with epsilon over 50k (cpu_opiq_doorkey.sh's obs_opiq_e50) on
 #             KeyCorridorS3R3, 1M: do the counts carry exploration there too?
 #   opiq_mr   the same on MultiRoom-N4-S5 (not in the default JOBS="goal_kc goal_mr opiq_kc")
+#   (the goal* jobs below start from experiments/goal_agent.py:archive, the default until 2026-12-01)
 #   goalc_kc  the goal agent with OPIQ's counts on its actor and this episode's goals
 #             (cpu_goal_doorkey.sh's counts_e50_episode with LEARNER=dqn) on KeyCorridorS3R3, 1M
 #   goalc0_kc the same with goals disabled (counts_e50_zero): do the goals add to the counts?
@@ -83,7 +85,7 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.achiever_gamma=0.9" ;; esac
       mkdir -p "$RUNS/$job/goal"
       # shellcheck disable=SC2086
-      timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:minigrid \
+      timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:archive \
         --workdir="$RUNS/$job/goal" --config.num_seeds=5 --config.log_every=10000 \
         --config.checkpoint_every=250000 --config.env.name="MiniGrid-$task-v0" \
         --config.total_steps="$STEPS" --config.pictures=False --config.env.num_envs=8 \

@@ -3,23 +3,31 @@ setter keeping the best of K candidates, a goal-conditioned actor.
 
 Variants (``--config=experiments/goal_agent.py:<variant>``):
 
-* ``minigrid`` (default): MiniGrid-DoorKey-5x5-v0, 400k env steps, ``reach`` goals with HER, goals
-  from the archive of reached states, an actor reading the observation.
+* ``minigrid`` (default since 2026-12-01): MiniGrid-DoorKey-5x5-v0, 400k env steps, 8 envs. Goals
+  are views the env reached this episode (its archive cells, rarely visited ones preferred, scored
+  by Q(s, g) plus a novelty that fades with visits), reached when the view's cell is the goal's,
+  and pursued by LEXA's achiever, a network of their own at discount 0.9 trained on hindsight
+  goals from every row. Each episode starts, and each goal ends, with 40 steps on the task, where
+  the actor acts with OPIQ's counts (optimistic DQN's 0.1 / 0.01): Go-Explore's return, then
+  explore. The actor learns the task from every row, on DQN's learner (Adam 2.5e-4, discount
+  0.99) with epsilon over 50k (``ACHIEVER_DESIGN``).
   ``python -m goalrl.train --config=experiments/goal_agent.py:minigrid --workdir=runs/goal``
-  Expect success 0.9 at 60k-90k env steps (5 of 5 seeds, RESULTS.md §11; 5 vmapped seeds x 100k
-  took 9 min on 2 CPU cores); with the latent actor (``--config.agent.actor_input=latent``, the
-  default until 2026-11-30) at 90k-110k, and with ``--config.agent.goal_ablation=zero`` (no goals)
-  at 40k-50k (§10), so the goals do not yet help. Watch
-  ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` (a setter stuck on
-  unreachable goals shows up there) next to ``success_rate``. On DoorKey-8x8
-  (``--config.env.name=MiniGrid-DoorKey-8x8-v0``) the latent actor fails: 0 of 5 seeds at 200k,
-  its rare goals being views of other layouts (RESULTS.md §10). With DQN's learner there
-  (``LEARNER=dqn`` in ``benchmarks/cpu_goal_doorkey.sh``) the latent actor is the bottleneck: with
-  goals disabled it stays near 0.2, and reading the observation (``actor_input=observation``) it
-  learns at about DQN's pace; goals from the current episode (``archive_scope=episode``) are
-  reached but take the agent off the task (RESULTS.md §11); exploit envs
-  (``exploit_fraction``) or a task reward weighted 10x did not make them give way by 80k (§12).
-* ``note``: ``minigrid`` with the note's design (``goalrl.config.GOAL_NOTE_DESIGN``, commit
+  Measured (RESULTS.md §19-§21, 5 vmapped seeds each): DoorKey-5x5 at 0.9 success by 20k-30k env
+  steps in 5 of 5 seeds (as optimistic DQN; ``archive`` at 60k-90k); KeyCorridorS3R3 at
+  150k key carried 0.69 (``:archive`` at 1M: 0.04), level with goals disabled (0.70) and with
+  optimistic DQN; DoorKey-8x8, where the reward is found at random and learning is the limit,
+  0.13 success at 90k against goals disabled's 0.38: the goals add no exploration there. Watch
+  ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` and ``task_share`` (the
+  share of env steps on the task) next to ``success_rate``.
+* ``archive``: the default until 2026-12-01: goals from the run-wide archive, held by the shared
+  actor (``reach`` with HER, rewarded by the env too), reached by latent distance, no counts, the
+  goal agent's own learner (16 envs, Adam 5e-4, epsilon over 100k, the actor's discount 0.9).
+  Every ``benchmarks/cpu_goal_doorkey.sh`` setting but ``achiever`` starts from it. DoorKey-5x5:
+  0.9 at 60k-90k (5 of 5 seeds, RESULTS.md §11); with goals disabled
+  (``--config.agent.goal_ablation=zero``) at 40k-50k (§10). On DoorKey-8x8 its goals cost the
+  task (§10-§11), and at 1M on KeyCorridorS3R3 and MultiRoom-N4-S5 it explores no better than DQN
+  (§15).
+* ``note``: ``archive`` with the note's design (``goalrl.config.GOAL_NOTE_DESIGN``, commit
   81aed7c): candidates half from N(0, I), half from recently encoded states; 10% synthetic
   optimistic goals (reward 0.5, terminal); goals abandoned when Q(s, g) < 0.02; an actor rewarded
   by its goals only. Measured on DoorKey-5x5 against the default in RESULTS.md.
@@ -30,8 +38,8 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
 * ``atari_note``: ``atari`` with the note's encoder settings exactly (stride-1 8x8 convolutions,
   batch 128, lr 1e-6).
 
-The default (since 2026-11-30) departs from the note where the exploration issue's review found
-it stuck: goal candidates are real reached states from an archive of observation cells
+Both ``minigrid`` and ``archive`` depart from the note where the exploration issue's review found
+it stuck (``archive`` since 2026-11-30): goal candidates are real reached states from an archive of observation cells
 (``goalrl.archive``), drawn with probability ``(visits + 1)^-0.5`` and scored by Q(s, g) plus a
 novelty ``0.1 / sqrt(visits + 1)`` that fades as the goal's cell is visited; no synthetic goals;
 goals are abandoned only by age; the actor's reward adds the environment's reward.
@@ -69,14 +77,34 @@ from goalrl.config import experiment, goal_agent_defaults
 # at about DQN's pace where the latent actor stays near 0.2 (RESULTS.md §11).
 OWN = {
     "minigrid": dict(updates_per_train=2, actor_input="observation"),
+    "archive": dict(updates_per_train=2, actor_input="observation"),
     "note": dict(updates_per_train=2),
     "quick": dict(bank_size=512, actor_input="observation"),
     "atari": dict(head_layers=(512, 512), actor_layers=(512, 512), reach_threshold=8.0),
     "atari_note": dict(head_layers=(512, 512), actor_layers=(512, 512), reach_threshold=8.0),
 }
-ENCODER = {"minigrid": {}, "note": {}, "quick": dict(stream_size=2_000, batch_size=32), "atari": {},
-           "atari_note": {}}
-SCALES = {"atari_note": config_lib.SCALES["atari"], "note": config_lib.SCALES["minigrid"]}
+ENCODER = {"minigrid": {}, "archive": {}, "note": {},
+           "quick": dict(stream_size=2_000, batch_size=32), "atari": {}, "atari_note": {}}
+# The MiniGrid default since 2026-12-01 (twelfth session), from ``archive`` (the default before):
+# LEXA's achiever pursues goals, Go-Explore's explore phases act on the task with OPIQ's counts,
+# on DQN's learner (experiments/dqn.py:minigrid: 8 envs, Adam 2.5e-4, the actor's discount 0.99)
+# with optimistic DQN's epsilon over 50k. As measured in RESULTS.md §16-§21
+# (benchmarks/cpu_goal_doorkey.sh's ``counts_e50_rtf_achg``, without its oracle diagnostics):
+# KeyCorridorS3R3 @150k key carried 0.69 against ``archive``'s 0.04 at 1M (§15) and level with
+# goals disabled (0.70); DoorKey-5x5 at 0.9 by 20k-30k in 5/5 seeds against ``archive``'s 60k-90k
+# (§21); DoorKey-8x8 0.13 success @90k, behind goals disabled (0.38) and DQN (0.70): the goals
+# still add no exploration there (§20).
+ACHIEVER_DESIGN = dict(
+    learning_rate=2.5e-4, actor_gamma=0.99, epsilon_decay_steps=50_000,
+    optimism=dict(action_coef=0.1, bootstrap_coef=0.01),  # OPIQ's counts on the actor
+    archive_scope="episode", reach_test="cell",  # goals: this episode's views, reached by cell
+    explore_steps=40, explore_after="ended", explore_first=True, goal_counts=False,
+    task_her=False,  # explore 40 steps on the task at each episode's start and after each goal
+    achiever=True, achiever_gamma=0.9, skip_reached_rows=True)  # goals pursued by the achiever
+SCALES = {"atari_note": config_lib.SCALES["atari"], "note": config_lib.SCALES["minigrid"],
+          "archive": config_lib.SCALES["minigrid"],
+          "minigrid": {**config_lib.SCALES["minigrid"],  # DQN's 8 envs (experiments/dqn.py)
+                       "env": {**config_lib.SCALES["minigrid"]["env"], "num_envs": 8}}}
 
 
 def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
@@ -85,6 +113,8 @@ def agent(variant: str, learner: dict) -> ml_collections.ConfigDict:
   a.encoder.update(ENCODER[variant])
   if variant == "note":
     a.update(config_lib.GOAL_NOTE_DESIGN)
+  if variant == "minigrid":
+    a.update(ACHIEVER_DESIGN)
   return a
 
 

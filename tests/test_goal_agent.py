@@ -27,7 +27,10 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
     assert last["goals_abandoned_per_episode"] == 0
   else:
     assert last["goals_abandoned_per_episode"] > 0
-  assert last["her_relabelled"] == pytest.approx(agent_cfg.her_fraction, abs=0.1)
+  if agent_cfg.get("task_her", True):
+    assert last["her_relabelled"] == pytest.approx(agent_cfg.her_fraction, abs=0.1)
+  else:  # task rows (explore phases) stay task rows
+    assert 0 < last["her_relabelled"] < agent_cfg.her_fraction
   assert last["goal_q_relabelled"] == pytest.approx(agent_cfg.goal_q_her, abs=0.1)
   if agent_cfg.optimism.ratio == 0:
     assert last["goal_q_synthetic"] == 0
@@ -41,6 +44,9 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
     expected = 0.5 * (1 - agent_cfg.her_fraction) + (1 - 0.5 * (1 - agent_cfg.her_fraction)) * (
         agent_cfg.task_fraction)
     assert last["task_rows"] == pytest.approx(expected, abs=0.15)
+  elif agent_cfg.get("achiever", False):  # the actor learns the task from every row
+    assert last["task_rows"] == 1 and last["achiever_loss"] > 0
+    assert 0 < last["task_share"] < 1  # explore phases and goal phases both ran
   else:
     assert "exploit_episodes_per_episode" not in last and last["task_rows"] == 0
   if agent_cfg.candidate_source == "archive":  # the setter drew goals from reached states
@@ -59,7 +65,17 @@ def test_default_options_report_what_they_should(experiment, quick_run):
   _check_options(rows(quick_run("goal_agent")[0])[-1], experiment("goal_agent", "quick").agent, {})
 
 
+def _default_design() -> dict:
+  """What the ``minigrid`` default sets beyond ``:archive`` (the default before it; the achiever,
+  explore phases, cell reach, the counts), learner keys aside, for ``:quick`` to run."""
+  new = load_experiment("goal_agent", "minigrid").agent
+  old = load_experiment("goal_agent", "archive").agent
+  return {k: new[k].to_dict() if hasattr(new[k], "to_dict") else new[k] for k in new
+          if new[k] != old[k] and k not in ("learning_rate", "epsilon_decay_steps")}
+
+
 @pytest.mark.parametrize("overrides", [
+    "default design",  # the minigrid default's design, end to end
     # progress re-picks its goal every step: the goal-level bootstrap reads a different one
     dict(variant="progress", goal_q_bootstrap="bootstrap_row", goal_ablation="random",
          goal_q_her=0.5),
@@ -73,6 +89,9 @@ def test_default_options_report_what_they_should(experiment, quick_run):
 def test_goal_agent_options(experiment, tmp_path, overrides):
   config = experiment("goal_agent", "quick")
   config.total_steps = 1_000
+  if overrides == "default design":
+    overrides = _default_design()
+    assert overrides["achiever"] and overrides["reach_test"] == "cell"  # what it is
   for key, value in overrides.items():
     if isinstance(value, dict):
       config.agent[key].update(value)

@@ -24,7 +24,7 @@ for agent in {list(AGENTS)!r}:
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   own = {{"dqn": ("long",), "rnd_dqn": ("long",), "optimistic_dqn": ("atari_note", "note"),
-         "goal_agent": ("atari_note", "note")}}.get(agent, ())
+         "goal_agent": ("atari_note", "note", "archive")}}.get(agent, ())
   for variant in ("minigrid", "quick", "atari") + own:
     config.validate(module.get_config(variant))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jax", "jaxlib", "envpool", "flax"))
@@ -126,7 +126,9 @@ def test_note_is_the_notes_design_and_differs_from_the_default_only_there(agent)
   design = _flatten({"agent": {"goal_agent": config.GOAL_NOTE_DESIGN,
                                "optimistic_dqn": config.OPTIMISTIC_NOTE_DESIGN}[agent]})
   note = _flatten(load_experiment(agent, "note").to_dict())
-  default = _flatten(load_experiment(agent, "minigrid").to_dict())
+  # the goal agent's :note is :archive's (its default until 2026-12-01) with the note's design
+  default = _flatten(load_experiment(agent, "archive" if agent == "goal_agent" else "minigrid")
+                     .to_dict())
   assert {k: note[k] for k in design} == design
   differ = {k for k in note.keys() | default.keys() if note.get(k) != default.get(k)}
   # optimistic DQN's :note also keeps the learner the note's runs had (16 envs, 5-step targets,
@@ -135,6 +137,18 @@ def test_note_is_the_notes_design_and_differs_from_the_default_only_there(agent)
               "agent.epsilon_decay_steps"} if agent == "optimistic_dqn" else set())
   assert differ <= {"variant", *design, *learner} and "variant" in differ
   assert len(differ - learner) > 1  # today's agents are not the note's
+
+
+def test_the_goal_agents_default_is_archive_with_the_achiever_design_and_dqns_learner():
+  default = _flatten(load_experiment("goal_agent", "minigrid").to_dict())
+  archive = _flatten(load_experiment("goal_agent", "archive").to_dict())
+  differ = {k for k in default.keys() | archive.keys() if default.get(k) != archive.get(k)}
+  assert differ == {"variant", "env.num_envs", *(f"agent.{k}" for k in (
+      "learning_rate", "actor_gamma", "epsilon_decay_steps", "optimism.action_coef",
+      "optimism.bootstrap_coef", "archive_scope", "reach_test", "explore_steps", "explore_after",
+      "explore_first", "goal_counts", "task_her", "achiever", "achiever_gamma",
+      "skip_reached_rows"))}
+  assert default["env.num_envs"] == 8 and default["agent.achiever"]
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -80,6 +80,17 @@ def test_resume_refuses_a_different_config(quick_run, tmp_path):
     train_lib.train(changed, str(workdir), progress=False)
 
 
+def test_a_renamed_variant_resumes_and_a_changed_value_does_not(tmp_path):
+  """The variant is a name (goal_agent.py's ``minigrid`` of before 2026-12-01 is ``archive``):
+  a run resumes under another name for the same values, not under the same name with others."""
+  driver.check_workdir_config(load_experiment("goal_agent", "archive"), str(tmp_path))
+  renamed = load_experiment("goal_agent", "archive")
+  renamed.variant = "minigrid"
+  driver.check_workdir_config(renamed, str(tmp_path))
+  with pytest.raises(ConfigError, match="agent.achiever: False -> True"):
+    driver.check_workdir_config(load_experiment("goal_agent", "minigrid"), str(tmp_path))
+
+
 def test_atari_smoke_logs_coverage_and_resumes(experiment, full_optimizations, tmp_path):
   config = experiment("dqn", "atari")
   config.env.num_envs = 4

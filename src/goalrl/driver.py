@@ -37,8 +37,10 @@ class Interrupted(RuntimeError):
   """SIGINT/SIGTERM arrived; a checkpoint of the last complete chunk was saved."""
 
 
-# Keys that may differ between a run and its resumption: they do not change the numbers.
-RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads", "pictures")
+# Keys that may differ between a run and its resumption: they do not change the numbers. The
+# variant is a name: every value it set is compared on its own key (goal_agent.py's ``minigrid``
+# of before 2026-12-01 is ``archive`` since, and runs begun under the one resume under the other).
+RESUMABLE_CHANGES = ("total_steps", "env.rollout", "env.num_threads", "pictures", "variant")
 # Keys that came into the config after runs had started: the value that does what the code before
 # them did. A run's config.json without the key had that value.
 ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
