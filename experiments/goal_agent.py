@@ -39,10 +39,11 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
   batch 128, lr 1e-6).
 
 Both ``minigrid`` and ``archive`` depart from the note where the exploration issue's review found
-it stuck (``archive`` since 2026-11-30): goal candidates are real reached states from an archive of observation cells
-(``goalrl.archive``), drawn with probability ``(visits + 1)^-0.5`` and scored by Q(s, g) plus a
-novelty ``0.1 / sqrt(visits + 1)`` that fades as the goal's cell is visited; no synthetic goals;
-goals are abandoned only by age; the actor's reward adds the environment's reward.
+it stuck (``archive`` since 2026-11-30): goal candidates are real reached states from an archive
+of observation cells (``goalrl.archive``), drawn with probability ``(visits + 1)^-0.5`` and
+scored by Q(s, g) plus a novelty ``0.1 / sqrt(visits + 1)`` that fades as the goal's cell is
+visited; no synthetic goals; goals are abandoned only by age; the actor's reward adds the
+environment's reward.
 
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 ``agent.candidate_source`` (archive | prior | replay | both), ``agent.archive_bits``,
