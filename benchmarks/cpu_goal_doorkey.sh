@@ -88,8 +88,9 @@ RUNS=${RUNS:-runs/cpu_goal_doorkey}
 SRC=${SRC:-src}
 TASK=${TASK:-MiniGrid-DoorKey-5x5-v0}
 STEPS=${STEPS:-200000}
-run="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
+base="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
   --config.env.name=$TASK --config.total_steps=$STEPS --config.pictures=False"
+run=$base
 if [ "${LEARNER:-goal}" = dqn ]; then
   run="$run --config.env.num_envs=8 --config.agent.learning_rate=2.5e-4
   --config.agent.epsilon_decay_steps=250000 --config.agent.actor_gamma=0.99"
@@ -97,9 +98,7 @@ fi
 for setting in ${SETTINGS:-default note no_env}; do
   variant=archive; extra=""; learner=$run
   case $setting in
-    achiever) variant=minigrid; learner="--config.num_seeds=5 --config.log_every=10000
-      --config.checkpoint_every=50000 --config.env.name=$TASK --config.total_steps=$STEPS
-      --config.pictures=False" ;;
+    achiever) variant=minigrid; learner=$base ;;  # the default has its own (DQN's) learner
     default) ;;
     note) variant=note ;;
     no_env) extra="--config.agent.actor_env_reward=0.0" ;;

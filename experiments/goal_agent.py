@@ -76,9 +76,10 @@ from goalrl.config import experiment, goal_agent_defaults
 # MiniGrid's actor reads the observation (since 2026-11-30 evening): on DoorKey-5x5 it reaches 0.9
 # at 60k-90k against the latent actor's 90k-110k, and with goals disabled on DoorKey-8x8 it learns
 # at about DQN's pace where the latent actor stays near 0.2 (RESULTS.md §11).
+MINIGRID = dict(updates_per_train=2, actor_input="observation")
 OWN = {
-    "minigrid": dict(updates_per_train=2, actor_input="observation"),
-    "archive": dict(updates_per_train=2, actor_input="observation"),
+    "minigrid": MINIGRID,
+    "archive": MINIGRID,
     "note": dict(updates_per_train=2),
     "quick": dict(bank_size=512, actor_input="observation"),
     "atari": dict(head_layers=(512, 512), actor_layers=(512, 512), reach_threshold=8.0),
