@@ -6,6 +6,9 @@
 #             LEARNER is ignored). Every other setting starts from the default before it,
 #             experiments/goal_agent.py:archive, so the commands of RESULTS.md §10-§20 still mean
 #             what they measured.
+#   achiever_epi  achiever with episodic novelty instead of OPIQ's counts, as optimistic DQN's
+#             obs_epi (benchmarks/cpu_opiq_doorkey.sh: optimism.episode_coef=0.01, epsilon over
+#             250k): the lever on MultiRoom-N4-S5 (RESULTS.md §13-§15), with goals
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -99,6 +102,9 @@ for setting in ${SETTINGS:-default note no_env}; do
   variant=archive; extra=""; learner=$run
   case $setting in
     achiever) variant=minigrid; learner=$base ;;  # the default has its own (DQN's) learner
+    achiever_epi) variant=minigrid; learner=$base
+      extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
+        --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;
     default) ;;
     note) variant=note ;;
     no_env) extra="--config.agent.actor_env_reward=0.0" ;;

@@ -66,7 +66,7 @@ CASES = [
     (ODQN, ["--config.agent.optimism.counts=position", "--config.agent.optimism.episode_coef=0.1",
             "--config.env.oracle_position=True", "--config.agent.optimism.episode_bits=12"],
      "counting poses per episode"),
-    (GOAL, ["--config.agent.optimism.episode_coef=0.1"], "episode_coef=0.1: episodic novelty"),
+    (GOAL, ["--config.agent.optimism.episode_coef=-0.1"], "agent.optimism.episode_coef=-0.1"),
     (GOAL, ["--config.agent.goal_q_bootstrap=last"], "agent.goal_q_bootstrap='last'"),
     (GOAL, ["--config.agent.candidate_source=bank"], "agent.candidate_source='bank' must be one of"),
     (GOAL, ["--config.agent.candidate_source=prior"], "reads the archive's visit counts"),

@@ -171,19 +171,23 @@ def test_oracle_counts_read_the_agents_true_pose():
     counts.make_counter(plain, 14, "position")
 
 
-def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most():
+@pytest.mark.parametrize("name", ["optimistic_dqn", "goal_agent"])
+def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most(name):
   """``optimism.episode_coef``: act counts each env's observation in its own episode table, cleared
   at the episode's first observation; observe stores ``coef / sqrt(N_ep)`` (times ``1 / sqrt(N +
-  1)`` with ``episode_global``) on top of the env's reward in the replay row."""
+  1)`` with ``episode_global``) on top of the env's reward in the replay row (optimistic DQN) or
+  beside it, for the actor alone (the goal agent: the row's reward, which Q(s, g) reads, stays
+  the env's)."""
   spec, obs = minigrid_obs(16)
   n = spec.num_envs
   one = jax.tree.map(lambda x: x[:n], obs)
-  cfg = load_experiment("optimistic_dqn", "quick").agent
-  cfg.optimism.episode_coef = 0.5
-  assert optimistic_dqn.make_agent(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
+  make = {"optimistic_dqn": optimistic_dqn, "goal_agent": goal_agent}[name].make_agent
+  cfg = load_experiment(name, "quick").agent
+  cfg.optimism.update(episode_coef=0.5, action_coef=0.0, bootstrap_coef=0.0)
+  assert make(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
   cfg.optimism.episode_global = True  # now the lifelong table is kept, and read
   cfg.learning_starts = 10 ** 9  # stores and counts, never updates
-  agent = optimistic_dqn.make_agent(cfg, spec)
+  agent = make(cfg, spec)
   state = agent.init(jax.random.PRNGKey(0))
   act, observe = jax.jit(agent.act), jax.jit(agent.observe)
   first = jnp.arange(n) == 0  # env 0's observation starts a new episode every step
@@ -193,7 +197,13 @@ def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most():
   for i in range(3):
     state, actions, metrics = act(state, ts, jax.random.PRNGKey(i), 0)
     state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 0)
-    stored.append(np.asarray(state.replay.experience.reward[:, i]) - 0.25)  # the step's rows
+    rows = state.replay.experience  # [env, row]: row i is this step's
+    reward = np.asarray(rows.row.reward[:, i] if name == "goal_agent" else rows.reward[:, i])
+    if name == "goal_agent":
+      np.testing.assert_array_equal(reward, 0.25)
+      stored.append(np.asarray(rows.bonus[:, i]))
+    else:
+      stored.append(reward - 0.25)
     np.testing.assert_allclose(float(metrics["episode_bonus"]), stored[-1].mean(), rtol=1e-5)
   stored = np.stack(stored)  # [step, env]
   steps = np.arange(3)[:, None]
@@ -218,9 +228,10 @@ def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner():
   """On the same transitions and the same network weights, the goal agent's actor with goals
   disabled (zero goal, the env's reward only, OPIQ's counts, DQN's one dense layer) has optimistic
   DQN's loss: 1-step double Q with the counts' bootstrap bonus, the same targets, the same
-  episode-end handling. Windows with rewards, terminations and truncations at random rows."""
+  episode-end handling, and episodic novelty paid as optimistic DQN stores it (on top of the
+  env's reward). Windows with rewards, terminations and truncations at random rows."""
   spec, obs = minigrid_obs(256)
-  coefs = dict(action_coef=0.1, bootstrap_coef=0.01)
+  coefs = dict(action_coef=0.1, bootstrap_coef=0.01, episode_coef=0.05)
   g_cfg = load_experiment("goal_agent", "quick").agent
   g_cfg.update(goal_ablation="zero", actor_input="observation", actor_layers=(256,),
                actor_gamma=0.99)
@@ -245,8 +256,11 @@ def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner():
                                     0.7, 0.0),
                    terminated=terminated, truncated=truncated,
                    first=jnp.pad(ended[:, :-1], ((0, 0), (1, 0))))
+  # the episodic novelty of each row's arrival (coef / sqrt(N_ep), N_ep in 1..4)
+  novelty = coefs["episode_coef"] / jnp.sqrt(
+      jax.random.randint(jax.random.fold_in(k[5], 1), (size, length), 1, 5).astype(jnp.float32))
   windows = goal_agent.GoalRow(row=row, goal=jnp.zeros((size, length, g_cfg.encoder.latent)),
-                               cell=jnp.full((size, length), -1, jnp.int32))
+                               cell=jnp.full((size, length), -1, jnp.int32), bonus=novelty)
   table = jax.random.randint(k[5], g_state.counts.shape, 0, 4)
 
   g_online = g_state.learner.online
@@ -262,7 +276,8 @@ def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner():
   _, g_metrics = goal.loss(g_online, g_state.encoder.params, g_target,
                            (windows, g_state.archive, g_state.replay.experience.row, table),
                            jax.random.PRNGKey(4))
-  batch = replay.transitions(spec, jax.tree.map(lambda x: x[:, :spec.stack + 1], row),
+  stored = row._replace(reward=row.reward + novelty)  # optimistic DQN's replay row
+  batch = replay.transitions(spec, jax.tree.map(lambda x: x[:, :spec.stack + 1], stored),
                              o_cfg.gamma, 1)
   counter = counts.make_counter(spec, o_cfg.optimism.hash_bits)
   bonus_t = counts.bonus(counter.counts(table, batch.obs_t), coefs["bootstrap_coef"],

@@ -234,9 +234,10 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       # what is counted: "observation" (its hash) | "position" (the oracle: the agent's true pose,
       # MiniGrid with env.oracle_position=True; hash_bits >= 14)
       counts="observation",
-      # Episodic novelty (goalrl.counts; optimistic DQN only): arriving at an observation seen
-      # N_ep times in this episode earns episode_coef / sqrt(N_ep) (times 1 / sqrt(N + 1), N its
-      # lifelong count, with episode_global), added to the env's reward in replay. Each env counts
+      # Episodic novelty (goalrl.counts): arriving at an observation seen N_ep times in this
+      # episode earns episode_coef / sqrt(N_ep) (times 1 / sqrt(N + 1), N its lifelong count, with
+      # episode_global), added to the env's reward in replay (optimistic DQN) or to the actor's
+      # reward (the goal agent: Q(s, g) still values the env's reward alone). Each env counts
       # its episode in 2**episode_bits codes (>= 14 with counts="position"). 0 = off, exactly.
       episode_coef=0.0,
       episode_global=False,
@@ -311,9 +312,6 @@ def validate(config) -> None:
     if "optimism" in config.agent:
       e.extend(optimism_errors(config.agent.optimism))
       o = config.agent.optimism
-      _check(e, config.agent.name == "optimistic_dqn" or o.get("episode_coef", 0.0) == 0,
-             f"agent.optimism.episode_coef={o.get('episode_coef')}: episodic novelty is built for "
-             f"optimistic_dqn only so far; for {config.agent.name} it must be 0")
       source = o.get("counts", "observation")
       _check(e, source in COUNT_SOURCES,
              f"agent.optimism.counts={source!r} must be one of {COUNT_SOURCES}")

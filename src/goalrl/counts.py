@@ -137,6 +137,38 @@ def episode_reward(episode_counts: jnp.ndarray, coef: float,
   return r if lifelong is None else r / jnp.sqrt(lifelong.astype(jnp.float32) + 1.0)
 
 
+class Episodic(NamedTuple):
+  """Episodic novelty over a counter's codes, as both latent agents use it (``make_episodic``)."""
+  init: Callable[[int], jnp.ndarray]  # (num_envs) -> int32 [num_envs, 2**episode_bits] of zeros
+  visit: Callable[..., jnp.ndarray]  # (table, obs [N, ...], first [N]) -> table, obs counted
+  # (table, lifelong table or None, obs [N, ...]) -> float32 [N]: the reward for arriving at obs
+  reward: Callable[..., jnp.ndarray]
+
+
+def make_episodic(counter: Counter, opt) -> Episodic | None:
+  """The episodic novelty of ``opt`` (``config.agent.optimism``: ``episode_coef``,
+  ``episode_bits``, ``episode_global``) over ``counter``'s codes; None when ``episode_coef`` is 0.
+  ``visit`` counts each env's observation in its episode's row (cleared at the episode's first
+  observation) and is called when the agent acts on it; ``reward`` is then paid for arriving there
+  (``episode_reward``; with ``episode_global`` the lifelong table's visits over all actions)."""
+  coef = opt.get("episode_coef", 0.0)
+  if not coef:
+    return None
+  size = 2 ** opt.get("episode_bits", 14)
+  lifelong = opt.get("episode_global", False)
+
+  def codes(obs):
+    return jnp.bitwise_and(counter.codes(obs), size - 1)
+
+  def reward(table, counts, obs):
+    here = jnp.take_along_axis(table, codes(obs)[:, None], axis=1)[:, 0]
+    return episode_reward(here, coef, counter.counts(counts, obs).sum(-1) if lifelong else None)
+
+  return Episodic(init=lambda n: jnp.zeros((n, size), jnp.int32),
+                  visit=lambda table, obs, first: episode_visit(table, codes(obs), first),
+                  reward=reward)
+
+
 def bonus(counts: jnp.ndarray, coef: float, power: float) -> jnp.ndarray:
   """OPIQ's optimistic term ``coef / (N + 1) ** power`` (float32, the shape of ``counts``)."""
   return coef / (counts.astype(jnp.float32) + 1.0) ** power

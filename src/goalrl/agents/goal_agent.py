@@ -193,6 +193,9 @@ class GoalRow(NamedTuple):
   # bool []: the row's env acted on the task (zero goal: an exploit env, or the task chosen by
   # the setter); None without exploit_fraction or task_goal
   exploit: Any = None
+  # float32 []: the episodic novelty paid for arriving at the row's observation (optimism.
+  # episode_coef > 0: the actor's reward beside the environment's); None otherwise
+  bonus: Any = None
 
 
 @flax.struct.dataclass
@@ -209,8 +212,10 @@ class GoalAgentState:
   # int32 [N]: the archive step at which each env's episode began (archive_scope="episode" only)
   episode_start: Any = None
   # int32 [2**hash_bits, A]: visits of each (view, action), with optimism.action_coef or
-  # bootstrap_coef > 0 (OPIQ's counts on the actor); None otherwise
+  # bootstrap_coef > 0 (OPIQ's counts on the actor, or episode_global); None otherwise
   counts: Any = None
+  # int32 [N, 2**episode_bits]: each env's visits of its episode's views (optimism.episode_coef)
+  episode_counts: Any = None
   on_task: Any = None  # bool [N]: the env pursues the task, chosen by the setter (task_goal only)
   # Diagnostics with env.oracle_position and archive goals (None otherwise), int32 [N]: the true
   # pose (``cell * 4 + direction``, -1: unknown) of each env's goal, and the grid distance to its
@@ -310,9 +315,13 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   task_fraction = cfg.get("task_fraction", 0.0)
   opt = cfg.optimism
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
-  counting = action_coef > 0 or bootstrap_coef > 0
+  episodic = opt.get("episode_coef", 0.0) > 0  # episodic novelty joins the actor's reward
+  # the lifelong table: OPIQ's bonuses, or episodic novelty's global factor
+  counting = action_coef > 0 or bootstrap_coef > 0 or (episodic and opt.get("episode_global",
+                                                                            False))
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
-             if counting else None)
+             if counting or episodic else None)
+  novelty = counts_lib.make_episodic(counter, opt) if episodic else None
   oracle = use_archive and spec.position  # the true cells of the agent and of its goals
   actor_position = cfg.get("actor_position", False)
   achiever = cfg.get("achiever", False)  # LEXA's: goals are pursued by a network of their own
@@ -376,7 +385,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                             else actor_net.init(k_ach, x))
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
                       cell=jnp.zeros((), jnp.int32) if use_archive else None,
-                      exploit=jnp.zeros((), bool) if task_rows else None)
+                      exploit=jnp.zeros((), bool) if task_rows else None,
+                      bonus=jnp.zeros((), jnp.float32) if episodic else None)
     n = spec.num_envs
     return GoalAgentState(
         encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
@@ -386,6 +396,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
         episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
         counts=counter.init() if counting else None,
+        episode_counts=novelty.init(n) if episodic else None,
         on_task=jnp.zeros((n,), bool) if switching else None,
         goal_pose=jnp.full((n,), -1, jnp.int32) if oracle else None,
         goal_start_distance=jnp.full((n,), -1, jnp.int32) if oracle else None,
@@ -536,6 +547,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if oracle:  # where the goals lie on the true grid, and which of them are reached
       state, oracle_metrics = goal_geometry(state, ts.obs, pose_k, best, events, renew)
       metrics.update(oracle_metrics)
+    if episodic:  # this observation's visit of its episode (the reward is paid in observe)
+      state = state.replace(episode_counts=novelty.visit(state.episode_counts, ts.obs, ts.first))
+      metrics["episode_bonus"] = jnp.mean(novelty.reward(state.episode_counts, state.counts,
+                                                         ts.obs))
     return state, actions, metrics
 
   def goal_geometry(state, obs, pose_k, best, events, renew):
@@ -700,6 +715,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       goals_a = jnp.where(task[:, None], 0.0, goals_a)
       r_int, reached = jnp.where(task, 0.0, r_int), reached & ~task
     r_int = r_int + env_reward_weight * rows.reward[:, j0 + 1]  # the actor sees the task
+    if episodic:  # and its episodic novelty, on every row (as optimistic DQN's)
+      r_int = r_int + windows.bonus[:, j0 + 1]
     r_int, reached = jax.lax.stop_gradient(r_int), jax.lax.stop_gradient(reached)
     stop = rows.terminated[:, j0 + 1] | reached
     pose_a = None
@@ -756,7 +773,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
     k_stream, k_train = jax.random.split(key)
     rows = GoalRow(row=replay.make_row(spec, ts, actions), goal=state.goal, cell=state.goal_cell,
-                   exploit=on_task(state) if task_rows else None)
+                   exploit=on_task(state) if task_rows else None,
+                   bonus=novelty.reward(state.episode_counts, state.counts, ts.obs)
+                   if episodic else None)
     state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
     if counting:
       state = state.replace(counts=counts_lib.add_step(counter, state.counts, ts, actions))

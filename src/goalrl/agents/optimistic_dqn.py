@@ -93,11 +93,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
               or global_episodic)  # the lifelong table is kept
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
-
-  episode_size = 2 ** opt.get("episode_bits", 14)  # codes per env's episode table
-
-  def episode_codes(obs):
-    return jnp.bitwise_and(counter.codes(obs), episode_size - 1)
+  novelty = counts_lib.make_episodic(counter, opt) if episodic else None
 
   def encode(params, obs):
     z = ae.encode(params, obs)
@@ -109,8 +105,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return OptimisticDQNState(encoder=ae.init(k_enc), learner=core.init(params),
                               replay=core.buffer.init(replay.example_row(spec)),
                               counts=counter.init() if counting else None,
-                              episode_counts=jnp.zeros((spec.num_envs, episode_size), jnp.int32)
-                              if episodic else None)
+                              episode_counts=novelty.init(spec.num_envs) if episodic else None)
 
   def act(state: OptimisticDQNState, ts, key, env_steps):
     q = q_net.apply(state.learner.online,
@@ -120,16 +115,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                opt.count_power)
     actions, metrics = core.act(q, key, env_steps)
     if episodic:  # this observation's visit of its episode (the reward is paid in observe)
-      state = state.replace(episode_counts=counts_lib.episode_visit(
-          state.episode_counts, episode_codes(ts.obs), ts.first))
-      metrics = {**metrics, "episode_bonus": jnp.mean(episode_reward(state, ts.obs))}
+      state = state.replace(episode_counts=novelty.visit(state.episode_counts, ts.obs, ts.first))
+      metrics = {**metrics, "episode_bonus": jnp.mean(
+          novelty.reward(state.episode_counts, state.counts, ts.obs))}
     return state, actions, metrics
-
-  def episode_reward(state: OptimisticDQNState, obs):
-    """[N]: the episodic reward for arriving at ``obs`` (already counted this episode by act)."""
-    here = jnp.take_along_axis(state.episode_counts, episode_codes(obs)[:, None], axis=1)[:, 0]
-    lifelong = counter.counts(state.counts, obs).sum(-1) if global_episodic else None
-    return counts_lib.episode_reward(here, opt.episode_coef, lifelong)
 
   def loss_fn(online, enc_params, target, data, key):
     batch, bonus_t = data
@@ -163,7 +152,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     k_stream, k_train = jax.random.split(key)
     if not obs_q:
       state = state.replace(encoder=ae.observe(state.encoder, ts.obs, k_stream))
-    stored = ts._replace(reward=ts.reward + episode_reward(state, ts.obs)) if episodic else ts
+    stored = (ts._replace(reward=ts.reward + novelty.reward(state.episode_counts, state.counts,
+                                                             ts.obs)) if episodic else ts)
     if counting:
       state = state.replace(counts=counts_lib.add_step(counter, state.counts, ts, actions))
     return core.store_and_train(state, replay.make_row(spec, stored, actions), k_train, env_steps,
