@@ -130,6 +130,15 @@ goals, 3/5 with goals disabled, against optimistic DQN's 5/5: not (yet) a workin
 chosen task, exploit envs): a goal is pursued on ``Q(s, g, .)`` alone, as Go-Explore returns to
 its cell without exploring on the way, and the counts explore from there.
 
+Episodic novelty on the actor (``optimism.episode_coef`` > 0, NGU/E3B, as optimistic DQN has it;
+``goalrl.counts.make_episodic``): ``act`` counts each env's view in its episode's table,
+``observe`` stores ``episode_coef / sqrt(N_ep)`` (times ``1 / sqrt(N + 1)`` with
+``episode_global``) in the row's ``bonus``, and the actor's reward adds it on every row, beside
+``actor_env_reward`` x the env's; Q(s, g) still values the env's reward alone. With the achiever,
+OPIQ's counts off and epsilon over 250k (``cpu_goal_doorkey.sh``'s ``achiever_epi``) the actor is
+optimistic DQN's ``obs_epi`` learner, the one lever that explored MultiRoom-N4-S5 (RESULTS.md
+§14): the test of whether goals add to it. Off (0) by default, exactly.
+
 The achiever (``achiever``, LEXA's achiever beside its explorer): goals are pursued by a network
 of their own, ``Q_ach(s, g, .)`` (the actor's architecture, its own weights and target), trained
 by the same 1-step double Q-learning on the reach reward alone, on every row: goal rows keep their
