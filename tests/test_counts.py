@@ -171,23 +171,21 @@ def test_oracle_counts_read_the_agents_true_pose():
     counts.make_counter(plain, 14, "position")
 
 
-@pytest.mark.parametrize("name", ["optimistic_dqn", "goal_agent"])
-def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most(name):
+def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most():
   """``optimism.episode_coef``: act counts each env's observation in its own episode table, cleared
   at the episode's first observation; observe stores ``coef / sqrt(N_ep)`` (times ``1 / sqrt(N +
-  1)`` with ``episode_global``) on top of the env's reward in the replay row (optimistic DQN) or
-  beside it, for the actor alone (the goal agent: the row's reward, which Q(s, g) reads, stays
-  the env's)."""
+  1)`` with ``episode_global``) on top of the env's reward in the replay row. (The goal agent's
+  stored bonus: test_goal_agent.py's explore_first test; its actor's loss: the goals-disabled
+  test below.)"""
   spec, obs = minigrid_obs(16)
   n = spec.num_envs
   one = jax.tree.map(lambda x: x[:n], obs)
-  make = {"optimistic_dqn": optimistic_dqn, "goal_agent": goal_agent}[name].make_agent
-  cfg = load_experiment(name, "quick").agent
-  cfg.optimism.update(episode_coef=0.5, action_coef=0.0, bootstrap_coef=0.0)
-  assert make(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
+  cfg = load_experiment("optimistic_dqn", "quick").agent
+  cfg.optimism.episode_coef = 0.5
+  assert optimistic_dqn.make_agent(cfg, spec).init(jax.random.PRNGKey(0)).counts is None
   cfg.optimism.episode_global = True  # now the lifelong table is kept, and read
   cfg.learning_starts = 10 ** 9  # stores and counts, never updates
-  agent = make(cfg, spec)
+  agent = optimistic_dqn.make_agent(cfg, spec)
   state = agent.init(jax.random.PRNGKey(0))
   act, observe = jax.jit(agent.act), jax.jit(agent.observe)
   first = jnp.arange(n) == 0  # env 0's observation starts a new episode every step
@@ -197,13 +195,7 @@ def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most(nam
   for i in range(3):
     state, actions, metrics = act(state, ts, jax.random.PRNGKey(i), 0)
     state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 0)
-    rows = state.replay.experience  # [env, row]: row i is this step's
-    reward = np.asarray(rows.row.reward[:, i] if name == "goal_agent" else rows.reward[:, i])
-    if name == "goal_agent":
-      np.testing.assert_array_equal(reward, 0.25)
-      stored.append(np.asarray(rows.bonus[:, i]))
-    else:
-      stored.append(reward - 0.25)
+    stored.append(np.asarray(state.replay.experience.reward[:, i]) - 0.25)  # the step's rows
     np.testing.assert_allclose(float(metrics["episode_bonus"]), stored[-1].mean(), rtol=1e-5)
   stored = np.stack(stored)  # [step, env]
   steps = np.arange(3)[:, None]

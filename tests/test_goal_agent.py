@@ -246,28 +246,45 @@ def test_after_reaching_its_goal_an_env_explores_on_the_task_then_picks_a_goal(r
 def test_explore_first_starts_each_episode_exploring_on_the_task(explore_first):
   """``explore_first``: at each episode's start an env acts on the task (explore phase, age 0 to
   ``explore_steps``=2: 3 steps), then picks a goal; without it, the episode starts on a goal.
-  No goal is reached here (a threshold of -1), so goals end only by age (``max_goal_steps``=10)."""
+  No goal is reached here (a threshold of -1), so goals end only by age (``max_goal_steps``=10).
+
+  The same steps (one compile) check episodic novelty on the actor (``optimism.episode_coef``,
+  with ``episode_global``; RESULTS §22): each row stores ``coef / sqrt(N_ep) / sqrt(N + 1)`` in
+  its ``bonus``, ``N_ep`` restarting with each episode, ``N`` the view's lifelong visits, while
+  the row's reward, which Q(s, g) reads, stays the env's."""
   spec, obs = minigrid_obs(16)
   cfg = load_experiment("goal_agent", "quick").agent
   cfg.learning_starts, cfg.max_goal_steps, cfg.reach_threshold = 10 ** 9, 10, -1.0
   cfg.explore_steps, cfg.explore_first = 2, explore_first
+  cfg.optimism.update(episode_coef=0.5, episode_global=True)
   agent = goal_agent.make_agent(cfg, spec)
   n = spec.num_envs
   act, observe = jax.jit(agent.act), jax.jit(agent.observe)
   state = agent.init(jax.random.PRNGKey(0))
-  modes = []
+  modes, bonus = [], []
   for i in range(7):
-    ts = TimeStep(obs=jax.tree.map(lambda x: x[:n], obs), reward=jnp.zeros(n),
+    ts = TimeStep(obs=jax.tree.map(lambda x: x[:n], obs), reward=jnp.full(n, 0.25),
                   terminated=jnp.zeros(n, bool), truncated=jnp.zeros(n, bool),
                   first=jnp.full(n, i in (0, 5)))
-    state, _, _ = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    state, _, metrics = act(state, ts, jax.random.PRNGKey(100 + i), 0)
     on = np.asarray(state.on_task)
     assert on.all() or not on.any()
     modes.append(bool(on.all()))
     state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+    rows = state.replay.experience  # [env, row]: row i is this step's
+    np.testing.assert_array_equal(rows.row.reward[:, i], 0.25)
+    bonus.append(np.asarray(rows.bonus[:, i]))
+    np.testing.assert_allclose(float(metrics["episode_bonus"]), bonus[-1].mean(), rtol=1e-5)
   # episodes start at steps 0 and 5
   assert modes == ([True, True, True, False, False, True, True] if explore_first
                    else [False] * 7)
+  codes = np.asarray(counts.make_counter(spec, cfg.optimism.hash_bits).codes(
+      jax.tree.map(lambda x: x[:n], obs)))
+  sharing = (codes[:, None] == codes[None, :]).sum(1)  # envs (itself included) with its view
+  steps = np.arange(7)[:, None]
+  episode = np.array([1, 2, 3, 4, 5, 1, 2])[:, None]  # this visit of the view, this episode
+  np.testing.assert_allclose(np.stack(bonus),
+                             0.5 / np.sqrt(episode) / np.sqrt(steps * sharing + 1.0), rtol=1e-5)
 
 
 def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None, odd_images=None):
