@@ -271,9 +271,9 @@ def test_explore_first_starts_each_episode_exploring_on_the_task(explore_first):
     assert on.all() or not on.any()
     modes.append(bool(on.all()))
     state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
-    rows = state.replay.experience  # [env, row]: row i is this step's
-    np.testing.assert_array_equal(rows.row.reward[:, i], 0.25)
-    bonus.append(np.asarray(rows.bonus[:, i]))
+    stored = state.replay.experience  # [env, row]: row i is this step's
+    np.testing.assert_array_equal(stored.row.reward[:, i], 0.25)
+    bonus.append(np.asarray(stored.bonus[:, i]))
     np.testing.assert_allclose(float(metrics["episode_bonus"]), bonus[-1].mean(), rtol=1e-5)
   # episodes start at steps 0 and 5
   assert modes == ([True, True, True, False, False, True, True] if explore_first
