@@ -132,15 +132,17 @@ def test_dropped_branch_is_reset_to_zero_output_and_the_base_trains_again():
 
 
 @pytest.mark.slow
-def test_growing_past_a_plateau_beats_the_plain_encoder():
+def test_growing_past_a_plateau_beats_the_plain_encoder(full_optimizations):
   """With vs without on a deliberately small autoencoder (hidden 8, latent 2) that plateaus: a kept
   branch must bring the reconstruction loss lower than the plain one gets in as many updates."""
   results = {}
   for branches in (0, 2):
     spec, obs, cfg, ae, state = _grown(branches=branches, patience=50, trial_updates=100, ema=0.9)
-    update = jax.jit(ae.update)
-    for i in range(1200):
-      state, metrics = update(state, jax.random.PRNGKey(100 + i))
+    # One compiled scan of 1,200 updates (keys 100, 101, ...), not 1,200 dispatched calls, with
+    # XLA's optimisations (updates run ~2x faster): the test took 43 s -> 32 s (2026-12-02).
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(100, 1300))
+    state, metrics = jax.jit(lambda s: jax.lax.scan(ae.update, s, keys))(state)
+    metrics = jax.tree.map(lambda x: x[-1], metrics)
     results[branches] = (float(ae.loss(state.params, obs, jax.random.PRNGKey(0))[1]["recon_loss"]),
                          metrics)
   assert float(results[2][1]["last/grow_kept"]) >= 1
