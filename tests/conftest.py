@@ -9,7 +9,10 @@ Compiling, not running, is what the suite's many short runs spend their time on,
 
 * XLA compiles with ``jax_disable_most_optimizations`` (in every worker and CLI subprocess): on a
   ``:quick`` run compile time about halves and the chunks run ~2.5x slower; the whole suite took
-  375 s with it against 420 s without (2026-11-27). Every equivalence test compares runs made under
+  375 s with it against 420 s without (2026-11-27); test_train, test_goal_agent and test_counts
+  (58 tests) 1,067 test-seconds with it against 1,157 without (2026-12-02: only the goal agent's
+  4k-step runs and the vmapped run gain without it). ``GOALRL_TEST_OPTIMIZE=1`` runs the suite
+  with XLA's optimisations, to measure that again. Every equivalence test compares runs made under
   the same options, so it compares like with like. ``full_optimizations`` restores XLA's
   optimisations where running dominates: the Atari smokes (the goal agent's took 196 s without
   them, 24 s with them) and the learning test. There the LLVM backend runs at level 1, not 3
@@ -39,13 +42,18 @@ def pytest_configure(config):
   if not hasattr(config, "workerinput"):  # the controller: workers inherit its environment
     os.environ[CACHE] = tempfile.mkdtemp(prefix="goalrl-tests-xla-cache-")
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.1"
-    os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
+    optimize = os.environ.get("GOALRL_TEST_OPTIMIZE")
+    os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "0" if optimize else "1"
     if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
       os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                  + " --xla_backend_optimization_level=1").strip()
   jax.config.update("jax_compilation_cache_dir", os.environ[CACHE])
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
-  jax.config.update("jax_disable_most_optimizations", True)
+  jax.config.update("jax_disable_most_optimizations", _disabled())
+
+
+def _disabled() -> bool:
+  return os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] == "1"
 
 
 @pytest.hookimpl(trylast=True)
@@ -78,7 +86,7 @@ def full_optimizations():
   """XLA's default optimisations for this test (in this process), e.g. a long learning run."""
   jax.config.update("jax_disable_most_optimizations", False)
   yield
-  jax.config.update("jax_disable_most_optimizations", True)
+  jax.config.update("jax_disable_most_optimizations", _disabled())
 
 
 @pytest.fixture

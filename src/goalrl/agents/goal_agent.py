@@ -330,7 +330,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                                                             False))
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
-  novelty = counts_lib.make_episodic(counter, opt) if episodic else None
+  novelty = counts_lib.make_episodic(counter, opt)  # None without episodic novelty
   oracle = use_archive and spec.position  # the true cells of the agent and of its goals
   actor_position = cfg.get("actor_position", False)
   achiever = cfg.get("achiever", False)  # LEXA's: goals are pursued by a network of their own

@@ -93,7 +93,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
               or global_episodic)  # the lifelong table is kept
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
-  novelty = counts_lib.make_episodic(counter, opt) if episodic else None
+  novelty = counts_lib.make_episodic(counter, opt)  # None without episodic novelty
 
   def encode(params, obs):
     z = ae.encode(params, obs)
