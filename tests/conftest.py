@@ -11,7 +11,7 @@ Compiling, not running, is what the suite's many short runs spend their time on,
   ``:quick`` run compile time about halves and the chunks run ~2.5x slower; the whole suite took
   375 s with it against 420 s without (2026-11-27); test_train, test_goal_agent and test_counts
   (58 tests) 1,067 test-seconds with it against 1,157 without (2026-12-02: only the goal agent's
-  4k-step runs and the vmapped run gain without it). ``GOALRL_TEST_OPTIMIZE=1`` runs the suite
+  4k-step runs and the vmapped run are faster optimised). ``GOALRL_TEST_OPTIMIZE=1`` runs the suite
   with XLA's optimisations, to measure that again. Every equivalence test compares runs made under
   the same options, so it compares like with like. ``full_optimizations`` restores XLA's
   optimisations where running dominates: the Atari smokes (the goal agent's took 196 s without
