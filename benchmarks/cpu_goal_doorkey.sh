@@ -75,6 +75,10 @@
 #   counts_e50_rtf_achgd  counts_e50_rtf_achg with goals reached by a learned temporal distance
 #                    under 1 step (distance=learned, distance_pairs=contrastive, reach_threshold=1;
 #                    reach_test=distance): pose's question without the oracle
+#   counts_e50_rtf_achg_amigo  counts_e50_rtf_achg with the setter scoring goals by AMIGo's teacher
+#                    (goal_score=amigo, goalrl.teacher: learned from whether goals were reached in
+#                    >= t* steps, t* rising from 7) instead of Q(s, g)
+#   amigo     achiever with the setter scoring goals by AMIGo's teacher (goal_score=amigo)
 # The default actor reads the observation since 2026-11-30 (evening); the runs of RESULTS.md §10 and
 # §11 (default, note, no_env, zero, random, reach, episode) ran the latent actor: rerun them with
 # EXTRA=--config.agent.actor_input=latent (obs_* settings name the observation actor either way).
@@ -102,6 +106,7 @@ for setting in ${SETTINGS:-default note no_env}; do
   variant=archive; extra=""; learner=$run
   case $setting in
     achiever) variant=minigrid; learner=$base ;;  # the default has its own (DQN's) learner
+    amigo) variant=minigrid; learner=$base; extra="--config.agent.goal_score=amigo" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;
@@ -152,6 +157,7 @@ for setting in ${SETTINGS:-default note no_env}; do
         counts_e50_rtf_achgd) extra="${extra/reach_test=cell/reach_test=distance}
         --config.agent.distance=learned --config.agent.distance_pairs=contrastive
         --config.agent.reach_threshold=1.0" ;; esac
+      [ $setting = counts_e50_rtf_achg_amigo ] && extra="$extra --config.agent.goal_score=amigo"
       case $setting in counts_e50_rtf_achs*)
         extra="$extra --config.agent.skip_reached_rows=True" ;; esac
       case $setting in counts_e50_rtf_pos|counts_e50_rtf_ach_pos|counts_e50_rtf_achs_pos|\

@@ -287,13 +287,15 @@ def test_explore_first_starts_each_episode_exploring_on_the_task(explore_first):
                              0.5 / np.sqrt(episode) / np.sqrt(steps * sharing + 1.0), rtol=1e-5)
 
 
-def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None, odd_images=None):
+def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None, odd_images=None, state=None,
+                  taught=None):
   """The goal agent's loss metrics on 64 windows, each repeating one of ``obs``'s views (no
   reward, no episode end; ``odd_images``: the odd rows show these images, the pose unchanged),
   their goals zero with archive cell ``stored_cell`` (default -1) and task flags ``exploit``
-  (default: none)."""
+  (default: none); the archive and replay those of ``state`` (default: a new agent's), and the
+  teacher's batch ``taught`` (``goal_score="amigo"``)."""
   agent = goal_agent.make_agent(cfg, spec)
-  state = agent.init(jax.random.PRNGKey(0))
+  state = agent.init(jax.random.PRNGKey(0)) if state is None else state
   size, length = 64, spec.stack + cfg.horizon
   zeros = jnp.zeros((size, length))
   along = lambda x: jnp.repeat(x[:size, None], length, axis=1)
@@ -312,9 +314,9 @@ def _loss_metrics(cfg, spec, obs, stored_cell=None, exploit=None, odd_images=Non
       row=row, goal=jnp.zeros((size, length, cfg.encoder.latent)),
       cell=jnp.repeat(stored_cell[:, None], length, axis=1),
       exploit=None if exploit is None else jnp.repeat(exploit[:, None], length, axis=1))
+  data = (windows, state.archive, state.replay.experience.row, None)
   _, metrics = agent.loss(state.learner.online, state.encoder.params, state.learner.target,
-                          (windows, state.archive, state.replay.experience.row, None),
-                          jax.random.PRNGKey(1))
+                          data if taught is None else (*data, taught), jax.random.PRNGKey(1))
   return metrics
 
 
@@ -519,3 +521,54 @@ def test_the_achiever_learns_to_reach_from_every_row_and_the_actor_the_task(skip
   assert float(metrics["task_rows"]) == 1.0 and float(metrics["intrinsic_reward"]) == 0.0
   assert float(metrics["achiever_reward"]) == pytest.approx(0.0 if skip else 0.75)
   assert float(metrics["achiever_loss"]) > 0
+
+
+@pytest.mark.parametrize("start", [2, 3])
+def test_amigo_records_each_goal_by_when_it_was_reached_and_the_teacher_reads_them(start):
+  """``goal_score="amigo"``: goals chosen at an episode's start (step 1) from archive cells; at
+  step 3 envs 0-7 stand on their goal's own view, two actions after its choice, and envs 8-15 start
+  a new episode. Each of the 16 goals is recorded once, with the cell it was chosen at, its own
+  cell, and AMIGo's label: +1 for 0-7 where t* = 2 (reached in >= t* steps), -0.3 where t* = 3
+  (too soon; then 8 easy goals = ``amigo_easy_count`` raise t* to 4), -0.3 for 8-15 (never
+  reached). The teacher's loss reads the records' cells, re-encoded, and their labels."""
+  spec, obs = minigrid_obs(64)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(learning_starts=10 ** 9, reach_test="cell", goal_score="amigo", amigo_start=start,
+             amigo_easy_count=8, max_goal_steps=10)
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  codes = np.asarray(counts.make_counter(spec, cfg.archive_bits).codes(obs))  # [64]
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  zeros = jnp.zeros(n)
+
+  def step(state, one, first, i):
+    ts = TimeStep(obs=one, reward=zeros, terminated=zeros.astype(bool),
+                  truncated=zeros.astype(bool), first=jnp.asarray(first))
+    state, _, _ = act(state, ts, jax.random.PRNGKey(100 + i), 0)
+    state, _ = observe(state, ts, jnp.zeros(n, jnp.int32), jax.random.PRNGKey(i), 0)
+    return state
+
+  views = lambda idx: jax.tree.map(lambda x: x[np.asarray(idx)], obs)
+  state = agent.init(jax.random.PRNGKey(0))
+  state = step(state, views(range(n)), np.ones(n, bool), 0)  # prior goals: no cell, no record
+  state = step(state, views(range(n, 2 * n)), np.ones(n, bool), 1)  # archive goals
+  goal, chosen_at = np.asarray(state.goal_cell), np.asarray(state.goal_start)
+  assert (goal >= 0).all() and (chosen_at == codes[n:2 * n]).all()
+  assert int(state.records.count) == 0
+  own = [int(np.flatnonzero(codes == c)[0]) for c in goal]  # each goal's own view
+  other = [int(np.flatnonzero(codes != c)[0]) for c in goal]  # a view that is not its goal
+  state = step(state, views(other), np.zeros(n, bool), 2)
+  env = np.arange(n)
+  state = step(state, views(np.where(env < 8, own, other)), env >= 8, 3)
+  rec = state.records
+  assert int(rec.count) == n
+  np.testing.assert_array_equal(np.asarray(rec.start[:n]), chosen_at)
+  np.testing.assert_array_equal(np.asarray(rec.goal[:n]), goal)
+  reached_label = 1.0 if start == 2 else -0.3
+  np.testing.assert_allclose(np.asarray(rec.label[:n]), np.where(env < 8, reached_label, -0.3))
+  assert int(rec.difficulty) == (2 if start == 2 else 4)
+  metrics = _loss_metrics(cfg, spec, obs, state=state,
+                          taught=(rec.start[:n], rec.goal[:n], rec.label[:n], jnp.ones(n, bool)))
+  assert float(metrics["teacher_rows"]) == 1.0
+  assert float(metrics["teacher_label"]) == pytest.approx((8 * reached_label - 8 * 0.3) / n)
+  assert float(metrics["teacher_loss"]) > 0  # an untrained teacher scores every goal 0

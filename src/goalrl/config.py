@@ -42,6 +42,7 @@ DISTANCES = ("latent", "learned")  # goalrl.goals
 DISTANCE_PAIRS = ("positive", "contrastive")  # the learned distance's training pairs
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
+GOAL_SCORES = ("q", "amigo")  # the goal setter's score of its candidates
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
@@ -427,6 +428,12 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       archive_power=0.5,  # draw cells with probability (visits + 1)^-power (0 = uniformly)
       archive_scope="run",  # "episode": each env draws among cells it visited this episode only
       goal_novelty_coef=0.1,  # the setter keeps argmax Q(s, g) + coef / sqrt(visits(g) + 1)
+      # the setter's score: "q" (Q(s, g), the note's) | "amigo" (AMIGo's teacher T(s, g), learned
+      # from whether goals were reached in >= t* steps: goalrl.teacher; archive goals, "reach")
+      goal_score="q",
+      amigo_records=4_096,  # the teacher's ring of recorded goals
+      amigo_start=7,  # t* at the start (AMIGo's)
+      amigo_easy_count=64,  # t* rises by one after this many goals reached in fewer than t* steps
       # > 0: only candidates the actor values >= actor_gamma ** steps (MEGA's reachability filter)
       goal_reach_steps=0,
       bank_size=4_096,  # recently encoded real states offered as "replay"/"both" candidates
@@ -591,6 +598,17 @@ def goal_agent_errors(config) -> list[str]:
          f"(not {a.get('goal_ablation', 'none')!r}), or 0")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
+  score = a.get("goal_score", "q")
+  _check(e, score in GOAL_SCORES and (score == "q" or (
+      a.candidate_source == "archive" and a.variant == "reach"
+      and a.get("goal_ablation", "none") == "none")),
+         f"agent.goal_score={score!r} must be one of {GOAL_SCORES}, and 'amigo' (the teacher learns "
+         "from which archive goals were reached, and when) needs agent.candidate_source='archive' "
+         f"(not {a.candidate_source!r}), variant='reach' (not {a.variant!r}) and "
+         f"goal_ablation='none' (not {a.get('goal_ablation', 'none')!r})")
+  for k in ("amigo_records", "amigo_start", "amigo_easy_count"):
+    v = a.get(k, 1)
+    _check(e, isinstance(v, int) and v >= 1, f"agent.{k}={v!r} must be an integer >= 1")
   exploit = a.get("exploit_fraction", 0.0)
   _check(e, isinstance(exploit, (int, float)) and 0.0 <= exploit < 1.0,
          f"agent.exploit_fraction={exploit!r} must be in [0, 1): the share of envs acting on the "

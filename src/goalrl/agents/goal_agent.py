@@ -184,6 +184,7 @@ from goalrl import archive as archive_lib
 from goalrl import counts as counts_lib
 from goalrl import encoder as encoder_lib
 from goalrl import envs, goals, losses, networks, optimism, regularisers, replay
+from goalrl import teacher as teacher_lib
 from goalrl.agents import latent
 from goalrl.agents.base import Agent
 from goalrl.agents.qlearning import Learner, make_core
@@ -234,6 +235,10 @@ class GoalAgentState:
   goal_start_distance: Any = None
   goal_start_in_view: Any = None
   goal_pose_hit: Any = None
+  # goal_score="amigo" (None otherwise): the teacher's records (teacher.Records), and the archive
+  # cell of the observation where each env chose its goal (int32 [N], -1: none)
+  records: Any = None
+  goal_start: Any = None
 
 
 def pair(z, g):
@@ -296,11 +301,15 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                          zero_head) if obs_actor
                else networks.MLP(actor_layers, zero_head))
   distance_net = networks.MLP((*cfg.head_layers, 1))
+  amigo = cfg.get("goal_score", "q") == "amigo"  # the setter scores goals by AMIGo's teacher
+  teacher_net = networks.MLP((*cfg.head_layers, 1), zero_head=True)
   core = make_core(cfg, spec, cfg.horizon, target_keys=("goal_q", "actor") + (
       ("achiever",) if cfg.get("achiever", False) else ()))
   j0 = spec.stack - 1
   use_archive = cfg.candidate_source == "archive"
   cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
+  fresh = lambda archive, cells: (cells >= 0) & archive_lib.fresh(archive, spec, time_axis)[
+      jnp.maximum(cells, 0)]
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
   novelty_coef = cfg.get("goal_novelty_coef", 0.0)
   env_reward_weight = cfg.get("actor_env_reward", 0.0)
@@ -371,6 +380,11 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     obs = archive_lib.observations(spec, stored_rows, archive, jnp.maximum(cell, 0))
     return jnp.where(ok, pose_of(obs), -1)
 
+  def teacher_score(params, z, g):
+    """AMIGo's teacher T(s, g): the label (``goalrl.teacher``) a goal ``g`` chosen at ``s`` is
+    expected to earn."""
+    return teacher_net.apply(params["teacher"], pair(z, g))[..., 0]
+
   def distance(params, z, g):
     if cfg.distance == "learned":
       return distance_net.apply(params["distance"], pair(z, g))[..., 0]
@@ -392,6 +406,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       k_ach = jax.random.fold_in(key, 7)
       params["achiever"] = (actor_net.init(k_ach, spec.zero_obs(1), g_actor) if obs_actor
                             else actor_net.init(k_ach, x))
+    if amigo:
+      params["teacher"] = teacher_net.init(jax.random.fold_in(key, 13), x)
     example = GoalRow(row=replay.example_row(spec), goal=jnp.zeros((dim,), jnp.float32),
                       cell=jnp.zeros((), jnp.int32) if use_archive else None,
                       exploit=jnp.zeros((), bool) if task_rows else None,
@@ -410,7 +426,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         goal_pose=jnp.full((n,), -1, jnp.int32) if oracle else None,
         goal_start_distance=jnp.full((n,), -1, jnp.int32) if oracle else None,
         goal_start_in_view=jnp.zeros((n,), bool) if oracle else None,
-        goal_pose_hit=jnp.zeros((n,), bool) if oracle else None)
+        goal_pose_hit=jnp.zeros((n,), bool) if oracle else None,
+        records=teacher_lib.init(cfg.amigo_records, cfg.amigo_start) if amigo else None,
+        goal_start=jnp.full((n,), -1, jnp.int32) if amigo else None)
 
   def candidates(state: GoalAgentState, key, z):
     """``(cands [N, K, D], optimism [N, K], cells [N, K], count [N, K], pose [N, K])``: the
@@ -453,8 +471,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                state.goal_cell)
     d_now = distance(params, z, goal_now)  # to the goal held since the last step
     d_reach = d_now
+    here = cell_of(ts.obs) if by_cell or amigo else None  # the observation's archive cell
     if by_cell:
-      d_reach = goals.match_distance(d_now, cell_of(ts.obs), state.goal_cell)
+      d_reach = goals.match_distance(d_now, here, state.goal_cell)
     if by_pose:  # the goal's true pose, set at its choice (goal_geometry)
       d_reach = goals.match_distance(d_now, pose_of(ts.obs), state.goal_pose)
     events = goals.goal_events(
@@ -464,7 +483,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     cands, optimism_k, cell_k, count_k, pose_k = candidates(state, k_cand, z)
     z_k = jnp.broadcast_to(z[:, None], cands.shape)
     q_cands = goal_q(params, z_k, cands)
-    scores = q_cands + optimism_k
+    t_cands = teacher_score(params, z_k, cands) if amigo else None
+    scores = (t_cands if amigo else q_cands) + optimism_k
     if reach_steps:  # only goals the actor expects to reach within reach_steps steps
       reach_value = actor_q(params["achiever" if achiever else "actor"], ts.obs, z_k, cands,
                             pose_k).max(axis=-1)
@@ -491,11 +511,20 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
             take_task = take_task | ts.first
         state = state.replace(on_task=jnp.where(events.renew, take_task, state.on_task))
       chosen = jnp.where(on_task(state)[:, None], 0.0, chosen)
+    if amigo:  # what became of the goals that end now (before their cells are replaced)
+      ended = ((events.reached | events.abandoned | (ts.first & ~was_on_task))
+               & (state.goal_cell >= 0) & (state.goal_start >= 0))
+      state = state.replace(records=teacher_lib.record(
+          state.records, ended, state.goal_start, state.goal_cell, events.reached,
+          state.goal_age + 1, cfg.amigo_easy_count, cfg.max_goal_steps))
     if use_archive:
       chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
       chosen_cell = jnp.where(on_task(state), -1,
                               jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0])
       state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
+      if amigo:  # where each new goal is chosen from
+        state = state.replace(goal_start=jnp.where(
+            events.renew, jnp.where(chosen_cell >= 0, here, -1), state.goal_start))
     goal = jnp.where(events.renew[:, None], chosen, goal_now)
     goal_age_then = state.goal_age
     age = jnp.where(events.renew, 0, state.goal_age + 1)
@@ -530,6 +559,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         **losses.masked_metric("goal_age_reached", goal_age_then.astype(jnp.float32),
                                events.reached),
     }
+    if amigo:  # t*, and the teacher's score of the goals chosen
+      metrics["amigo_difficulty"] = state.records.difficulty.astype(jnp.float32)
+      metrics.update(losses.masked_metric(
+          "goal_teacher", jnp.take_along_axis(t_cands, best[:, None], axis=1)[:, 0], renew))
     if task_goal:
       metrics.update(losses.masked_metric("task_chosen", state.on_task.astype(jnp.float32),
                                           events.renew & ~exploit))
@@ -599,7 +632,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     return state, metrics
 
   def losses_fn(params, enc_params, target, data, key):
-    windows, archive, stored_rows, counts = data
+    windows, archive, stored_rows, counts, *taught = data  # taught: goal_score="amigo"
     k_opt, k_her, k_off = jax.random.split(key, 3)
     rows = windows.row
     size = rows.action.shape[0]
@@ -759,6 +792,19 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     else:
       distance_loss = jnp.zeros(())
 
+    if amigo:  # the teacher regresses each recorded goal's label from its two cells, re-encoded
+      start, goal_cells, label, written = taught[0]
+      ok = written & fresh(archive, start) & fresh(archive, goal_cells)
+      z_start = encode(enc_params, archive_lib.observations(spec, stored_rows, archive,
+                                                            jnp.maximum(start, 0)))
+      z_goal = encode(enc_params, archive_lib.observations(spec, stored_rows, archive,
+                                                           jnp.maximum(goal_cells, 0)))
+      predicted = teacher_score(params, z_start, z_goal)
+      extra_losses["teacher_loss"] = losses.masked_mean(
+          losses.huber(label - predicted, cfg.huber_delta), ok)
+      extra_losses["teacher_label"] = losses.masked_mean(label, ok)
+      extra_losses["teacher_rows"] = jnp.mean(ok.astype(jnp.float32))
+
     total = goal_q_loss + actor_loss + distance_loss + sum(
         v for k, v in extra_losses.items() if k.endswith("_loss"))
     return regularisers.regularise(total, {
@@ -777,6 +823,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     windows = core.buffer.sample(state.replay, k_sample).experience
     data = (windows, state.archive, state.replay.experience.row if use_archive else None,
             state.counts)
+    if amigo:  # the teacher's batch: recorded goals (its own key, so other designs keep theirs)
+      data = (*data, teacher_lib.sample(state.records, jax.random.fold_in(key, 11),
+                                        cfg.batch_size))
     return latent.update(core, ae, cfg, state, losses_fn, data, k_loss, k_enc)
 
   def observe(state: GoalAgentState, ts, actions, key, env_steps):
