@@ -23,7 +23,10 @@
 #             exploring, goals pursued without the counts' action bonus
 #   goalachg_kc goalrtf_kc with LEXA's achiever at its own discount 0.9, rows already at their goal
 #             skipped (counts_e50_rtf_achg, RESULTS §19; with the oracle's goal geometry metrics)
-#   goalrte_dk8 / goalc0_dk8 / goalrtf_dk8 / goalachg_dk8  the _kc jobs on DoorKey-8x8
+#   goalamigo_kc goalachg_kc with the setter scoring goals by AMIGo's teacher (goal_score=amigo;
+#             cpu_goal_doorkey.sh's counts_e50_rtf_achg_amigo, RESULTS §24)
+#   goalrte_dk8 / goalc0_dk8 / goalrtf_dk8 / goalachg_dk8 / goalamigo_dk8  the _kc jobs on
+#             DoorKey-8x8
 #             (200k: STEPS=200000)
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
@@ -93,20 +96,21 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         $opt.ratio=0.0 $opt.action_coef=0.0 $opt.bootstrap_coef=0.0 $opt.episode_coef=0.01 \
         --config.agent.q_input=observation > "$RUNS/$job/obs_epi/train.log" 2>&1 & ;;
     goalc_kc|goalc0_kc|goalrte_kc|goalrte_dk8|goalc0_dk8|goalrtf_kc|goalrtf_dk8|goalachg_kc|\
-      goalachg_dk8)
+      goalachg_dk8|goalamigo_kc|goalamigo_dk8)
       task=$(case $job in *_dk8) echo DoorKey-8x8 ;; *) echo KeyCorridorS3R3 ;; esac)
       case $job in
         goalc_kc) goals=--config.agent.archive_scope=episode ;;
         goalc0_*) goals=--config.agent.goal_ablation=zero ;;
-        goalrt*|goalachg*) goals="--config.agent.archive_scope=episode --config.agent.reach_test=cell
+        goalrt*|goalachg*|goalamigo*) goals="--config.agent.archive_scope=episode --config.agent.reach_test=cell
           --config.agent.explore_steps=40 --config.agent.explore_after=ended
           --config.agent.task_her=False" ;;
       esac
-      case $job in goalrtf_*|goalachg_*) goals="$goals --config.agent.explore_first=True
+      case $job in goalrtf_*|goalachg_*|goalamigo_*) goals="$goals --config.agent.explore_first=True
         --config.agent.goal_counts=False" ;; esac
-      case $job in goalachg_*) goals="$goals --config.env.oracle_position=True
+      case $job in goalachg_*|goalamigo_*) goals="$goals --config.env.oracle_position=True
         --config.agent.achiever=True --config.agent.skip_reached_rows=True
         --config.agent.achiever_gamma=0.9" ;; esac
+      case $job in goalamigo_*) goals="$goals --config.agent.goal_score=amigo" ;; esac
       mkdir -p "$RUNS/$job/goal"
       # shellcheck disable=SC2086
       timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:archive \
@@ -117,7 +121,8 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
     *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
-      goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8 goalachg_kc goalachg_dk8 goalepi_mr epi_mr)"
+      goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8 goalachg_kc goalachg_dk8 goalamigo_kc
+      goalamigo_dk8 goalepi_mr epi_mr)"
       exit 2 ;;
   esac
 done

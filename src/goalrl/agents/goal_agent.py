@@ -150,6 +150,16 @@ HER goal that is this very view: 4 of MiniGrid's 7 actions often leave the view 
 out of the actor's and achiever's loss; acting never holds a goal it stands on (reached is tested
 first), and such rows paid any action that keeps the view as it is.
 
+AMIGo's teacher (``goal_score="amigo"``, ``goalrl.teacher``): the setter keeps the best of its
+candidates by a teacher network ``T(s, g)`` (plus the goals' novelty) instead of ``Q(s, g)``.
+Each goal that ends (reached, abandoned, or cut by its episode's end) is recorded as the archive
+cell it was chosen at, its own cell, and AMIGo's label: +1 if reached in at least ``t*`` steps,
+-0.3 otherwise, ``t*`` starting at ``amigo_start`` and rising as goals get easy. The teacher
+regresses the labels of recorded goals, both cells re-encoded with the current encoder, so it
+learns which goals from which states lie at the edge of what the achiever reaches: far, but
+reached. The one goal signal of the exploration anchors that does not read visit counts or the
+env's reward. Off (``"q"``) by default, exactly.
+
 Oracles (MiniGrid, ``env.oracle_position``; no network reads the true pose unless asked): the
 setter's goals get their true poses, and the act metrics say where goals lay at their choice
 (``goal_grid_distance``, ``goal_in_view``), which were reached (``goals_reached_in_view`` /
