@@ -318,9 +318,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   j0 = spec.stack - 1
   use_archive = cfg.candidate_source == "archive"
   cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
-  fresh = lambda archive, cells: (cells >= 0) & archive_lib.fresh(archive, spec, time_axis)[
-      jnp.maximum(cells, 0)]
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
+  fresh = lambda archive, cells: (cells >= 0) & archive_lib.fresh(archive, spec, time_axis)[
+      jnp.maximum(cells, 0)]  # bool [...]: archive cells ``cells`` name a stored observation
   novelty_coef = cfg.get("goal_novelty_coef", 0.0)
   env_reward_weight = cfg.get("actor_env_reward", 0.0)
   abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
@@ -386,9 +386,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   def cell_poses(archive, stored_rows, cell):
     """The true poses (:func:`pose_of`) of the observations archive cells ``cell`` [...] name;
     -1 where ``cell`` is -1 or its replay row was overwritten."""
-    ok = (cell >= 0) & archive_lib.fresh(archive, spec, time_axis)[jnp.maximum(cell, 0)]
     obs = archive_lib.observations(spec, stored_rows, archive, jnp.maximum(cell, 0))
-    return jnp.where(ok, pose_of(obs), -1)
+    return jnp.where(fresh(archive, cell), pose_of(obs), -1)
 
   def teacher_score(params, z, g):
     """AMIGo's teacher T(s, g): the label (``goalrl.teacher``) a goal ``g`` chosen at ``s`` is
