@@ -99,6 +99,8 @@ CASES = [
     (GOAL, ["--config.agent.goal_score=amigo", "--config.agent.goal_ablation=random"],
      "agent.goal_score='amigo' must be one of ('q', 'amigo'), and 'amigo' (the teacher learns"),
     (GOAL, ["--config.agent.amigo_start=0"], "agent.amigo_start=0 must be an integer >= 1"),
+    (GOAL, ["--config.agent.goal_score=amigo", "--config.agent.amigo_start=30"],
+     "agent.amigo_start=30 must be <= agent.max_goal_steps=20"),
     (GOAL, ["--config.agent.distance_pairs=contrastive"],
      "'contrastive' (the learned distance's pairs) needs agent.distance='learned'"),
     (ODQN, ["--config.agent.encoder.train_every=0"], "agent.encoder.train_every=0"),

@@ -609,6 +609,10 @@ def goal_agent_errors(config) -> list[str]:
   for k in ("amigo_records", "amigo_start", "amigo_easy_count"):
     v = a.get(k, 1)
     _check(e, isinstance(v, int) and v >= 1, f"agent.{k}={v!r} must be an integer >= 1")
+  _check(e, score != "amigo" or a.get("amigo_start", 1) <= a.max_goal_steps,
+         f"agent.amigo_start={a.get('amigo_start')!r} must be <= agent.max_goal_steps="
+         f"{a.max_goal_steps}: a goal older than that is abandoned, so no goal would earn the "
+         "teacher's reward")
   exploit = a.get("exploit_fraction", 0.0)
   _check(e, isinstance(exploit, (int, float)) and 0.0 <= exploit < 1.0,
          f"agent.exploit_fraction={exploit!r} must be in [0, 1): the share of envs acting on the "
