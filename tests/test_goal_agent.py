@@ -523,17 +523,17 @@ def test_the_achiever_learns_to_reach_from_every_row_and_the_actor_the_task(skip
   assert float(metrics["achiever_loss"]) > 0
 
 
-@pytest.mark.parametrize("start", [2, 3])
-def test_amigo_records_each_goal_by_when_it_was_reached_and_the_teacher_reads_them(start):
+def test_amigo_records_each_goal_by_when_it_was_reached_and_the_teacher_reads_them():
   """``goal_score="amigo"``: goals chosen at an episode's start (step 1) from archive cells; at
   step 3 envs 0-7 stand on their goal's own view, two actions after its choice, and envs 8-15 start
   a new episode. Each of the 16 goals is recorded once, with the cell it was chosen at, its own
   cell, and AMIGo's label: +1 for 0-7 where t* = 2 (reached in >= t* steps), -0.3 where t* = 3
   (too soon; then 8 easy goals = ``amigo_easy_count`` raise t* to 4), -0.3 for 8-15 (never
-  reached). The teacher's loss reads the records' cells, re-encoded, and their labels."""
+  reached). The teacher's loss reads the records' cells, re-encoded, and their labels. t* is
+  state (``amigo_start`` only sets its first value): both starts run on one compile."""
   spec, obs = minigrid_obs(64)
   cfg = load_experiment("goal_agent", "quick").agent
-  cfg.update(learning_starts=10 ** 9, reach_test="cell", goal_score="amigo", amigo_start=start,
+  cfg.update(learning_starts=10 ** 9, reach_test="cell", goal_score="amigo", amigo_start=2,
              amigo_easy_count=8, max_goal_steps=10)
   agent = goal_agent.make_agent(cfg, spec)
   n = spec.num_envs
@@ -549,7 +549,15 @@ def test_amigo_records_each_goal_by_when_it_was_reached_and_the_teacher_reads_th
     return state
 
   views = lambda idx: jax.tree.map(lambda x: x[np.asarray(idx)], obs)
-  state = agent.init(jax.random.PRNGKey(0))
+  fresh = agent.init(jax.random.PRNGKey(0))
+  assert int(fresh.records.difficulty) == 2
+  for start in (2, 3):
+    _amigo_episode(cfg, spec, obs, codes, step, views, start, fresh.replace(
+        records=fresh.records.replace(difficulty=jnp.asarray(start, jnp.int32))))
+
+
+def _amigo_episode(cfg, spec, obs, codes, step, views, start, state):
+  n = spec.num_envs
   state = step(state, views(range(n)), np.ones(n, bool), 0)  # prior goals: no cell, no record
   state = step(state, views(range(n, 2 * n)), np.ones(n, bool), 1)  # archive goals
   goal, chosen_at = np.asarray(state.goal_cell), np.asarray(state.goal_start)
