@@ -30,6 +30,9 @@
 #   obs_epig      the same, times the view's lifelong 1/sqrt(N+1) (episode_global, coef 0.1; E3B's
 #                 global x episodic product, which fades)
 #   obs_opiq_epi  obs_opiq (the default since 2026-11-30) plus obs_epi's episodic novelty
+#   obs_noveld    obs_epi with NovelD's reward instead (optimism.episode_novelty=noveld, coef 0.02:
+#                 a first visit this episode pays 0.02 * max(nov(s') - 0.5 nov(s), 0), nov =
+#                 1/sqrt(N+1) by lifelong counts: a fresh view from a fresh one 0.01, as obs_epi's)
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
 # EXTRA adds flags to every setting, e.g. EXTRA=--config.seed=5 (seeds 5-9; RUNS elsewhere).
 # Summarise with
@@ -78,6 +81,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     obs_epi) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
     obs_opiq_epi) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
+    obs_noveld) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.02
+      $opt.episode_novelty=noveld --config.agent.q_input=observation" ;;
     obs_epig) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.1 $opt.episode_global=True
       --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;

@@ -206,6 +206,65 @@ def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most():
   np.testing.assert_allclose(stored, 0.5 / np.sqrt(episode) / np.sqrt(lifelong + 1.0), rtol=1e-5)
 
 
+def test_noveld_pays_first_visits_for_novelty_gained_over_the_step_before():
+  """``episode_novelty="noveld"``: arriving at an observation pays ``coef * max(nov(s') - 0.5 *
+  nov(s), 0)`` (``nov = 1 / sqrt(N + 1)``, ``N`` its lifelong visits before this step) on its
+  first visit of the episode only, nothing at an episode's first observation. Each env walks
+  X (new episode), Y, Y, X, then the same again as a new episode: only Y's first visits pay
+  (where Y is not X's view); an env whose views no other shares earns ``0.5 * (1 - 0.5)``, then,
+  both views seen twice, ``0.5 * (1 - 0.5) / sqrt(3)``."""
+  spec, obs = minigrid_obs(32)
+  n = spec.num_envs
+  x, y = (jax.tree.map(lambda a, i=i: a[i * n:(i + 1) * n], obs) for i in (0, 1))
+  cfg = load_experiment("optimistic_dqn", "quick").agent
+  cfg.optimism.update(episode_coef=0.5, episode_novelty="noveld")
+  cfg.learning_starts = 10 ** 9  # stores and counts, never updates
+  agent = optimistic_dqn.make_agent(cfg, spec)
+  state = agent.init(jax.random.PRNGKey(0))
+  assert state.counts is not None  # NovelD reads the lifelong counts
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  walk = [(x, True), (y, False), (y, False), (x, False)] * 2
+  counter = counts.make_counter(spec, cfg.optimism.hash_bits)
+  code = {id(x): np.asarray(counter.codes(x)), id(y): np.asarray(counter.codes(y))}
+  lifelong, seen, last, want, stored = {}, [set() for _ in range(n)], None, [], []
+  for i, (view, first) in enumerate(walk):
+    ts = TimeStep(obs=view, reward=jnp.full(n, 0.25), terminated=jnp.zeros(n, bool),
+                  truncated=jnp.zeros(n, bool), first=jnp.full(n, first))
+    state, actions, metrics = act(state, ts, jax.random.PRNGKey(i), 0)
+    state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 0)
+    stored.append(np.asarray(state.replay.experience.reward[:, i]) - 0.25)
+    np.testing.assert_allclose(float(metrics["episode_bonus"]), stored[-1].mean(), rtol=1e-5)
+    c = code[id(view)]
+    nov = 1 / np.sqrt(np.array([lifelong.get(k, 0) for k in c]) + 1.0)
+    pays = []
+    for e in range(n):
+      seen[e] = set() if first else seen[e]
+      pays.append(not first and c[e] % 2 ** 14 not in seen[e])
+      seen[e].add(c[e] % 2 ** 14)
+    want.append(np.where(pays, 0.5 * np.maximum(nov - 0.5 * (last if last is not None else 0), 0),
+                         0.0))
+    last = nov
+    for k in c:
+      lifelong[k] = lifelong.get(k, 0) + 1
+  stored, want = np.stack(stored), np.stack(want)
+  np.testing.assert_allclose(stored, want, rtol=1e-5, atol=1e-7)
+  assert (np.delete(stored, [1, 5], axis=0) == 0).all()  # only Y's first visits pay
+  views = np.concatenate([code[id(x)], code[id(y)]])
+  alone = (views[:, None] == views[None, :]).sum(1) == 1  # a view no other env or step shares
+  alone = alone[:n] & alone[n:]
+  assert alone.any()
+  np.testing.assert_allclose(stored[1, alone], 0.5 * (1 - 0.5), rtol=1e-5)  # N: 0 and 0
+  np.testing.assert_allclose(stored[5, alone], 0.5 * 0.5 / np.sqrt(3), rtol=1e-5)  # N: 2 and 2
+  # The goal agent's actor takes the same reward (the same goalrl.counts code): its steps trace.
+  goal_cfg = load_experiment("goal_agent", "quick").agent
+  goal_cfg.optimism.update(episode_coef=0.5, episode_novelty="noveld")
+  goal = goal_agent.make_agent(goal_cfg, spec)
+  g_state = jax.eval_shape(goal.init, jax.random.PRNGKey(0))
+  assert g_state.counts is not None and g_state.episode_counts["paid"].shape == (n,)
+  g_state, actions, _ = jax.eval_shape(goal.act, g_state, ts, jax.random.PRNGKey(0), 0)
+  jax.eval_shape(goal.observe, g_state, ts, actions, jax.random.PRNGKey(0), 0)
+
+
 def test_episode_visit_counts_per_env_and_clears_on_first():
   table = jnp.zeros((2, 8), jnp.int32)
   table = counts.episode_visit(table, jnp.array([3, 3]), jnp.array([False, False]))

@@ -43,6 +43,7 @@ DISTANCE_PAIRS = ("positive", "contrastive")  # the learned distance's training 
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
 GOAL_SCORES = ("q", "amigo")  # the goal setter's score of its candidates
+EPISODE_NOVELTIES = ("count", "noveld")  # episodic novelty's reward (goalrl.counts)
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
@@ -243,6 +244,11 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       episode_coef=0.0,
       episode_global=False,
       episode_bits=14,
+      # "count": the reward above (NGU/E3B) | "noveld": episode_coef * max(nov(s') -
+      # noveld_alpha * nov(s), 0) for a step s -> s' that reaches s' for the first time this
+      # episode, nov = 1 / sqrt(N + 1) by the lifelong counts (NovelD; goalrl.counts)
+      episode_novelty="count",
+      noveld_alpha=0.5,
   ))
   c.update(overrides)
   return c
@@ -786,6 +792,14 @@ def optimism_errors(c) -> list[str]:
          "table has 2**episode_bits counts)")
   _check(e, c.get("episode_global", False) in (True, False),
          f"agent.optimism.episode_global={c.get('episode_global')!r} must be True or False")
+  kind = c.get("episode_novelty", "count")
+  _check(e, kind in EPISODE_NOVELTIES and (kind == "count" or not c.get("episode_global", False)),
+         f"agent.optimism.episode_novelty={kind!r} must be one of {EPISODE_NOVELTIES}, and "
+         "'noveld' takes no episode_global (its reward reads the lifelong counts already)")
+  alpha = c.get("noveld_alpha", 0.5)
+  _check(e, isinstance(alpha, (int, float)) and 0 <= alpha <= 1,
+         f"agent.optimism.noveld_alpha={alpha!r} must be a number in [0, 1] (NovelD's 0.5: the "
+         "share of the previous observation's novelty a step must exceed)")
   _check(e, c.get("count_power", 2.0) > 0,
          f"agent.optimism.count_power={c.get('count_power')} must be > 0")
   bits = c.get("hash_bits", 16)

@@ -40,6 +40,16 @@ which Henaff et al. 2023 found the most robust), stored in replay with the env's
 every episode draws a new layout, lifelong counts of views say little about this episode's rooms;
 the episodic count says which of them the agent has not yet seen *here*. Pure episodic novelty
 never fades (each episode pays for its first visits again); the global factor makes it fade.
+
+NovelD (``optimism.episode_novelty="noveld"``; Zhang et al. 2021, "NovelD: A Simple yet Effective
+Exploration Criterion"): arriving at an observation pays ``episode_coef * max(nov(s') -
+noveld_alpha * nov(s), 0)`` on its first visit of the episode and nothing after, where ``nov(x) =
+1 / sqrt(N(x) + 1)`` is the lifelong novelty by counts (NovelD's is RND's error; counts are what
+goalrl trusts, RESULTS.md §13) and ``s`` the observation before. It pays for crossing from known
+ground into less known ground, the frontier, not for being anywhere new: a step from a novel
+observation to another equally novel one earns only ``(1 - alpha)`` of it, and the reward fades
+with the lifelong counts as the whole region becomes known. An episode's first observation pays
+nothing (no step led there).
 """
 from __future__ import annotations
 
@@ -137,20 +147,35 @@ def episode_reward(episode_counts: jnp.ndarray, coef: float,
   return r if lifelong is None else r / jnp.sqrt(lifelong.astype(jnp.float32) + 1.0)
 
 
+def noveld_reward(episode_counts: jnp.ndarray, novelty: jnp.ndarray, last: jnp.ndarray,
+                  first: jnp.ndarray, alpha: float) -> jnp.ndarray:
+  """NovelD's reward for arriving at an observation (float32 [N], before ``episode_coef``):
+  ``max(novelty - alpha * last, 0)`` where this is its first visit of the episode
+  (``episode_counts`` == 1, this visit included) and it does not start the episode (``first``);
+  0 otherwise. ``novelty``, ``last``: ``1 / sqrt(N + 1)`` of this and the previous observation."""
+  pays = (episode_counts == 1) & ~first
+  return jnp.where(pays, jnp.maximum(novelty - alpha * last, 0.0), 0.0)
+
+
 class Episodic(NamedTuple):
-  """Episodic novelty over a counter's codes, as both latent agents use it (``make_episodic``)."""
-  init: Callable[[int], jnp.ndarray]  # (num_envs) -> int32 [num_envs, 2**episode_bits] of zeros
-  visit: Callable[..., jnp.ndarray]  # (table, obs [N, ...], first [N]) -> table, obs counted
-  # (table, lifelong table or None, obs [N, ...]) -> float32 [N]: the reward for arriving at obs
+  """Episodic novelty over a counter's codes, as both latent agents use it (``make_episodic``).
+  Its state is each env's episode table (``count``), or a dict of that table, the previous
+  observation's novelty and the reward of the latest visit (``noveld``)."""
+  init: Callable[[int], object]  # (num_envs) -> the state, zeros
+  # (state, obs [N, ...], first [N], lifelong table or None) -> state, obs counted
+  visit: Callable[..., object]
+  # (state, lifelong table or None, obs [N, ...]) -> float32 [N]: the reward for arriving at obs
   reward: Callable[..., jnp.ndarray]
 
 
 def make_episodic(counter: Counter, opt) -> Episodic | None:
   """The episodic novelty of ``opt`` (``config.agent.optimism``: ``episode_coef``,
-  ``episode_bits``, ``episode_global``) over ``counter``'s codes; None when ``episode_coef`` is 0.
-  ``visit`` counts each env's observation in its episode's row (cleared at the episode's first
-  observation) and is called when the agent acts on it; ``reward`` is then paid for arriving there
-  (``episode_reward``; with ``episode_global`` the lifelong table's visits over all actions)."""
+  ``episode_bits``, ``episode_global``, ``episode_novelty``, ``noveld_alpha``) over ``counter``'s
+  codes; None when ``episode_coef`` is 0. ``visit`` counts each env's observation in its episode's
+  row (cleared at the episode's first observation) and is called when the agent acts on it;
+  ``reward`` is then paid for arriving there: ``count``, ``episode_reward`` (with
+  ``episode_global`` the lifelong table's visits over all actions); ``noveld``, ``noveld_reward``
+  (reckoned by ``visit``, which reads the lifelong table, so ``reward`` returns it)."""
   coef = opt.get("episode_coef", 0.0)
   if not coef:
     return None
@@ -160,12 +185,31 @@ def make_episodic(counter: Counter, opt) -> Episodic | None:
   def codes(obs):
     return jnp.bitwise_and(counter.codes(obs), size - 1)
 
+  def here(table, obs):
+    return jnp.take_along_axis(table, codes(obs)[:, None], axis=1)[:, 0]
+
+  if opt.get("episode_novelty", "count") == "noveld":
+    alpha = opt.get("noveld_alpha", 0.5)
+
+    def init(n):
+      zeros = jnp.zeros((n,), jnp.float32)
+      return {"table": jnp.zeros((n, size), jnp.int32), "last": zeros, "paid": zeros}
+
+    def visit(state, obs, first, counts):
+      table = episode_visit(state["table"], codes(obs), first)
+      novelty = 1.0 / jnp.sqrt(counter.counts(counts, obs).sum(-1).astype(jnp.float32) + 1.0)
+      paid = noveld_reward(here(table, obs), novelty, state["last"], first, alpha)
+      return {"table": table, "last": novelty, "paid": paid}
+
+    return Episodic(init=init, visit=visit, reward=lambda state, counts, obs: coef * state["paid"])
+
   def reward(table, counts, obs):
-    here = jnp.take_along_axis(table, codes(obs)[:, None], axis=1)[:, 0]
-    return episode_reward(here, coef, counter.counts(counts, obs).sum(-1) if lifelong else None)
+    return episode_reward(here(table, obs), coef,
+                          counter.counts(counts, obs).sum(-1) if lifelong else None)
 
   return Episodic(init=lambda n: jnp.zeros((n, size), jnp.int32),
-                  visit=lambda table, obs, first: episode_visit(table, codes(obs), first),
+                  visit=lambda table, obs, first, counts=None: episode_visit(table, codes(obs),
+                                                                             first),
                   reward=reward)
 
 

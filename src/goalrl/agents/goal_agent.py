@@ -344,9 +344,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   opt = cfg.optimism
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
   episodic = opt.get("episode_coef", 0.0) > 0  # episodic novelty joins the actor's reward
-  # the lifelong table: OPIQ's bonuses, or episodic novelty's global factor
-  counting = action_coef > 0 or bootstrap_coef > 0 or (episodic and opt.get("episode_global",
-                                                                            False))
+  # the lifelong table: OPIQ's bonuses, or episodic novelty's global factor, or NovelD's novelty
+  counting = action_coef > 0 or bootstrap_coef > 0 or (episodic and (
+      opt.get("episode_global", False) or opt.get("episode_novelty", "count") == "noveld"))
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
   novelty = counts_lib.make_episodic(counter, opt)  # None without episodic novelty
@@ -599,7 +599,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       state, oracle_metrics = goal_geometry(state, ts.obs, pose_k, best, events, renew)
       metrics.update(oracle_metrics)
     if episodic:  # this observation's visit of its episode (the reward is paid in observe)
-      state = state.replace(episode_counts=novelty.visit(state.episode_counts, ts.obs, ts.first))
+      state = state.replace(episode_counts=novelty.visit(state.episode_counts, ts.obs, ts.first,
+                                                           state.counts))
       metrics["episode_bonus"] = jnp.mean(novelty.reward(state.episode_counts, state.counts,
                                                          ts.obs))
     return state, actions, metrics

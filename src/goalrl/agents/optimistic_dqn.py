@@ -88,7 +88,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   core = make_core(cfg, spec, cfg.n_step)
   opt = cfg.optimism
   episodic = opt.get("episode_coef", 0.0) > 0
-  global_episodic = episodic and opt.get("episode_global", False)
+  global_episodic = episodic and (opt.get("episode_global", False)
+                                  or opt.get("episode_novelty", "count") == "noveld")
   counting = (opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
               or global_episodic)  # the lifelong table is kept
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
@@ -115,7 +116,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                                opt.count_power)
     actions, metrics = core.act(q, key, env_steps)
     if episodic:  # this observation's visit of its episode (the reward is paid in observe)
-      state = state.replace(episode_counts=novelty.visit(state.episode_counts, ts.obs, ts.first))
+      state = state.replace(episode_counts=novelty.visit(state.episode_counts, ts.obs, ts.first,
+                                                             state.counts))
       metrics = {**metrics, "episode_bonus": jnp.mean(
           novelty.reward(state.episode_counts, state.counts, ts.obs))}
     return state, actions, metrics
