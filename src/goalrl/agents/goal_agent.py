@@ -137,7 +137,8 @@ Episodic novelty on the actor (``optimism.episode_coef`` > 0, NGU/E3B, as optimi
 ``actor_env_reward`` x the env's; Q(s, g) still values the env's reward alone. With the achiever,
 OPIQ's counts off and epsilon over 250k (``cpu_goal_doorkey.sh``'s ``achiever_epi``) the actor is
 optimistic DQN's ``obs_epi`` learner, the one lever that explored MultiRoom-N4-S5 (RESULTS.md
-§14): the test of whether goals add to it. Off (0) by default, exactly.
+§14): the test of whether goals add to it. ``optimism.episode_novelty="noveld"``: NovelD's reward
+instead (``goalrl.counts``). Off (0) by default, exactly.
 
 The achiever (``achiever``, LEXA's achiever beside its explorer): goals are pursued by a network
 of their own, ``Q_ach(s, g, .)`` (the actor's architecture, its own weights and target), trained

@@ -22,6 +22,8 @@ novelty (``goalrl.counts``: ``episode_coef / sqrt(N_ep)`` for arriving at an obs
 ``act`` counts the observation in its env's episode table (cleared at the episode's first
 observation) and ``observe`` adds the reward to the env's in the replay row (logged as
 ``episode_bonus``, the mean per env step). With the oracle's codes it counts poses per episode.
+``optimism.episode_novelty="noveld"`` pays NovelD's reward instead (``goalrl.counts``: the novelty
+gained over the step before, on first visits of the episode, by the lifelong counts).
 
 What Q reads (``q_input``): the latent (the note's, and ``:atari``'s) or the observation (the
 ``minigrid`` default since 2026-11-30), through DQN's own network (``dqn.make_network``: torso
