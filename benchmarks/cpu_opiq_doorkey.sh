@@ -33,6 +33,7 @@
 #   obs_noveld    obs_epi with NovelD's reward instead (optimism.episode_novelty=noveld, coef 0.02:
 #                 a first visit this episode pays 0.02 * max(nov(s') - 0.5 nov(s), 0), nov =
 #                 1/sqrt(N+1) by lifelong counts: a fresh view from a fresh one 0.01, as obs_epi's)
+#   obs_noveld05  the same with coef 0.05
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
 # EXTRA adds flags to every setting, e.g. EXTRA=--config.seed=5 (seeds 5-9; RUNS elsewhere).
 # Summarise with
@@ -82,6 +83,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
     obs_opiq_epi) extra="$e250 $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01
       $opt.episode_coef=0.01 --config.agent.q_input=observation" ;;
     obs_noveld) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.02
+      $opt.episode_novelty=noveld --config.agent.q_input=observation" ;;
+    obs_noveld05) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.05
       $opt.episode_novelty=noveld --config.agent.q_input=observation" ;;
     obs_epig) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.1 $opt.episode_global=True
       --config.agent.q_input=observation" ;;
