@@ -12,6 +12,9 @@
 #             with the same episodic novelty (epi_mr: cpu_opiq_doorkey.sh's obs_epi, 2.2 doors
 #             per episode at 1M, RESULTS §14): do goals add to the lever that explores MultiRoom?
 #   epi_mr    that optimistic DQN (obs_epi) on the GPU, beside it
+#   noveld_mr / noveld_kc  optimistic DQN with NovelD's episodic reward instead (cpu_opiq_doorkey.sh's
+#             obs_noveld, RESULTS §25) on MultiRoom-N4-S5 / KeyCorridorS3R3, 1M
+#   goalnoveld_mr goalepi_mr with NovelD's reward on the actor (episode_novelty=noveld, coef 0.02)
 #   (the goal* jobs below start from experiments/goal_agent.py:archive, the default until 2026-12-01)
 #   goalc_kc  the goal agent with OPIQ's counts on its actor and this episode's goals
 #             (cpu_goal_doorkey.sh's counts_e50_episode with LEARNER=dqn) on KeyCorridorS3R3, 1M
@@ -76,24 +79,29 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=50000 \
         $opt.ratio=0.0 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         --config.agent.q_input=observation > "$RUNS/$job/obs_opiq_e50/train.log" 2>&1 & ;;
-    goalepi_mr)
+    goalepi_mr|goalnoveld_mr)
+      epi="$opt.episode_coef=0.01"
+      [ $job = goalnoveld_mr ] && epi="$opt.episode_coef=0.02 $opt.episode_novelty=noveld"
       mkdir -p "$RUNS/$job/goal"
       # shellcheck disable=SC2086
       timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/goal_agent.py:minigrid \
         --workdir="$RUNS/$job/goal" --config.num_seeds=5 --config.log_every=10000 \
         --config.checkpoint_every=250000 --config.env.name=MiniGrid-MultiRoom-N4-S5-v0 \
         --config.total_steps="$STEPS" --config.pictures=False $opt.action_coef=0.0 \
-        $opt.bootstrap_coef=0.0 $opt.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000 \
+        $opt.bootstrap_coef=0.0 $epi --config.agent.epsilon_decay_steps=250000 \
         > "$RUNS/$job/goal/train.log" 2>&1 & ;;
-    epi_mr)
+    epi_mr|noveld_mr|noveld_kc)
+      task=$([ $job = noveld_kc ] && echo KeyCorridorS3R3 || echo MultiRoom-N4-S5)
+      epi="$opt.episode_coef=0.01"
+      [ $job != epi_mr ] && epi="$opt.episode_coef=0.02 $opt.episode_novelty=noveld"
       mkdir -p "$RUNS/$job/obs_epi"
       # shellcheck disable=SC2086
       timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
         --workdir="$RUNS/$job/obs_epi" --config.num_seeds=5 --config.log_every=10000 \
-        --config.checkpoint_every=250000 --config.env.name=MiniGrid-MultiRoom-N4-S5-v0 \
+        --config.checkpoint_every=250000 --config.env.name="MiniGrid-$task-v0" \
         --config.total_steps="$STEPS" --config.env.num_envs=8 --config.agent.n_step=1 \
         --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=250000 \
-        $opt.ratio=0.0 $opt.action_coef=0.0 $opt.bootstrap_coef=0.0 $opt.episode_coef=0.01 \
+        $opt.ratio=0.0 $opt.action_coef=0.0 $opt.bootstrap_coef=0.0 $epi \
         --config.agent.q_input=observation > "$RUNS/$job/obs_epi/train.log" 2>&1 & ;;
     goalc_kc|goalc0_kc|goalrte_kc|goalrte_dk8|goalc0_dk8|goalrtf_kc|goalrtf_dk8|goalachg_kc|\
       goalachg_dk8|goalamigo_kc|goalamigo_dk8)
@@ -122,7 +130,7 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
     *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
       goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8 goalachg_kc goalachg_dk8 goalamigo_kc
-      goalamigo_dk8 goalepi_mr epi_mr)"
+      goalamigo_dk8 goalepi_mr epi_mr noveld_mr noveld_kc goalnoveld_mr)"
       exit 2 ;;
   esac
 done
@@ -131,8 +139,8 @@ wait
 # (SIGKILL, not a Ctrl-C that would write a checkpoint first; their metrics are written row by row;
 # only runs whose workdir is under $RUNS, so a smoke test here leaves other runs alone)
 pkill -9 -f "goalrl.train.*--workdir=$RUNS/"; sleep 1
-for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log "$RUNS"/goal[crae]*/goal/train.log \
-  "$RUNS"/epi_*/obs_epi/train.log; do
+for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log "$RUNS"/goal[a-z]*/goal/train.log \
+  "$RUNS"/*/obs_epi/train.log; do
   echo "== $log"; grep -v "^WARNING" "$log" | tail -3
 done
 find "$RUNS" -name metrics.jsonl | sort | while read -r f; do
