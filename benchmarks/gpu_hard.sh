@@ -92,17 +92,17 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         > "$RUNS/$job/goal/train.log" 2>&1 & ;;
     epi_mr|noveld_mr|noveld_kc)
       task=$([ $job = noveld_kc ] && echo KeyCorridorS3R3 || echo MultiRoom-N4-S5)
-      epi="$opt.episode_coef=0.01"
-      [ $job != epi_mr ] && epi="$opt.episode_coef=0.02 $opt.episode_novelty=noveld"
-      mkdir -p "$RUNS/$job/obs_epi"
+      epi="$opt.episode_coef=0.01" setting=obs_epi
+      [ $job != epi_mr ] && epi="$opt.episode_coef=0.02 $opt.episode_novelty=noveld" setting=obs_noveld
+      mkdir -p "$RUNS/$job/$setting"
       # shellcheck disable=SC2086
       timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/optimistic_dqn.py:minigrid \
-        --workdir="$RUNS/$job/obs_epi" --config.num_seeds=5 --config.log_every=10000 \
+        --workdir="$RUNS/$job/$setting" --config.num_seeds=5 --config.log_every=10000 \
         --config.checkpoint_every=250000 --config.env.name="MiniGrid-$task-v0" \
         --config.total_steps="$STEPS" --config.env.num_envs=8 --config.agent.n_step=1 \
         --config.agent.learning_rate=2.5e-4 --config.agent.epsilon_decay_steps=250000 \
         $opt.ratio=0.0 $opt.action_coef=0.0 $opt.bootstrap_coef=0.0 $epi \
-        --config.agent.q_input=observation > "$RUNS/$job/obs_epi/train.log" 2>&1 & ;;
+        --config.agent.q_input=observation > "$RUNS/$job/$setting/train.log" 2>&1 & ;;
     goalc_kc|goalc0_kc|goalrte_kc|goalrte_dk8|goalc0_dk8|goalrtf_kc|goalrtf_dk8|goalachg_kc|\
       goalachg_dk8|goalamigo_kc|goalamigo_dk8)
       task=$(case $job in *_dk8) echo DoorKey-8x8 ;; *) echo KeyCorridorS3R3 ;; esac)
@@ -139,8 +139,7 @@ wait
 # (SIGKILL, not a Ctrl-C that would write a checkpoint first; their metrics are written row by row;
 # only runs whose workdir is under $RUNS, so a smoke test here leaves other runs alone)
 pkill -9 -f "goalrl.train.*--workdir=$RUNS/"; sleep 1
-for log in "$RUNS"/goal_*.log "$RUNS"/opiq_*/obs_opiq_e50/train.log "$RUNS"/goal[a-z]*/goal/train.log \
-  "$RUNS"/*/obs_epi/train.log; do
+for log in "$RUNS"/goal_*.log "$RUNS"/goal[a-z]*/goal/train.log "$RUNS"/*/obs_*/train.log; do
   echo "== $log"; grep -v "^WARNING" "$log" | tail -3
 done
 find "$RUNS" -name metrics.jsonl | sort | while read -r f; do

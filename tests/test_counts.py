@@ -223,18 +223,20 @@ def test_noveld_pays_first_visits_for_novelty_gained_over_the_step_before():
   state = agent.init(jax.random.PRNGKey(0))
   assert state.counts is not None  # NovelD reads the lifelong counts
   act, observe = jax.jit(agent.act), jax.jit(agent.observe)
-  walk = [(x, True), (y, False), (y, False), (x, False)] * 2
+  walk = [("x", True), ("y", False), ("y", False), ("x", False)] * 2
   counter = counts.make_counter(spec, cfg.optimism.hash_bits)
-  code = {id(x): np.asarray(counter.codes(x)), id(y): np.asarray(counter.codes(y))}
+  views = {"x": x, "y": y}
+  code = {k: np.asarray(counter.codes(v)) for k, v in views.items()}
   lifelong, seen, last, want, stored = {}, [set() for _ in range(n)], None, [], []
-  for i, (view, first) in enumerate(walk):
+  for i, (name, first) in enumerate(walk):
+    view = views[name]
     ts = TimeStep(obs=view, reward=jnp.full(n, 0.25), terminated=jnp.zeros(n, bool),
                   truncated=jnp.zeros(n, bool), first=jnp.full(n, first))
     state, actions, metrics = act(state, ts, jax.random.PRNGKey(i), 0)
     state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 0)
     stored.append(np.asarray(state.replay.experience.reward[:, i]) - 0.25)
     np.testing.assert_allclose(float(metrics["episode_bonus"]), stored[-1].mean(), rtol=1e-5)
-    c = code[id(view)]
+    c = code[name]
     nov = 1 / np.sqrt(np.array([lifelong.get(k, 0) for k in c]) + 1.0)
     pays = []
     for e in range(n):
@@ -249,8 +251,8 @@ def test_noveld_pays_first_visits_for_novelty_gained_over_the_step_before():
   stored, want = np.stack(stored), np.stack(want)
   np.testing.assert_allclose(stored, want, rtol=1e-5, atol=1e-7)
   assert (np.delete(stored, [1, 5], axis=0) == 0).all()  # only Y's first visits pay
-  views = np.concatenate([code[id(x)], code[id(y)]])
-  alone = (views[:, None] == views[None, :]).sum(1) == 1  # a view no other env or step shares
+  both = np.concatenate([code["x"], code["y"]])
+  alone = (both[:, None] == both[None, :]).sum(1) == 1  # a view no other env or step shares
   alone = alone[:n] & alone[n:]
   assert alone.any()
   np.testing.assert_allclose(stored[1, alone], 0.5 * (1 - 0.5), rtol=1e-5)  # N: 0 and 0

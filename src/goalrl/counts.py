@@ -168,6 +168,13 @@ class Episodic(NamedTuple):
   reward: Callable[..., jnp.ndarray]
 
 
+def reads_lifelong(opt) -> bool:
+  """Whether ``opt``'s episodic novelty reads the lifelong counts (``episode_global``, or NovelD's
+  novelty), so that the agent must keep that table even without OPIQ's bonuses."""
+  return opt.get("episode_coef", 0.0) > 0 and (
+      opt.get("episode_global", False) or opt.get("episode_novelty", "count") == "noveld")
+
+
 def make_episodic(counter: Counter, opt) -> Episodic | None:
   """The episodic novelty of ``opt`` (``config.agent.optimism``: ``episode_coef``,
   ``episode_bits``, ``episode_global``, ``episode_novelty``, ``noveld_alpha``) over ``counter``'s
@@ -185,8 +192,8 @@ def make_episodic(counter: Counter, opt) -> Episodic | None:
   def codes(obs):
     return jnp.bitwise_and(counter.codes(obs), size - 1)
 
-  def here(table, obs):
-    return jnp.take_along_axis(table, codes(obs)[:, None], axis=1)[:, 0]
+  def here(table, code):  # each env's count of its code
+    return jnp.take_along_axis(table, code[:, None], axis=1)[:, 0]
 
   if opt.get("episode_novelty", "count") == "noveld":
     alpha = opt.get("noveld_alpha", 0.5)
@@ -196,15 +203,16 @@ def make_episodic(counter: Counter, opt) -> Episodic | None:
       return {"table": jnp.zeros((n, size), jnp.int32), "last": zeros, "paid": zeros}
 
     def visit(state, obs, first, counts):
-      table = episode_visit(state["table"], codes(obs), first)
+      code = codes(obs)
+      table = episode_visit(state["table"], code, first)
       novelty = 1.0 / jnp.sqrt(counter.counts(counts, obs).sum(-1).astype(jnp.float32) + 1.0)
-      paid = noveld_reward(here(table, obs), novelty, state["last"], first, alpha)
+      paid = noveld_reward(here(table, code), novelty, state["last"], first, alpha)
       return {"table": table, "last": novelty, "paid": paid}
 
     return Episodic(init=init, visit=visit, reward=lambda state, counts, obs: coef * state["paid"])
 
   def reward(table, counts, obs):
-    return episode_reward(here(table, obs), coef,
+    return episode_reward(here(table, codes(obs)), coef,
                           counter.counts(counts, obs).sum(-1) if lifelong else None)
 
   return Episodic(init=lambda n: jnp.zeros((n, size), jnp.int32),

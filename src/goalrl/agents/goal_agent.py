@@ -346,8 +346,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   action_coef, bootstrap_coef = opt.get("action_coef", 0.0), opt.get("bootstrap_coef", 0.0)
   episodic = opt.get("episode_coef", 0.0) > 0  # episodic novelty joins the actor's reward
   # the lifelong table: OPIQ's bonuses, or episodic novelty's global factor, or NovelD's novelty
-  counting = action_coef > 0 or bootstrap_coef > 0 or (episodic and (
-      opt.get("episode_global", False) or opt.get("episode_novelty", "count") == "noveld"))
+  counting = action_coef > 0 or bootstrap_coef > 0 or counts_lib.reads_lifelong(opt)
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
   novelty = counts_lib.make_episodic(counter, opt)  # None without episodic novelty

@@ -90,10 +90,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   core = make_core(cfg, spec, cfg.n_step)
   opt = cfg.optimism
   episodic = opt.get("episode_coef", 0.0) > 0
-  global_episodic = episodic and (opt.get("episode_global", False)
-                                  or opt.get("episode_novelty", "count") == "noveld")
   counting = (opt.get("action_coef", 0.0) > 0 or opt.get("bootstrap_coef", 0.0) > 0
-              or global_episodic)  # the lifelong table is kept
+              or counts_lib.reads_lifelong(opt))  # the lifelong table is kept
   counter = (counts_lib.make_counter(spec, opt.hash_bits, opt.get("counts", "observation"))
              if counting or episodic else None)
   novelty = counts_lib.make_episodic(counter, opt)  # None without episodic novelty
