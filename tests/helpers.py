@@ -42,9 +42,22 @@ def load_experiment(name: str, variant: str, pictures: bool = False):
   return config
 
 
+# XLA flags of every test process and CLI subprocess (see conftest.py), unless XLA_FLAGS sets them.
+SUITE_XLA_FLAGS = {"xla_backend_optimization_level": "1", "xla_cpu_use_fusion_emitters": "false"}
+
+
+def suite_xla_flags(flags: str) -> str:
+  """``flags`` (an ``XLA_FLAGS`` value) with each of ``SUITE_XLA_FLAGS`` it does not set."""
+  extra = [f"--{k}={v}" for k, v in SUITE_XLA_FLAGS.items() if k not in flags]
+  return " ".join([flags.strip(), *extra]).strip()
+
+
 def forced_devices(n: int) -> dict:
-  """The environment of a subprocess whose jax sees ``n`` CPU devices."""
-  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={n}"}
+  """The environment of a subprocess whose jax sees ``n`` CPU devices (the suite's other XLA
+  flags kept)."""
+  flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split()
+                   if "xla_force_host_platform_device_count" not in f)
+  return {**os.environ, "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={n}".strip()}
 
 
 def cli(workdir, config: str, *overrides: str, env: dict | None = None,
