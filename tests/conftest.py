@@ -41,7 +41,7 @@ import jax
 import pytest
 
 from goalrl import train as train_lib
-from helpers import cli, group, load_experiment, suite_xla_flags
+from helpers import cli, group, load_experiment, quick_config, quick_flags, suite_xla_flags
 
 
 CACHE = "JAX_COMPILATION_CACHE_DIR"
@@ -104,13 +104,14 @@ def experiment():
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
   """``agent -> (workdir, CompletedProcess)``: one real CLI run of ``experiments/<agent>.py:quick``
-  (seed 0, 4,000 env steps, rows every 1,000, checkpoints at 2,000 and 4,000). Read-only."""
+  at ``helpers.QUICK_RUN`` (seed 0, 2,048 env steps, rows every 512, checkpoints at 1,024 and
+  2,048). Read-only."""
   made = {}
 
   def get(agent: str):
     if agent not in made:
       workdir = tmp_path_factory.mktemp(group(agent)) / "run"
-      proc = cli(workdir, f"experiments/{agent}.py:quick")
+      proc = cli(workdir, f"experiments/{agent}.py:quick", *quick_flags())
       assert proc.returncode == 0, proc.stderr[-3000:]
       made[agent] = (workdir, proc)
     return made[agent]
@@ -119,12 +120,13 @@ def quick_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def seed1_run(tmp_path_factory):
-  """``agent -> workdir``: the same ``:quick`` config with seed 1, trained in-process. Read-only."""
+  """``agent -> workdir``: the same run (``helpers.quick_config``) with seed 1, trained in-process.
+  Read-only."""
   made = {}
 
   def get(agent: str):
     if agent not in made:
-      config = load_experiment(agent, "quick")
+      config = quick_config(agent)
       config.seed = 1
       workdir = tmp_path_factory.mktemp(f"seed1_{agent}") / "run"
       train_lib.train(config, str(workdir), progress=False)

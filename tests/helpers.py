@@ -52,6 +52,30 @@ def suite_xla_flags(flags: str) -> str:
   return " ".join([flags.strip(), *extra]).strip()
 
 
+# The session runs' scale (conftest's ``quick_run`` and ``seed1_run``, test_train's runs beside
+# them): ``:quick`` at about half its length, 2,048 env steps, rows every 512 (a multiple of its 8
+# envs), checkpoints at 1,024 and 2,048, updates from step 256.
+QUICK_RUN = {"total_steps": 2_048, "log_every": 512, "checkpoint_every": 1_024,
+             "agent.learning_starts": 256}
+
+
+def quick_config(agent: str):
+  """``experiments/<agent>.py:quick`` at the session runs' scale (``QUICK_RUN``)."""
+  config = load_experiment(agent, "quick")
+  for key, value in QUICK_RUN.items():
+    *parents, leaf = key.split(".")
+    node = config
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
+  return config
+
+
+def quick_flags() -> list[str]:
+  """``QUICK_RUN`` as CLI flags."""
+  return [f"--config.{k}={v}" for k, v in QUICK_RUN.items()]
+
+
 def forced_devices(n: int) -> dict:
   """The environment of a subprocess whose jax sees ``n`` CPU devices (the suite's other XLA
   flags kept)."""
