@@ -17,7 +17,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from goalrl import config as config_lib, envs, metrics
+from goalrl import config as config_lib, envs, metrics, sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENTS = ("dqn", "optimistic_dqn", "goal_agent", "rnd_dqn")
@@ -62,12 +62,7 @@ QUICK_RUN = {"total_steps": 2_048, "log_every": 512, "checkpoint_every": 1_024,
 def quick_config(agent: str):
   """``experiments/<agent>.py:quick`` at the session runs' scale (``QUICK_RUN``)."""
   config = load_experiment(agent, "quick")
-  for key, value in QUICK_RUN.items():
-    *parents, leaf = key.split(".")
-    node = config
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
+  sweep.apply(config, QUICK_RUN)  # dotted keys, as a sweep's overrides
   return config
 
 
