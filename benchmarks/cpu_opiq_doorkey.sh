@@ -34,6 +34,9 @@
 #                 a first visit this episode pays 0.02 * max(nov(s') - 0.5 nov(s), 0), nov =
 #                 1/sqrt(N+1) by lifelong counts: a fresh view from a fresh one 0.01, as obs_epi's)
 #   obs_noveld05  the same with coef 0.05
+#   obs_epi_noveld obs_epi's episodic count reward (0.01 / sqrt(N_ep)) plus obs_noveld's NovelD
+#                 reward (episode_novelty=count+noveld, noveld_coef 0.02): NovelD's gain on top of
+#                 a first-visit reward that does not fade
 # TASK=MiniGrid-MultiRoom-N4-S5-v0 (or another MiniGrid task) runs the same settings there.
 # EXTRA adds flags to every setting, e.g. EXTRA=--config.seed=5 (seeds 5-9; RUNS elsewhere).
 # Summarise with
@@ -86,6 +89,8 @@ for setting in ${SETTINGS:-latent_e100 opiq_e100 opiqbig_e100 latent opiq synthe
       $opt.episode_novelty=noveld --config.agent.q_input=observation" ;;
     obs_noveld05) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.05
       $opt.episode_novelty=noveld --config.agent.q_input=observation" ;;
+    obs_epi_noveld) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.01
+      $opt.episode_novelty=count+noveld $opt.noveld_coef=0.02 --config.agent.q_input=observation" ;;
     obs_epig) extra="$e250 $opt.ratio=0.0 $nocount $opt.episode_coef=0.1 $opt.episode_global=True
       --config.agent.q_input=observation" ;;
     *) echo "unknown setting $setting"; exit 2 ;;

@@ -206,18 +206,22 @@ def test_episodic_counts_restart_with_each_episode_and_pay_first_visits_most():
   np.testing.assert_allclose(stored, 0.5 / np.sqrt(episode) / np.sqrt(lifelong + 1.0), rtol=1e-5)
 
 
-def test_noveld_pays_first_visits_for_novelty_gained_over_the_step_before():
+@pytest.mark.parametrize("kind", ["noveld", "count+noveld"])
+def test_noveld_pays_first_visits_for_novelty_gained_over_the_step_before(kind):
   """``episode_novelty="noveld"``: arriving at an observation pays ``coef * max(nov(s') - 0.5 *
   nov(s), 0)`` (``nov = 1 / sqrt(N + 1)``, ``N`` its lifelong visits before this step) on its
   first visit of the episode only, nothing at an episode's first observation. Each env walks
   X (new episode), Y, Y, X, then the same again as a new episode: only Y's first visits pay
   (where Y is not X's view); an env whose views no other shares earns ``0.5 * (1 - 0.5)``, then,
-  both views seen twice, ``0.5 * (1 - 0.5) / sqrt(3)``."""
+  both views seen twice, ``0.5 * (1 - 0.5) / sqrt(3)``. ``"count+noveld"`` pays the same at
+  ``noveld_coef`` on top of the episodic count's ``episode_coef / sqrt(N_ep)`` at every step."""
   spec, obs = minigrid_obs(32)
   n = spec.num_envs
   x, y = (jax.tree.map(lambda a, i=i: a[i * n:(i + 1) * n], obs) for i in (0, 1))
   cfg = load_experiment("optimistic_dqn", "quick").agent
-  cfg.optimism.update(episode_coef=0.5, episode_novelty="noveld")
+  both = kind == "count+noveld"
+  cfg.optimism.update(episode_coef=0.3 if both else 0.5, episode_novelty=kind,
+                      noveld_coef=0.5 if both else 0.0)
   cfg.learning_starts = 10 ** 9  # stores and counts, never updates
   agent = optimistic_dqn.make_agent(cfg, spec)
   state = agent.init(jax.random.PRNGKey(0))
@@ -238,18 +242,23 @@ def test_noveld_pays_first_visits_for_novelty_gained_over_the_step_before():
     np.testing.assert_allclose(float(metrics["episode_bonus"]), stored[-1].mean(), rtol=1e-5)
     c = code[name]
     nov = 1 / np.sqrt(np.array([lifelong.get(k, 0) for k in c]) + 1.0)
-    pays = []
+    pays, n_ep = [], []
     for e in range(n):
-      seen[e] = set() if first else seen[e]
-      pays.append(not first and c[e] % 2 ** 14 not in seen[e])
-      seen[e].add(c[e] % 2 ** 14)
+      seen[e] = {} if first else seen[e]
+      k = c[e] % 2 ** 14
+      pays.append(not first and k not in seen[e])
+      seen[e][k] = seen[e].get(k, 0) + 1
+      n_ep.append(seen[e][k])
     want.append(np.where(pays, 0.5 * np.maximum(nov - 0.5 * (last if last is not None else 0), 0),
-                         0.0))
+                         0.0) + (0.3 / np.sqrt(n_ep) if both else 0.0))
     last = nov
     for k in c:
       lifelong[k] = lifelong.get(k, 0) + 1
   stored, want = np.stack(stored), np.stack(want)
   np.testing.assert_allclose(stored, want, rtol=1e-5, atol=1e-7)
+  if both:  # the rest below is NovelD's alone (and the goal agent shares its code either way)
+    assert (stored[[0, 4]] == np.float32(0.3)).all()  # each episode's first view: the count's
+    return
   assert (np.delete(stored, [1, 5], axis=0) == 0).all()  # only Y's first visits pay
   both = np.concatenate([code["x"], code["y"]])
   alone = (both[:, None] == both[None, :]).sum(1) == 1  # a view no other env or step shares

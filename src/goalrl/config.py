@@ -43,7 +43,7 @@ DISTANCE_PAIRS = ("positive", "contrastive")  # the learned distance's training 
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
 GOAL_SCORES = ("q", "amigo")  # the goal setter's score of its candidates
-EPISODE_NOVELTIES = ("count", "noveld")  # episodic novelty's reward (goalrl.counts)
+EPISODE_NOVELTIES = ("count", "noveld", "count+noveld")  # episodic novelty's reward (goalrl.counts)
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
 GROUP_IMPLS = ("feature_group", "vmap")  # goalrl.networks
@@ -246,9 +246,11 @@ def optimism_defaults(**overrides) -> ml_collections.ConfigDict:
       episode_bits=14,
       # "count": the reward above (NGU/E3B) | "noveld": episode_coef * max(nov(s') -
       # noveld_alpha * nov(s), 0) for a step s -> s' that reaches s' for the first time this
-      # episode, nov = 1 / sqrt(N + 1) by the lifelong counts (NovelD; goalrl.counts)
+      # episode, nov = 1 / sqrt(N + 1) by the lifelong counts (NovelD; goalrl.counts) |
+      # "count+noveld": the first at episode_coef plus the second at noveld_coef
       episode_novelty="count",
       noveld_alpha=0.5,
+      noveld_coef=0.0,
   ))
   c.update(overrides)
   return c
@@ -795,7 +797,12 @@ def optimism_errors(c) -> list[str]:
   kind = c.get("episode_novelty", "count")
   _check(e, kind in EPISODE_NOVELTIES and (kind == "count" or not c.get("episode_global", False)),
          f"agent.optimism.episode_novelty={kind!r} must be one of {EPISODE_NOVELTIES}, and "
-         "'noveld' takes no episode_global (its reward reads the lifelong counts already)")
+         "only 'count' takes episode_global (NovelD's reward reads the lifelong counts already)")
+  ncoef = c.get("noveld_coef", 0.0)
+  _check(e, isinstance(ncoef, (int, float)) and (ncoef > 0) == (kind == "count+noveld"),
+         f"agent.optimism.noveld_coef={ncoef!r} must be a number > 0 with "
+         "episode_novelty='count+noveld' (NovelD's weight beside the episodic count's "
+         "episode_coef) and 0 otherwise (episode_novelty='noveld' weighs NovelD by episode_coef)")
   alpha = c.get("noveld_alpha", 0.5)
   _check(e, isinstance(alpha, (int, float)) and 0 <= alpha <= 1,
          f"agent.optimism.noveld_alpha={alpha!r} must be a number in [0, 1] (NovelD's 0.5: the "

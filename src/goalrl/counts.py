@@ -50,6 +50,11 @@ ground into less known ground, the frontier, not for being anywhere new: a step 
 observation to another equally novel one earns only ``(1 - alpha)`` of it, and the reward fades
 with the lifelong counts as the whole region becomes known. An episode's first observation pays
 nothing (no step led there).
+
+Both (``episode_novelty="count+noveld"``): the episodic count's reward at ``episode_coef`` plus
+NovelD's at ``noveld_coef``: a first visit of the episode always pays (it never fades, the
+MultiRoom lever of RESULTS.md §13-§14), and one that crosses into less known ground pays more
+(NovelD's lead before the counts grow, §25).
 """
 from __future__ import annotations
 
@@ -172,7 +177,7 @@ def reads_lifelong(opt) -> bool:
   """Whether ``opt``'s episodic novelty reads the lifelong counts (``episode_global``, or NovelD's
   novelty), so that the agent must keep that table even without OPIQ's bonuses."""
   return opt.get("episode_coef", 0.0) > 0 and (
-      opt.get("episode_global", False) or opt.get("episode_novelty", "count") == "noveld")
+      opt.get("episode_global", False) or opt.get("episode_novelty", "count") != "count")
 
 
 def make_episodic(counter: Counter, opt) -> Episodic | None:
@@ -182,7 +187,8 @@ def make_episodic(counter: Counter, opt) -> Episodic | None:
   row (cleared at the episode's first observation) and is called when the agent acts on it;
   ``reward`` is then paid for arriving there: ``count``, ``episode_reward`` (with
   ``episode_global`` the lifelong table's visits over all actions); ``noveld``, ``noveld_reward``
-  (reckoned by ``visit``, which reads the lifelong table, so ``reward`` returns it)."""
+  (reckoned by ``visit``, which reads the lifelong table, so ``reward`` returns it);
+  ``count+noveld``, the first at ``episode_coef`` plus the second at ``noveld_coef``."""
   coef = opt.get("episode_coef", 0.0)
   if not coef:
     return None
@@ -195,7 +201,8 @@ def make_episodic(counter: Counter, opt) -> Episodic | None:
   def here(table, code):  # each env's count of its code
     return jnp.take_along_axis(table, code[:, None], axis=1)[:, 0]
 
-  if opt.get("episode_novelty", "count") == "noveld":
+  kind = opt.get("episode_novelty", "count")
+  if kind in ("noveld", "count+noveld"):
     alpha = opt.get("noveld_alpha", 0.5)
 
     def init(n):
@@ -209,7 +216,16 @@ def make_episodic(counter: Counter, opt) -> Episodic | None:
       paid = noveld_reward(here(table, code), novelty, state["last"], first, alpha)
       return {"table": table, "last": novelty, "paid": paid}
 
-    return Episodic(init=init, visit=visit, reward=lambda state, counts, obs: coef * state["paid"])
+    if kind == "noveld":
+      return Episodic(init=init, visit=visit,
+                      reward=lambda state, counts, obs: coef * state["paid"])
+    noveld_coef = opt.get("noveld_coef", 0.0)
+
+    def both(state, counts, obs):  # NGU's first-visit reward that never fades, plus NovelD's gain
+      return (episode_reward(here(state["table"], codes(obs)), coef)
+              + noveld_coef * state["paid"])
+
+    return Episodic(init=init, visit=visit, reward=both)
 
   def reward(table, counts, obs):
     return episode_reward(here(table, codes(obs)), coef,
