@@ -179,13 +179,20 @@ def make_optimiser(inner: Callable[[], optax.GradientTransformation], params,
 
 def reset_inactive(state: GrowState, params, opt_state, fresh_params, fresh_opt_state):
   """Every branch beyond the ``state.kept`` kept ones (so the one just dropped) back to its fresh
-  parameters and optimiser state (``make_optimiser``'s layout); called when a trial is dropped."""
+  parameters and optimiser state (``make_optimiser``'s layout); called when a trial is dropped.
+
+  The base network (module 0) is never reset, so its leaves are passed through in Python, not
+  by a traced ``where``: its part of ``fresh_params`` is then dead code that XLA removes. That
+  matters under vmapped seeds, where the caller's ``lax.cond`` on a per-seed ``dropped`` becomes
+  a select that computes this at every update (a whole fresh autoencoder made the run 3x slower).
+  """
   module_of = labels(params)
-  params = jax.tree.map(lambda p, f, m: jnp.where(m > state.kept, f, p),
+  params = jax.tree.map(lambda p, f, m: p if m == 0 else jnp.where(m > state.kept, f, p),
                         params, fresh_params, module_of)
   inner, fresh_inner = opt_state[1].inner_states, fresh_opt_state[1].inner_states
-  new_inner = {k: jax.tree.map(lambda s, f: jnp.where(int(k) > state.kept, f, s),
-                               inner[k], fresh_inner[k]) for k in inner}
+  new_inner = {k: inner[k] if k == "0" else jax.tree.map(
+      lambda s, f: jnp.where(int(k) > state.kept, f, s), inner[k], fresh_inner[k])
+               for k in inner}
   opt_state = (opt_state[0], opt_state[1]._replace(inner_states=new_inner), *opt_state[2:])
   return params, opt_state
 
