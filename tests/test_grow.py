@@ -131,6 +131,29 @@ def test_dropped_branch_is_reset_to_zero_output_and_the_base_trains_again():
   assert _moved(start.params, state.params)[0]  # the base is unfrozen
 
 
+def test_under_vmapped_seeds_only_the_seed_that_drops_resets():
+  """Two vmapped seeds end their trials at the same update, one dropped (baseline 0), one kept
+  (a baseline it beats): the ``lax.cond`` on ``dropped`` is then a select, and only the first
+  seed's branch goes back to zero output, its base untouched; the other keeps what it learned."""
+  _, _, _, ae, state = _grown(patience=10_000, trial_updates=2, ema=0.5)
+  state = state.replace(grow=state.grow.replace(on_trial=jnp.array(True), trial_left=jnp.array(2)))
+  seeds = jax.tree.map(lambda x: jnp.stack([x, x]), state)
+  seeds = seeds.replace(grow=seeds.grow.replace(baseline=jnp.array([0.0, 1e6])))
+  update = jax.jit(jax.vmap(ae.update))
+  for i in range(2):
+    seeds, _ = update(seeds, jax.random.split(jax.random.PRNGKey(30 + i), 2))
+  np.testing.assert_array_equal(seeds.grow.dropped, [1, 0])
+  np.testing.assert_array_equal(seeds.grow.kept, [0, 1])
+  pick = lambda tree, i: jax.tree.map(lambda x: x[i], tree)
+  for part in ("encoder", "decoder"):
+    out_layer = seeds.params[part]["params"]["grow_0"]["Dense_1"]["kernel"]
+    assert not np.any(out_layer[0]) and np.any(out_layer[1])
+  # Both trials froze the base: the dropped seed's base is the one it started from (its branches
+  # are fresh draws with zero output), the kept seed's other branch was not touched.
+  assert not _moved(state.params, pick(seeds.params, 0))[0]
+  assert _moved(state.params, pick(seeds.params, 1)) == {0: False, 1: True, 2: False}
+
+
 @pytest.mark.slow
 def test_growing_past_a_plateau_beats_the_plain_encoder(full_optimizations):
   """With vs without on a deliberately small autoencoder (hidden 8, latent 2) that plateaus: a kept
