@@ -63,8 +63,8 @@ OWN = {
     # against 1.25 doors per episode) are level. DQN with epsilon over 50k fails DoorKey-8x8.
     # 3-step targets since 2026-12-02 (RESULTS.md §27; 1-step, DQN's, before): DoorKey-8x8 reaches
     # 0.9 in 5 of 5 seeds at IQM 73k [60k, 93k] against 1-step's 123k (8 of 10 by 200k) and DQN's
-    # best, 3-step too, 133k (P(sooner) 0.91-0.92), every seed at 1.0 from 130k on. The hard-task
-    # rows of RESULTS.md §13-§26 were 1-step (benchmarks/cpu_opiq_doorkey.sh passes n_step=1).
+    # best, 3-step too, 133k (P(sooner) 0.91-0.92), every seed at 0.99-1.0 from 120k on. The
+    # hard-task rows of RESULTS.md §13-§26 were 1-step (cpu_opiq_doorkey.sh passes n_step=1).
     "minigrid": dict(n_step=3, updates_per_train=2, replay_size=200_000, learning_rate=2.5e-4,
                      epsilon_decay_steps=50_000),
     "note": dict(n_step=5, updates_per_train=2, replay_size=200_000,
