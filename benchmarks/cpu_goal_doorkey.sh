@@ -6,6 +6,9 @@
 #             LEARNER is ignored). Every other setting starts from the default before it,
 #             experiments/goal_agent.py:archive, so the commands of RESULTS.md §10-§20 still mean
 #             what they measured.
+#   achiever_zero the achiever default with goals disabled: no achiever, no goal phases, the actor
+#             acting on the task with OPIQ's counts at every step (goal_ablation=zero,
+#             explore_steps=0, goal_counts=True): the same learner and network, goals removed
 #   achiever_epi  achiever with episodic novelty instead of OPIQ's counts, as optimistic DQN's
 #             obs_epi (benchmarks/cpu_opiq_doorkey.sh: optimism.episode_coef=0.01, epsilon over
 #             250k): the lever on MultiRoom-N4-S5 (RESULTS.md §13-§15), with goals
@@ -107,6 +110,10 @@ for setting in ${SETTINGS:-default note no_env}; do
   case $setting in
     achiever) variant=minigrid; learner=$base ;;  # the default has its own (DQN's) learner
     amigo) variant=minigrid; learner=$base; extra="--config.agent.goal_score=amigo" ;;
+    achiever_zero) variant=minigrid; learner=$base
+      extra="--config.agent.achiever=False --config.agent.goal_ablation=zero
+        --config.agent.explore_steps=0 --config.agent.explore_first=False
+        --config.agent.skip_reached_rows=False --config.agent.goal_counts=True" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;

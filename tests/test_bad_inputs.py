@@ -75,6 +75,8 @@ CASES = [
      "agent.optimism.noveld_coef=0.0 must be a number > 0 with episode_novelty='count+noveld'"),
     (ODQN, ["--config.agent.optimism.noveld_alpha=1.5"], "agent.optimism.noveld_alpha=1.5"),
     (GOAL, ["--config.agent.goal_q_bootstrap=last"], "agent.goal_q_bootstrap='last'"),
+    (GOAL, ["--config.agent.actor_n_step=3"],
+     "agent.actor_n_step=3 must be an integer in [1, agent.horizon=8], and above 1 only where"),
     (GOAL, ["--config.agent.candidate_source=bank"], "agent.candidate_source='bank' must be one of"),
     (GOAL, ["--config.agent.candidate_source=prior"], "reads the archive's visit counts"),
     (GOAL, ["--config.agent.archive_bits=30"], "agent.archive_bits=30 must be in [1, 24]"),

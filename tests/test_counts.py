@@ -286,20 +286,22 @@ def test_episode_visit_counts_per_env_and_clears_on_first():
                              [0.5, 0.5])
 
 
-def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner():
+@pytest.mark.parametrize("n_step", [1, 3])
+def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner(n_step):
   """On the same transitions and the same network weights, the goal agent's actor with goals
   disabled (zero goal, the env's reward only, OPIQ's counts, DQN's one dense layer) has optimistic
-  DQN's loss: 1-step double Q with the counts' bootstrap bonus, the same targets, the same
-  episode-end handling, and episodic novelty paid as optimistic DQN stores it (on top of the
-  env's reward). Windows with rewards, terminations and truncations at random rows."""
+  DQN's loss: n-step double Q (``actor_n_step`` against optimistic DQN's ``n_step``) with the
+  counts' bootstrap bonus at the bootstrap row, the same targets, the same episode-end handling,
+  and episodic novelty paid as optimistic DQN stores it (on top of the env's reward, summed over
+  the n rows). Windows with rewards, terminations and truncations at random rows."""
   spec, obs = minigrid_obs(256)
   coefs = dict(action_coef=0.1, bootstrap_coef=0.01, episode_coef=0.05)
   g_cfg = load_experiment("goal_agent", "quick").agent
   g_cfg.update(goal_ablation="zero", actor_input="observation", actor_layers=(256,),
-               actor_gamma=0.99)
+               actor_gamma=0.99, actor_n_step=n_step)
   g_cfg.optimism.update(coefs)
   o_cfg = load_experiment("optimistic_dqn", "quick").agent
-  o_cfg.update(q_input="observation", n_step=1, head_layers=(256,), gamma=0.99)
+  o_cfg.update(q_input="observation", n_step=n_step, head_layers=(256,), gamma=0.99)
   o_cfg.optimism.update(ratio=0.0, **coefs)
   goal, opiq = goal_agent.make_agent(g_cfg, spec), optimistic_dqn.make_agent(o_cfg, spec)
   g_state, o_state = goal.init(jax.random.PRNGKey(0)), opiq.init(jax.random.PRNGKey(1))
@@ -339,8 +341,8 @@ def test_goal_agent_actor_with_goals_disabled_is_optimistic_dqns_learner():
                            (windows, g_state.archive, g_state.replay.experience.row, table),
                            jax.random.PRNGKey(4))
   stored = row._replace(reward=row.reward + novelty)  # optimistic DQN's replay row
-  batch = replay.transitions(spec, jax.tree.map(lambda x: x[:, :spec.stack + 1], stored),
-                             o_cfg.gamma, 1)
+  batch = replay.transitions(spec, jax.tree.map(lambda x: x[:, :spec.stack + n_step], stored),
+                             o_cfg.gamma, n_step)
   counter = counts.make_counter(spec, o_cfg.optimism.hash_bits)
   bonus_t = counts.bonus(counter.counts(table, batch.obs_t), coefs["bootstrap_coef"],
                          o_cfg.optimism.count_power)

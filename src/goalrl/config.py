@@ -494,6 +494,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       her_fraction=0.5,  # actor samples relabelled with a future state's latent (0 = off)
       horizon=8,  # window rows after the first: n-step, HER future and distance range
       n_step=3,  # Q(s, g) n-step return (<= horizon)
+      # the actor's n-step return (<= horizon), where it learns the task alone from every row
+      # (achiever=True, or goal_ablation='zero'): the env's reward and episodic novelty summed over
+      # n rows, OPIQ's bootstrap bonus at the n-th; 1 = the 1-step learner measured until 2026-12-02
+      actor_n_step=1,
       # Q(s, g)'s bootstrap goal: "first" (the note's: the goal of the window's first row, held
       # along it) | "bootstrap_row" (the goal in force at the bootstrap row: goals can chain)
       goal_q_bootstrap="first",
@@ -710,6 +714,14 @@ def goal_agent_errors(config) -> list[str]:
          f"{GOAL_Q_BOOTSTRAPS}")
   _check(e, 1 <= a.n_step <= a.horizon,
          f"agent.n_step={a.n_step} must be in [1, agent.horizon={a.horizon}]")
+  actor_n = a.get("actor_n_step", 1)
+  task_only = achiever or a.get("goal_ablation", "none") == "zero"
+  _check(e, isinstance(actor_n, int) and 1 <= actor_n <= a.horizon
+         and (actor_n == 1 or task_only),
+         f"agent.actor_n_step={actor_n!r} must be an integer in [1, agent.horizon={a.horizon}], and "
+         "above 1 only where the actor learns the task alone from every row (agent.achiever=True, "
+         f"not {achiever!r}; or goal_ablation='zero', not {a.get('goal_ablation', 'none')!r}): a "
+         "goal row's reach reward and its stop at the goal are 1-step")
   _check(e, 0.0 < a.actor_gamma <= 1.0, f"agent.actor_gamma={a.actor_gamma} must be in (0, 1]")
   stack = _layout(config.env.name).stack
   need = (stack + a.horizon) * max(config.env.num_envs, 1)

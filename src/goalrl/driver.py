@@ -59,7 +59,8 @@ ADDED_KEYS = {"pictures": True, "env.actions": "", "agent.rnd.form": "bonus",
               "env.oracle_position": False, "agent.optimism.episode_coef": 0.0,
               "agent.optimism.episode_global": False, "agent.optimism.episode_bits": 14,
               "agent.optimism.episode_novelty": "count", "agent.optimism.noveld_alpha": 0.5,
-              "agent.optimism.noveld_coef": 0.0}
+              "agent.optimism.noveld_coef": 0.0,
+              "agent.actor_n_step": 1}
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

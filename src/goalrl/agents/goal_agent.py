@@ -327,6 +327,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
   ablation = cfg.get("goal_ablation", "none")
   her_q = cfg.get("goal_q_her", 0.0)
+  actor_n = cfg.get("actor_n_step", 1)  # > 1: every actor row is the task's (validated)
   reach_steps = cfg.get("goal_reach_steps", 0)
   per_episode = use_archive and cfg.get("archive_scope", "run") == "episode"
   num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
@@ -691,15 +692,16 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     goal_q_loss = losses.masked_mean(losses.huber(jax.lax.stop_gradient(q_target) - q_pred,
                                            cfg.huber_delta), q_valid)
 
-    def q_learning(net, goals_x, pose_x, reward, stop, bonus, skip=None, gamma=cfg.actor_gamma):
-      """The 1-step goal-conditioned double Q-learning loss of network ``net`` ("actor" or
-      "achiever") on goals ``goals_x`` [B, D] (true poses ``pose_x`` with actor_position), rows
-      ``skip`` [B] left out."""
+    def q_learning(net, goals_x, pose_x, reward, discount, bonus, skip=None, obs_next=obs1,
+                   z_next=z1):
+      """The goal-conditioned double Q-learning loss of network ``net`` ("actor" or "achiever")
+      on goals ``goals_x`` [B, D] (true poses ``pose_x`` with actor_position), rows ``skip`` [B]
+      left out: ``reward`` [B] and ``discount`` [B] lead from row j0 to ``obs_next`` (latent
+      ``z_next``), row j0 + 1 (1-step) or the n-step bootstrap row."""
       q = actor_q(params[net], tr.obs_tm1, z0, goals_x, pose_x)
-      q1 = actor_q(params[net], obs1, z1, goals_x, pose_x)
-      q1_target = actor_q(target[net], obs1, z1, goals_x, pose_x)
+      q1 = actor_q(params[net], obs_next, z_next, goals_x, pose_x)
+      q1_target = actor_q(target[net], obs_next, z_next, goals_x, pose_x)
       q1, q1_target = q1 + bonus, q1_target + bonus
-      discount = jnp.where(stop, 0.0, gamma)
       td = jax.vmap(losses.double_q_learning_td)(q, tr.a_tm1, reward, discount, q1_target, q1)
       valid = tr.valid if skip is None else tr.valid & ~skip
       return losses.masked_mean(losses.huber(td, cfg.huber_delta), valid)
@@ -759,7 +761,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       skip_h = at_goal(goals_h, her_h) if skip_reached else None
       extra_losses["achiever_loss"] = q_learning(
           "achiever", goals_h, goal_poses(her_h) if actor_position else None, r_h,
-          rows.terminated[:, j0 + 1] | reached_h, 0.0, skip_h, reach_gamma)
+          jnp.where(rows.terminated[:, j0 + 1] | reached_h, 0.0, reach_gamma), 0.0, skip_h)
       kept = tr.valid if skip_h is None else tr.valid & ~skip_h
       extra_losses["achiever_reward"] = losses.masked_mean(r_h, kept)
       task = jnp.ones((size,), bool)
@@ -779,8 +781,18 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       skip_a = at_goal(goals_a, relabelled) & ~task
       extra_losses["skipped_rows"] = jnp.mean(skip_a.astype(jnp.float32))
     # OPIQ's optimistic bootstrap: the next action is picked and valued by Q + the counts' bonus
-    actor_loss = q_learning("actor", goals_a, pose_a, r_int, stop,
-                            count_bonus(counts, obs1, bootstrap_coef), skip_a)
+    if actor_n == 1:
+      actor_loss = q_learning("actor", goals_a, pose_a, r_int,
+                              jnp.where(stop, 0.0, cfg.actor_gamma),
+                              count_bonus(counts, obs1, bootstrap_coef), skip_a)
+    else:  # every row is the task's (validated): optimistic DQN's n-step target, bonus included
+      paid = env_reward_weight * rows.reward + (windows.bonus if episodic else 0.0)
+      tr_a = replay.transitions(spec, jax.tree.map(lambda x: x[:, :spec.stack + actor_n],
+                                                   rows._replace(reward=paid)),
+                                cfg.actor_gamma, actor_n)
+      actor_loss = q_learning("actor", goals_a, pose_a, jax.lax.stop_gradient(tr_a.r_t),
+                              tr_a.discount_t, count_bonus(counts, tr_a.obs_t, bootstrap_coef),
+                              skip_a, tr_a.obs_t, encode(enc_params, tr_a.obs_t))
 
     # Distance: steps between row j0 and a later row of the same episode (contrastive: and 0 to
     # itself, 2 * horizon to another window's later state).
