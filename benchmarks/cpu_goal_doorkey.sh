@@ -3,7 +3,9 @@
 # 200k env steps, one setting after another (rerun to resume). Settings:
 #   achiever  experiments/goal_agent.py:minigrid, the default since 2026-12-01 (twelfth session):
 #             counts_e50_rtf_achg below without its oracle diagnostics, on its own learner (DQN's;
-#             LEARNER is ignored). Every other setting starts from the default before it,
+#             LEARNER is ignored), with 1-step actor targets as every row before RESULTS §28
+#             (the default's are 3-step since 2026-12-02). Every other setting starts from the
+#             default before it,
 #             experiments/goal_agent.py:archive, so the commands of RESULTS.md §10-§20 still mean
 #             what they measured.
 #   achiever_zero the achiever default with goals disabled: no achiever, no goal phases, the actor
@@ -98,8 +100,11 @@ RUNS=${RUNS:-runs/cpu_goal_doorkey}
 SRC=${SRC:-src}
 TASK=${TASK:-MiniGrid-DoorKey-5x5-v0}
 STEPS=${STEPS:-200000}
+# actor_n_step=1 pinned: every row of RESULTS.md before §28 ran 1-step actor targets (the
+# default's are 3-step since 2026-12-02: EXTRA=--config.agent.actor_n_step=3 runs it)
 base="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
-  --config.env.name=$TASK --config.total_steps=$STEPS --config.pictures=False"
+  --config.env.name=$TASK --config.total_steps=$STEPS --config.pictures=False
+  --config.agent.actor_n_step=1"
 run=$base
 if [ "${LEARNER:-goal}" = dqn ]; then
   run="$run --config.env.num_envs=8 --config.agent.learning_rate=2.5e-4
