@@ -127,8 +127,8 @@ more exploration for it).
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
-action_coef / (N(s, a) + 1)^count_power`` and bootstraps its 1-step target on ``Q + bootstrap_coef
-/ (...)`` at the next state, ``N`` counting (view, action) pairs whatever the goal. The goals then
+action_coef / (N(s, a) + 1)^count_power`` and bootstraps its target on ``Q + bootstrap_coef
+/ (...)`` at the bootstrap state (the next one, or the n-th with ``actor_n_step``), ``N`` counting (view, action) pairs whatever the goal. The goals then
 steer an actor that already tries what it has tried least: the only count optimism that explored
 KeyCorridorS3R3 and DoorKey-8x8 in goalrl (RESULTS.md §13-§14), while goals alone did not. Both 0
 (the default) = off, exactly. Measured on DoorKey-8x8 with epsilon over 50k (§15): 0/5 seeds with
