@@ -14,6 +14,10 @@
 #   achiever_epi  achiever with episodic novelty instead of OPIQ's counts, as optimistic DQN's
 #             obs_epi (benchmarks/cpu_opiq_doorkey.sh: optimism.episode_coef=0.01, epsilon over
 #             250k): the lever on MultiRoom-N4-S5 (RESULTS.md §13-§15), with goals
+#   achiever_task achiever with the task as the setter's candidate (task_goal=True: an env takes
+#             the task where the actor's max_a Q(s, 0, a) beats every goal's score) on an actor
+#             head that starts at 0 (actor_zero_head=True: the untrained task is worth 0), so the
+#             goals give way by value as the task is learned (RESULTS.md §17, §29)
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -119,6 +123,8 @@ for setting in ${SETTINGS:-default note no_env}; do
       extra="--config.agent.achiever=False --config.agent.goal_ablation=zero
         --config.agent.explore_steps=0 --config.agent.explore_first=False
         --config.agent.skip_reached_rows=False --config.agent.goal_counts=True" ;;
+    achiever_task) variant=minigrid; learner=$base
+      extra="--config.agent.task_goal=True --config.agent.actor_zero_head=True" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;
