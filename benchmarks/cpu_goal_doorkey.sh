@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The exploration issue's sanity check of the goal agent on this CPU: DoorKey-5x5, 5 vmapped seeds,
 # 200k env steps, one setting after another (rerun to resume). Settings:
-#   achiever  experiments/goal_agent.py:minigrid, the default since 2026-12-01 (twelfth session):
-#             counts_e50_rtf_achg below without its oracle diagnostics, on its own learner (DQN's;
-#             LEARNER is ignored), with 1-step actor targets as every row before RESULTS §28
-#             (the default's are 3-step since 2026-12-02). Every other setting starts from the
+#   achiever  experiments/goal_agent.py:minigrid as it was from 2026-12-01 (twelfth session) to
+#             2026-12-03: counts_e50_rtf_achg below without its oracle diagnostics, on its own
+#             learner (DQN's; LEARNER is ignored), with 1-step actor targets as every row before
+#             RESULTS §28 (the default's are 3-step since 2026-12-02) and without the task as a
+#             candidate (the default's since 2026-12-03: achiever_task). Every other setting starts from the
 #             default before it,
 #             experiments/goal_agent.py:archive, so the commands of RESULTS.md §10-§20 still mean
 #             what they measured.
@@ -17,7 +18,8 @@
 #   achiever_task achiever with the task as the setter's candidate (task_goal=True: an env takes
 #             the task where the actor's max_a Q(s, 0, a) beats every goal's score) on an actor
 #             head that starts at 0 (actor_zero_head=True: the untrained task is worth 0), so the
-#             goals give way by value as the task is learned (RESULTS.md §17, §29)
+#             goals give way by value as the task is learned (RESULTS.md §17, §29): with
+#             EXTRA=--config.agent.actor_n_step=3, experiments/goal_agent.py:minigrid since 2026-12-03
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -105,10 +107,12 @@ SRC=${SRC:-src}
 TASK=${TASK:-MiniGrid-DoorKey-5x5-v0}
 STEPS=${STEPS:-200000}
 # actor_n_step=1 pinned: every row of RESULTS.md before §28 ran 1-step actor targets (the
-# default's are 3-step since 2026-12-02: EXTRA=--config.agent.actor_n_step=3 runs it)
+# default's are 3-step since 2026-12-02: EXTRA=--config.agent.actor_n_step=3 runs it); task_goal
+# and actor_zero_head pinned off: every row before §29 ran without them (the default's since
+# 2026-12-03: SETTINGS=achiever_task EXTRA=--config.agent.actor_n_step=3 runs today's default)
 base="--config.num_seeds=5 --config.log_every=10000 --config.checkpoint_every=50000
   --config.env.name=$TASK --config.total_steps=$STEPS --config.pictures=False
-  --config.agent.actor_n_step=1"
+  --config.agent.actor_n_step=1 --config.agent.task_goal=False --config.agent.actor_zero_head=False"
 run=$base
 if [ "${LEARNER:-goal}" = dqn ]; then
   run="$run --config.env.num_envs=8 --config.agent.learning_rate=2.5e-4

@@ -11,15 +11,22 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
   the actor acts with OPIQ's counts (optimistic DQN's 0.1 / 0.01): Go-Explore's return, then
   explore. The actor learns the task from every row, on DQN's learner (Adam 2.5e-4, discount
   0.99) with epsilon over 50k and, since 2026-12-02, 3-step targets (``actor_n_step``, as
-  optimistic DQN's; ``ACHIEVER_DESIGN``).
+  optimistic DQN's; ``ACHIEVER_DESIGN``). Since 2026-12-03 the task itself is one of the
+  setter's candidates (``task_goal``), valued by the actor's ``max_a Q(s, 0, a)`` on a head that
+  starts at 0 (``actor_zero_head``): an env pursues goals while the task is worth less than
+  their ``Q(s, g) + novelty`` and the task where the actor has learned it, so the goals give way
+  by value, state by state.
   ``python -m goalrl.train --config=experiments/goal_agent.py:minigrid --workdir=runs/goal``
   Measured (RESULTS.md §19-§21, 5 vmapped seeds each): DoorKey-5x5 at 0.9 success by 20k-30k env
   steps in 5 of 5 seeds (as optimistic DQN; ``archive`` at 60k-90k); KeyCorridorS3R3 at
   150k key carried 0.69 (``:archive`` at 1M: 0.04), level with goals disabled (0.70) and with
   optimistic DQN; DoorKey-8x8, where the reward is found at random and learning is the limit,
-  0.13 success at 90k against goals disabled's 0.38 with 1-step actor targets, and with 3-step
-  (§28) 0.9 in 5 of 5 seeds at IQM 100k against goals disabled's 73k (DQN's best 133k): the
-  goals add no exploration there. Watch
+  0.13 success at 90k against goals disabled's 0.38 with 1-step actor targets, with 3-step
+  (§28) 0.9 in 5 of 5 seeds at IQM 100k against goals disabled's 73k (DQN's best 133k), and with
+  the task as a candidate too (§29) 5 of 5 at IQM 70k: level with goals disabled, sooner than
+  DQN (P 0.94 [0.72, 1.00]); the goals add no exploration there, and no longer cost it. Where
+  the actor's reward holds novelty (``optimism.episode_coef``) its task values outbid every
+  goal (MultiRoom-N4-S5: the task in every pick from 20k, §29). Watch ``task_chosen``,
   ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` and ``task_share`` (the
   share of env steps on the task) next to ``success_rate``.
 * ``archive``: the default until 2026-12-01: goals from the run-wide archive, held by the shared
@@ -108,7 +115,11 @@ ACHIEVER_DESIGN = dict(
     explore_steps=40, explore_after="ended", explore_first=True, goal_counts=False,
     task_her=False,  # explore 40 steps on the task at each episode's start and after each goal
     achiever=True, achiever_gamma=0.9, skip_reached_rows=True,  # goals pursued by the achiever
-    actor_n_step=3)  # since 2026-12-02 (RESULTS §28): DoorKey-8x8 5/5, IQM 100k; 1-step 0/5 by 90k
+    actor_n_step=3,  # since 2026-12-02 (RESULTS §28): DoorKey-8x8 5/5, IQM 100k; 1-step 0/5 by 90k
+    # since 2026-12-03 (RESULTS §29): the task is one of the setter's candidates, valued by the
+    # actor's max_a Q(s, 0, a) on a head that starts at 0, so goals win while the task is
+    # unknown and give way where the actor has learned it (DoorKey-8x8's goals no longer cost it)
+    task_goal=True, actor_zero_head=True)
 SCALES = {"atari_note": config_lib.SCALES["atari"], "note": config_lib.SCALES["minigrid"],
           "archive": config_lib.SCALES["minigrid"],
           "minigrid": {**config_lib.SCALES["minigrid"],  # DQN's 8 envs (experiments/dqn.py)

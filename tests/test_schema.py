@@ -147,7 +147,7 @@ def test_the_goal_agents_default_is_archive_with_the_achiever_design_and_dqns_le
       "learning_rate", "actor_gamma", "epsilon_decay_steps", "optimism.action_coef",
       "optimism.bootstrap_coef", "archive_scope", "reach_test", "explore_steps", "explore_after",
       "explore_first", "goal_counts", "task_her", "achiever", "achiever_gamma",
-      "skip_reached_rows", "actor_n_step"))}
+      "skip_reached_rows", "actor_n_step", "task_goal", "actor_zero_head"))}
   assert default["env.num_envs"] == 8 and default["agent.achiever"]
 
 

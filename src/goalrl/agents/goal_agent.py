@@ -94,7 +94,11 @@ the agent learned slower than with goals disabled by 40k. Off by default; ``acto
 (every Q(s, g, a) starts at 0, so the untrained task is worth 0 and a goal's novelty wins) and
 ``task_her=False`` make it a test of the idea: with both, goals won the first picks and the task
 every pick from 20k on DoorKey-8x8, and the agent still learned slower than with goals disabled
-(0/5 seeds at 0.9 by 160k, RESULTS.md §17).
+(0/5 seeds at 0.9 by 160k, RESULTS.md §17). With the actor's 3-step targets (``actor_n_step``)
+both became ``experiments/goal_agent.py:minigrid``'s default (2026-12-03, §29): DoorKey-8x8 in
+5/5 seeds at IQM 70k, level with goals disabled; the task's value includes the actor's intrinsic
+reward (novelty, OPIQ's bootstrap bonus) and a goal's does not, so where that reward is large the
+task wins every pick (MultiRoom-N4-S5 with episodic novelty: from 20k).
 
 Return then explore (``explore_steps`` > 0, Go-Explore's): an env whose goal is reached (with
 ``explore_after="ended"``: reached or abandoned) acts on the task from there, its goal the zero
