@@ -20,6 +20,9 @@
 #             head that starts at 0 (actor_zero_head=True: the untrained task is worth 0), so the
 #             goals give way by value as the task is learned (RESULTS.md §17, §29): with
 #             EXTRA=--config.agent.actor_n_step=3, experiments/goal_agent.py:minigrid since 2026-12-03
+#   achiever_task_q achiever_task with the task scored by Q(s, 0) (task_score=goal_q: the
+#             environment's reward, the goals' scale) instead of the actor's value, which holds
+#             its intrinsic reward (RESULTS.md §29)
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -127,8 +130,9 @@ for setting in ${SETTINGS:-default note no_env}; do
       extra="--config.agent.achiever=False --config.agent.goal_ablation=zero
         --config.agent.explore_steps=0 --config.agent.explore_first=False
         --config.agent.skip_reached_rows=False --config.agent.goal_counts=True" ;;
-    achiever_task) variant=minigrid; learner=$base
-      extra="--config.agent.task_goal=True --config.agent.actor_zero_head=True" ;;
+    achiever_task|achiever_task_q) variant=minigrid; learner=$base
+      extra="--config.agent.task_goal=True --config.agent.actor_zero_head=True"
+      [ $setting = achiever_task_q ] && extra="$extra --config.agent.task_score=goal_q" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;

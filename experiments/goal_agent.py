@@ -65,7 +65,8 @@ reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 
 (256,)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task
 alone, NGU/Agent57's exploit member; 0 = off) with ``agent.task_fraction`` (share of the other
 actor rows relabelled to the task), ``agent.task_goal`` (the setter weighs the task, valued by the
-actor's max_a Q(s, 0, a), against its goals; False = off), ``agent.explore_steps`` (Go-Explore's
+actor's max_a Q(s, 0, a), against its goals; False = off) with ``agent.task_score`` (actor |
+goal_q: the task scored by Q(s, 0), on the goals' scale), ``agent.explore_steps`` (Go-Explore's
 return-then-explore: after its goal is reached, or with ``agent.explore_after=ended`` also
 abandoned, an env acts on the task for this many steps, then picks a goal again; 0 = off),
 ``agent.task_her`` (False: HER leaves task rows alone), ``agent.reach_test`` (distance | cell: a

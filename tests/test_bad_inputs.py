@@ -93,6 +93,7 @@ CASES = [
     (GOAL, ["--config.agent.actor_env_reward=-1.0"], "agent.actor_env_reward=-1.0 must be >= 0"),
     (GOAL, ["--config.agent.task_goal=True", "--config.agent.goal_ablation=zero"],
      "agent.task_goal=True must be True or False, and True"),
+    (GOAL, ["--config.agent.task_score=critic"], "agent.task_score='critic' must be one of"),
     (GOAL, ["--config.agent.explore_steps=20", "--config.agent.variant=progress"],
      "agent.explore_steps=20 must be an integer >= 0 (0 = off), and > 0"),
     (GOAL, ["--config.agent.explore_after=always"], "agent.explore_after='always' must be one of"),

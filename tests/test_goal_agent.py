@@ -412,6 +412,51 @@ def test_task_her_false_keeps_task_rows_off_hindsight_goals(task_her):
     assert float(metrics["task_rows"]) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("task_score", ["actor", "goal_q"])
+def test_the_task_is_scored_by_the_actor_or_by_q_of_the_zero_goal(task_score):
+  """``task_score``: the setter's pick follows the chosen value of the task and ignores the other.
+  The actor values the task at ``actor`` (its head's bias); Q(s, g) is ``sign * sum(relu(W g))``,
+  so Q(s, 0) = 0 and every real goal lies above (sign +1) or below (sign -1, by more than its
+  novelty) the task, by far less than the actor's 1e4: the actor says the task where Q(s, 0)
+  says the goals, then the reverse."""
+  spec, obs = minigrid_obs(16)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.update(learning_starts=10 ** 9, task_goal=True, task_score=task_score)
+  agent = goal_agent.make_agent(cfg, spec)
+  n, dim = spec.num_envs, cfg.encoder.latent
+  ts = TimeStep(obs=obs, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                truncated=jnp.zeros(n, bool), first=jnp.ones(n, bool))
+  state, _ = agent.observe(agent.init(jax.random.PRNGKey(0)), ts, jnp.zeros(n, jnp.int32),
+                           jax.random.PRNGKey(1), 0)  # the views archived: real goals
+  head = f"Dense_{len(cfg.actor_layers)}"
+
+  def valued(state, actor, sign):
+    online = state.learner.online
+    mlp = online["actor"]["params"]["MLP_0"]
+    mlp = {**mlp, head: {"kernel": jnp.zeros_like(mlp[head]["kernel"]),
+                         "bias": jnp.full_like(mlp[head]["bias"], actor)}}
+    q = dict(online["goal_q"]["params"])
+    first = q["Dense_0"]["kernel"]  # rows: z then g (goal_agent.pair)
+    w = jax.random.normal(jax.random.PRNGKey(3), first[dim:].shape)
+    q["Dense_0"] = {"kernel": jnp.zeros_like(first).at[dim:].set(w),
+                    "bias": jnp.zeros_like(q["Dense_0"]["bias"])}
+    for i in range(1, len(q)):  # the hidden units carried through, summed by the output
+      k = q[f"Dense_{i}"]["kernel"]
+      last = i == len(q) - 1
+      q[f"Dense_{i}"] = {"kernel": (jnp.full_like(k, sign) if last
+                                    else jnp.eye(*k.shape, dtype=k.dtype)),
+                         "bias": jnp.zeros_like(q[f"Dense_{i}"]["bias"])}
+    online = {**online, "goal_q": {"params": q},
+              "actor": {"params": {**online["actor"]["params"], "MLP_0": mlp}}}
+    return state.replace(learner=state.learner.replace(online=online))
+
+  act = jax.jit(agent.act)
+  picked = [np.asarray(act(valued(state, actor, sign), ts, jax.random.PRNGKey(2), 0)[0].on_task)
+            for actor, sign in ((1e4, 1.0), (-1e4, -1.0))]
+  assert [p.all() for p in picked] == ([True, False] if task_score == "actor" else [False, True])
+  assert [p.any() for p in picked] == [p.all() for p in picked]
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group(group("goal_agent"))
 @pytest.mark.parametrize("zero_head", [True, False])

@@ -43,6 +43,9 @@ DISTANCE_PAIRS = ("positive", "contrastive")  # the learned distance's training 
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
 GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
 GOAL_SCORES = ("q", "amigo")  # the goal setter's score of its candidates
+# With task_goal, the task's score: the actor's max_a Q(s, 0, a) (its reward, intrinsic included)
+# or Q(s, 0), the goal-level value of the zero goal (the environment's reward, the goals' scale)
+TASK_SCORES = ("actor", "goal_q")
 EPISODE_NOVELTIES = ("count", "noveld", "count+noveld")  # episodic novelty's reward (goalrl.counts)
 ENCODER_REGULARISERS = ("none", "kl", "mmd")  # goalrl.encoder
 STREAM_STRATEGIES = ("reservoir", "fifo")  # goalrl.diverse_replay
@@ -472,6 +475,10 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # max_a Q(s, 0, a)) against its goals (Q(s, g) + novelty); an env that picks it acts on the
       # task until it picks again (episode start or max_goal_steps). False = off.
       task_goal=False,
+      # The task's score against the goals' Q(s, g) + novelty: "actor" (max_a Q_actor(s, 0, a),
+      # which holds the actor's intrinsic reward: novelty, OPIQ's bootstrap bonus) or "goal_q"
+      # (Q(s, 0): the environment's reward only, the goals' own scale; RESULTS §29)
+      task_score="actor",
       # Go-Explore's return-then-explore: > 0, an env whose goal ends (explore_after "reached", or
       # "ended": reached or abandoned) acts on the task (zero goal, task rows; with
       # optimism.action_coef > 0 the counts choose its actions) until its age reaches this (as a
@@ -651,6 +658,9 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' "
          f"(not {a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r}: "
          "'progress' re-picks every step)")
+  _check(e, a.get("task_score", "actor") in TASK_SCORES,
+         f"agent.task_score={a.get('task_score')!r} must be one of {TASK_SCORES} (read only "
+         "with agent.task_goal=True)")
   explore = a.get("explore_steps", 0)
   _check(e, isinstance(explore, int) and explore >= 0 and (not explore or (
       a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"

@@ -90,7 +90,7 @@ envs above give way by a fixed share). Logged as ``task_chosen`` (the share of c
 on DoorKey-8x8 (RESULTS.md §16): the task won nearly every pick from the start (an untrained
 actor's largest Q(s, 0, a) already outbids a goal's novelty, at most ``goal_novelty_coef``; the
 first rewards, by 10k there, do the rest), and with HER relabelling half of the task rows to goals
-the agent learned slower than with goals disabled by 40k. Off by default; ``actor_zero_head``
+the agent learned slower than with goals disabled by 40k. Off in the agent defaults; ``actor_zero_head``
 (every Q(s, g, a) starts at 0, so the untrained task is worth 0 and a goal's novelty wins) and
 ``task_her=False`` make it a test of the idea: with both, goals won the first picks and the task
 every pick from 20k on DoorKey-8x8, and the agent still learned slower than with goals disabled
@@ -98,7 +98,10 @@ every pick from 20k on DoorKey-8x8, and the agent still learned slower than with
 both became ``experiments/goal_agent.py:minigrid``'s default (2026-12-03, §29): DoorKey-8x8 in
 5/5 seeds at IQM 70k, level with goals disabled; the task's value includes the actor's intrinsic
 reward (novelty, OPIQ's bootstrap bonus) and a goal's does not, so where that reward is large the
-task wins every pick (MultiRoom-N4-S5 with episodic novelty: from 20k).
+task wins every pick (MultiRoom-N4-S5 with episodic novelty: from 20k). ``task_score="goal_q"``
+scores the task on the goals' scale instead: ``Q(s, 0)``, the goal-level value of the zero goal
+(the task rows store it), on the environment's reward alone; the task then wins only where its
+environment value beats a goal's value plus that goal's novelty.
 
 Return then explore (``explore_steps`` > 0, Go-Explore's): an env whose goal is reached (with
 ``explore_after="ended"``: reached or abandoned) acts on the task from there, its goal the zero
@@ -344,6 +347,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
   exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
   task_goal = cfg.get("task_goal", False)
+  task_score = cfg.get("task_score", "actor")  # the task's value: the actor's, or Q(s, 0)
   explore_steps = cfg.get("explore_steps", 0)  # Go-Explore's explore phase after a goal ends
   explore_on_abandon = cfg.get("explore_after", "reached") == "ended"
   explore_first = cfg.get("explore_first", False)  # episodes start with an explore phase
@@ -523,8 +527,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         events = events._replace(renew=jnp.where(was_on_task & ~exploit, again, events.renew))
         take_task = jnp.zeros((n,), bool)
         if task_goal:  # the setter's pick: the task where the actor values it above every goal
-          task_value = actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z),
-                               jnp.full((n,), -1)).max(axis=-1)
+          task_value = (goal_q(params, z, jnp.zeros_like(z)) if task_score == "goal_q" else
+                        actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z),
+                                jnp.full((n,), -1)).max(axis=-1))
           take_task = task_value > jnp.max(scores, axis=-1)
         if explore_steps:  # a goal ended (events of goal envs only): explore from where it is
           take_task = take_task | events.reached | (events.abandoned & explore_on_abandon)
