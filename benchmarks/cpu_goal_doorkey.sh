@@ -5,9 +5,9 @@
 #             2026-12-03: counts_e50_rtf_achg below without its oracle diagnostics, on its own
 #             learner (DQN's; LEARNER is ignored), with 1-step actor targets as every row before
 #             RESULTS §28 (the default's are 3-step since 2026-12-02) and without the task as a
-#             candidate (the default's since 2026-12-03: achiever_task). Every other setting starts from the
-#             default before it,
-#             experiments/goal_agent.py:archive, so the commands of RESULTS.md §10-§20 still mean
+#             candidate (the default's since 2026-12-03: achiever_task). Every other setting
+#             starts from the default before it, experiments/goal_agent.py:archive, so the
+#             commands of RESULTS.md §10-§20 still mean
 #             what they measured.
 #   achiever_zero the achiever default with goals disabled: no achiever, no goal phases, the actor
 #             acting on the task with OPIQ's counts at every step (goal_ablation=zero,
@@ -18,8 +18,9 @@
 #   achiever_task achiever with the task as the setter's candidate (task_goal=True: an env takes
 #             the task where the actor's max_a Q(s, 0, a) beats every goal's score) on an actor
 #             head that starts at 0 (actor_zero_head=True: the untrained task is worth 0), so the
-#             goals give way by value as the task is learned (RESULTS.md §17, §29): with
-#             EXTRA=--config.agent.actor_n_step=3, experiments/goal_agent.py:minigrid since 2026-12-03
+#             goals give way by value as the task is learned (RESULTS.md §17, §29); with
+#             EXTRA=--config.agent.actor_n_step=3, experiments/goal_agent.py:minigrid since
+#             2026-12-03
 #   achiever_task_q achiever_task with the task scored by Q(s, 0) (task_score=goal_q: the
 #             environment's reward, the goals' scale) instead of the actor's value, which holds
 #             its intrinsic reward (RESULTS.md §29)

@@ -412,6 +412,8 @@ def test_task_her_false_keeps_task_rows_off_hindsight_goals(task_her):
     assert float(metrics["task_rows"]) == pytest.approx(0.5)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group(group("goal_agent"))
 @pytest.mark.parametrize("task_score", ["actor", "goal_q"])
 def test_the_task_is_scored_by_the_actor_or_by_q_of_the_zero_goal(task_score):
   """``task_score``: the setter's pick follows the chosen value of the task and ignores the other.

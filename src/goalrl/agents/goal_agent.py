@@ -90,8 +90,9 @@ envs above give way by a fixed share). Logged as ``task_chosen`` (the share of c
 on DoorKey-8x8 (RESULTS.md §16): the task won nearly every pick from the start (an untrained
 actor's largest Q(s, 0, a) already outbids a goal's novelty, at most ``goal_novelty_coef``; the
 first rewards, by 10k there, do the rest), and with HER relabelling half of the task rows to goals
-the agent learned slower than with goals disabled by 40k. Off in the agent defaults; ``actor_zero_head``
-(every Q(s, g, a) starts at 0, so the untrained task is worth 0 and a goal's novelty wins) and
+the agent learned slower than with goals disabled by 40k. Off in the agent defaults;
+``actor_zero_head`` (every Q(s, g, a) starts at 0, so the untrained task is worth 0 and a goal's
+novelty wins) and
 ``task_her=False`` make it a test of the idea: with both, goals won the first picks and the task
 every pick from 20k on DoorKey-8x8, and the agent still learned slower than with goals disabled
 (0/5 seeds at 0.9 by 160k, RESULTS.md §17). With the actor's 3-step targets (``actor_n_step``)
