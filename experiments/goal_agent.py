@@ -78,8 +78,9 @@ the note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agen
 ``agent.goal_score`` (q, the note's | amigo: AMIGo's teacher, learned from whether goals were
 reached in >= t* steps; ``agent.amigo_start``, ``agent.amigo_easy_count``, ``agent.amigo_records``),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
-goal-level bootstrapping, goals chain; not yet measured), ``agent.goal_q_her`` (Q(s, g) rows
-relabelled with reached states; 0 = off, not yet measured), ``agent.goal_ablation`` (none | zero |
+goal-level bootstrapping, goals chain), ``agent.goal_q_her`` (Q(s, g) rows relabelled with
+reached states; 0 = off; both together with ``task_score=goal_q`` on DoorKey-8x8: IQM 73k, level
+with goals disabled, RESULTS.md §30), ``agent.goal_ablation`` (none | zero |
 random), ``agent.optimism.*`` (the note's synthetic goals: ``.ratio``; OPIQ's counts on the actor:
 ``.action_coef`` / ``.bootstrap_coef``, 0 = off, the default), ``agent.encoder.*``.
 """

@@ -508,7 +508,7 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # Q(s, g)'s bootstrap goal: "first" (the note's: the goal of the window's first row, held
       # along it) | "bootstrap_row" (the goal in force at the bootstrap row: goals can chain)
       goal_q_bootstrap="first",
-      goal_q_her=0.0,  # Q(s, g) rows relabelled with a later reached state (0 = off; unmeasured)
+      goal_q_her=0.0,  # Q(s, g) rows relabelled with a later reached state (0 = off; RESULTS §30)
       gamma=0.99,  # Q(s, g): discount of environment reward
       actor_gamma=0.9,  # actor: discount of intrinsic reward
       head_layers=(256, 256),  # Q(s, g) and distance networks: dense layers before the output
