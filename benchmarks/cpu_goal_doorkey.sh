@@ -23,7 +23,9 @@
 #             2026-12-03
 #   achiever_task_q achiever_task with the task scored by Q(s, 0) (task_score=goal_q: the
 #             environment's reward, the goals' scale) instead of the actor's value, which holds
-#             its intrinsic reward (RESULTS.md §29)
+#             its intrinsic reward (RESULTS.md §29); §30 ran it with Q(s, g) relabelled and
+#             bootstrapped at the goal level (EXTRA="--config.agent.actor_n_step=3
+#             --config.agent.goal_q_bootstrap=bootstrap_row --config.agent.goal_q_her=0.5")
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)

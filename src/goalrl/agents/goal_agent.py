@@ -527,7 +527,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         again = ts.first | (state.goal_age >= (explore_steps or cfg.max_goal_steps))
         events = events._replace(renew=jnp.where(was_on_task & ~exploit, again, events.renew))
         take_task = jnp.zeros((n,), bool)
-        if task_goal:  # the setter's pick: the task where the actor values it above every goal
+        if task_goal:  # the setter's pick: the task where its score (task_score) beats every goal's
           task_value = (goal_q(params, z, jnp.zeros_like(z)) if task_score == "goal_q" else
                         actor_q(params["actor"], ts.obs, z, jnp.zeros_like(z),
                                 jnp.full((n,), -1)).max(axis=-1))
