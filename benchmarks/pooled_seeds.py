@@ -14,8 +14,11 @@ metrics.jsonl``) whose seeds are pooled: one batch ran ``--config.seed=0`` (seed
 * **steps to 0.9**: IQM [95% stratified-bootstrap CI] over seeds, a seed that never reaches it
   counting as the budget (``exploration.interval``, rliable);
 * **success @at**: mean over seeds of each seed's mean success over its rows from ``at`` - 10k to
-  ``at`` (``dqn_doorkey.WINDOW``); ``--metric key_rate`` (or any logged key: ``episode_doors``,
-  ``episode_cells``) compares that key instead, for tasks no setting solves yet.
+  ``at`` (``dqn_doorkey.WINDOW``; ``--window`` widens it); ``--metric key_rate`` (or any logged key:
+  ``episode_doors``, ``episode_cells``) compares that key instead, for tasks no setting solves yet.
+  ``--per_episode`` weights each row by its finished episodes, so that a window is the mean over
+  its episodes, not over its rows: where episodes are long (DoorKey-16x16: 2,560 steps) a row holds
+  a handful, and its short, successful episodes would otherwise weigh like a row of many.
 
 Then, for every pair (X, Y): P(X sooner), the probability that a seed of X reaches 0.9 before a
 seed of Y (ties half), and P(X higher @at) on success (``exploration.improvement``, rliable).
@@ -48,18 +51,25 @@ def pooled(dirs: list[str]) -> dict[int, list[dict]]:
   return dict(sorted(out.items()))
 
 
-def success_at(rows: list[dict], at: int, key: str = "success_rate") -> float:
-  """Mean ``key`` (success) over the rows from ``at - WINDOW`` to ``at`` (``dqn_doorkey``'s
-  window)."""
-  value = mean_success([r for r in rows if at - WINDOW <= r["step"] <= at], key)
+def success_at(rows: list[dict], at: int, key: str = "success_rate", window: int = WINDOW,
+               per_episode: bool = False) -> float:
+  """Mean ``key`` (success) over the rows from ``at - window`` to ``at`` (by default
+  ``dqn_doorkey``'s window); with ``per_episode``, each row weighted by its ``episodes``."""
+  rows = [r for r in rows if at - window <= r["step"] <= at]
+  if per_episode:
+    rows = [r for r in rows if r.get(key) is not None and r.get("episodes", 0) > 0]
+    weights = [r["episodes"] for r in rows]
+    return float(np.average([r[key] for r in rows], weights=weights)) if rows else float("nan")
+  value = mean_success(rows, key)
   return float("nan") if value is None else value
 
 
 def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int,
-              key: str = "success_rate") -> dict:
+              key: str = "success_rate", window: int = WINDOW,
+              per_episode: bool = False) -> dict:
   first = [steps_to([r for r in rows if r["step"] <= budget], THRESHOLD) for rows in seeds.values()]
   steps = [budget if s is None else s for s in first]
-  success = [success_at(rows, at, key) for rows in seeds.values()]
+  success = [success_at(rows, at, key, window, per_episode) for rows in seeds.values()]
   return {"seeds": list(seeds), "last_step": min(rows[-1]["step"] for rows in seeds.values()),
           "steps_to_90": steps, "reached": sum(s is not None for s in first),
           "steps_iqm": interval(steps, reps), "success_at": success,
@@ -75,13 +85,17 @@ def main():
   parser.add_argument("--reps", type=int, default=2000)
   parser.add_argument("--metric", default="success_rate",
                       help="the logged key compared @at (success_rate; key_rate, episode_doors...)")
+  parser.add_argument("--window", type=int, default=WINDOW,
+                      help="the rows from --at minus this many env steps to --at are averaged")
+  parser.add_argument("--per_episode", action="store_true",
+                      help="weight each row of the window by its finished episodes")
   parser.add_argument("--out", default=None)
   args = parser.parse_args()
   table = {}
   for spec in args.setting:
     name, dirs = spec.split("=", 1)
     table[name] = summarise(pooled(dirs.split("+")), args.budget, args.at, args.reps,
-                            args.metric)
+                            args.metric, args.window, args.per_episode)
   k = args.at // 1000
   label = "success" if args.metric == "success_rate" else args.metric
   print(f"| setting | seeds | ran to | reached 0.9 by {args.budget // 1000}k | steps to 0.9 "
@@ -104,7 +118,8 @@ def main():
             f"[{higher['ci95'][0]:.2f}, {higher['ci95'][1]:.2f}]")
   if args.out:
     with open(args.out, "w") as f:
-      json.dump({"budget": args.budget, "at": args.at, **(
+      json.dump({"budget": args.budget, "at": args.at, "window": args.window,
+                 "per_episode": args.per_episode, **(
           {} if args.metric == "success_rate" else {"metric": args.metric}),
                  "settings": table, "pairs": pairs}, f, indent=1)
     print(f"wrote {args.out}")

@@ -148,5 +148,11 @@ def test_pooled_seeds_join_batches_count_the_budget_and_refuse_a_seed_twice(tmp_
   assert s["success_at"] == pytest.approx([0.725, 0.975, 0.15])
   keys = pooled_seeds.summarise(pooled_seeds.pooled([a, b]), 20_000, 20_000, 50, "key_rate")
   assert keys["success_at"] == pytest.approx([0.275, 0.025, 0.85])  # --metric key_rate
+  # --window 20k --per_episode: seed 0's rows at 20k-40k weigh by their episodes (10, 10, 30)
+  with open(os.path.join(a, "seeds", "0", "metrics.jsonl"), "a") as f:
+    f.write(json.dumps({"step": 40_000, "success_rate": 0.0, "episodes": 30}) + "\n")
+  wide = pooled_seeds.summarise(pooled_seeds.pooled([a]), 40_000, 40_000, 50, window=20_000,
+                                per_episode=True)
+  assert wide["success_at"][0] == pytest.approx((10 * 0.95 + 10 * 1.0 + 30 * 0.0) / 50)
   with pytest.raises(SystemExit, match="seed 0 appears twice"):
     pooled_seeds.pooled([a, a])
