@@ -104,6 +104,14 @@
 # goal agent's own (16 envs, 5e-4, epsilon over 100k, actor discount 0.9) each kept DQN off 8x8.
 # DoorKey-8x8 as measured in RESULTS.md §10 (2026-11-30, second session):
 #   TASK=MiniGrid-DoorKey-8x8-v0 LEARNER=dqn SETTINGS="zero reach episode obs_zero obs_episode" bash benchmarks/cpu_goal_doorkey.sh
+# DoorKey-16x16 as measured in RESULTS.md §31 (2026-12-03, twenty-third session: goals acting vs
+# goals disabled where a near-random policy rarely finds the reward; one command per setting, both
+# at once):
+#   TASK=MiniGrid-DoorKey-16x16-v0 STEPS=300000 RUNS=runs/s23_dk16 SETTINGS=achiever_task_q \
+#     EXTRA="--config.agent.actor_n_step=3 --config.agent.goal_q_bootstrap=bootstrap_row
+#     --config.agent.goal_q_her=0.5 --config.checkpoint_every=20000" bash benchmarks/cpu_goal_doorkey.sh
+#   TASK=MiniGrid-DoorKey-16x16-v0 STEPS=300000 RUNS=runs/s23_dk16 SETTINGS=achiever_zero \
+#     EXTRA="--config.agent.actor_n_step=3 --config.checkpoint_every=20000" bash benchmarks/cpu_goal_doorkey.sh
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
