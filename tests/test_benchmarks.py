@@ -128,7 +128,8 @@ def test_doorkey_summary_compares_a_metric_at_equal_steps(tmp_path):
 
 def test_pooled_seeds_join_batches_count_the_budget_and_refuse_a_seed_twice(tmp_path):
   """``pooled_seeds.py``: seeds 0-1 of one run and 2 of another make one setting; a seed that
-  reaches 0.9 after the budget counts as the budget; the same seed in two runs is refused."""
+  reaches 0.9 after the budget counts as the budget; the same seed in two runs is refused;
+  ``--window`` with ``--per_episode`` averages a wider window over its finished episodes."""
   import pooled_seeds
 
   def run(name, seeds):  # seed -> its success per row at 10k, 20k, 30k (key rate: 1 - success)
