@@ -26,6 +26,9 @@
 #             its intrinsic reward (RESULTS.md §29); §30 ran it with Q(s, g) relabelled and
 #             bootstrapped at the goal level (EXTRA="--config.agent.actor_n_step=3
 #             --config.agent.goal_q_bootstrap=bootstrap_row --config.agent.goal_q_her=0.5")
+#   achiever_task_q_noise achiever_task_q with goal_ablation=noise: every phase as with goals,
+#             but an env on a goal acts uniformly at random, not on the achiever: do goals steer,
+#             or do goal phases only take steps off the greedy task policy? (RESULTS.md §31-§32)
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -141,9 +144,10 @@ for setting in ${SETTINGS:-default note no_env}; do
       extra="--config.agent.achiever=False --config.agent.goal_ablation=zero
         --config.agent.explore_steps=0 --config.agent.explore_first=False
         --config.agent.skip_reached_rows=False --config.agent.goal_counts=True" ;;
-    achiever_task|achiever_task_q) variant=minigrid; learner=$base
+    achiever_task|achiever_task_q|achiever_task_q_noise) variant=minigrid; learner=$base
       extra="--config.agent.task_goal=True --config.agent.actor_zero_head=True"
-      [ $setting = achiever_task_q ] && extra="$extra --config.agent.task_score=goal_q" ;;
+      [ $setting != achiever_task ] && extra="$extra --config.agent.task_score=goal_q"
+      [ $setting = achiever_task_q_noise ] && extra="$extra --config.agent.goal_ablation=noise" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;

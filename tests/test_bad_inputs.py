@@ -81,6 +81,7 @@ CASES = [
     (GOAL, ["--config.agent.candidate_source=prior"], "reads the archive's visit counts"),
     (GOAL, ["--config.agent.archive_bits=30"], "agent.archive_bits=30 must be in [1, 24]"),
     (GOAL, ["--config.agent.goal_ablation=off"], "agent.goal_ablation='off' must be one of"),
+    (GOAL, ["--config.agent.goal_ablation=noise"], "agent.goal_ablation='noise' makes envs"),
     (GOAL, ["--config.agent.actor_input=pixels"], "agent.actor_input='pixels' must be one of"),
     (GOAL, ["--config.agent.actor_layers=(256,0)"], "agent.actor_layers=(256, 0) must be widths"),
     (GOAL, ["--config.agent.archive_scope=life"], "agent.archive_scope='life' must be one of"),

@@ -130,6 +130,44 @@ def test_exploit_envs_act_with_the_zero_goal_and_store_task_rows():
   assert stored[:4, :steps].all() and not stored[4:, :steps].any()
 
 
+@pytest.mark.parametrize("ablation", ["none", "noise"])
+def test_the_noise_ablation_makes_envs_on_goals_act_at_random_and_task_envs_greedy(ablation):
+  """``goal_ablation="noise"`` with ``exploit_fraction=0.5`` of 16 envs: an actor whose every Q(s,
+  g, .) prefers action 2 (epsilon 0) makes the 8 task envs take it at every step; the 8 envs on
+  goals take it too without the ablation, and draw any action with it."""
+  steps = 4
+  spec, obs = minigrid_obs(16 * steps)
+  cfg = load_experiment("goal_agent", "quick").agent
+  cfg.learning_starts, cfg.exploit_fraction, cfg.goal_ablation = 10 ** 9, 0.5, ablation
+  cfg.epsilon_end = 0.0
+  agent = goal_agent.make_agent(cfg, spec)
+  n = spec.num_envs
+  state = agent.init(jax.random.PRNGKey(0))
+  online = state.learner.online
+  mlp = online["actor"]["params"]["MLP_0"]
+  head = f"Dense_{len(cfg.actor_layers)}"
+  mlp = {**mlp, head: {"kernel": jnp.zeros_like(mlp[head]["kernel"]),
+                       "bias": jnp.zeros_like(mlp[head]["bias"]).at[2].set(10.0)}}
+  online = {**online, "actor": {"params": {**online["actor"]["params"], "MLP_0": mlp}}}
+  state = state.replace(learner=state.learner.replace(online=online))
+  act, observe = jax.jit(agent.act), jax.jit(agent.observe)
+  taken = []
+  for i in range(steps):
+    one = jax.tree.map(lambda x, i=i: x[i * n:(i + 1) * n], obs)
+    ts = TimeStep(obs=one, reward=jnp.zeros(n), terminated=jnp.zeros(n, bool),
+                  truncated=jnp.zeros(n, bool), first=jnp.full(n, i == 0))
+    state, actions, _ = act(state, ts, jax.random.PRNGKey(100 + i), 10 ** 9)
+    taken.append(np.asarray(actions))
+    state, _ = observe(state, ts, actions, jax.random.PRNGKey(i), 10 ** 9)
+  taken = np.stack(taken)  # [steps, N]
+  assert (taken[:, :8] == 2).all()  # the exploit envs: greedy on the task
+  on_goals = taken[:, 8:]
+  if ablation == "none":
+    assert (on_goals == 2).all()
+  else:
+    assert len(np.unique(on_goals)) >= 3 and np.mean(on_goals == 2) < 0.5
+
+
 @pytest.mark.parametrize("layers", [(256,), (256, 256), ()])
 def test_actor_layers_shape_the_actor_and_nothing_else(layers):
   """``actor_layers``: the actor's dense layers before its action head (the observation actor's

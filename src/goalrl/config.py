@@ -41,7 +41,8 @@ CANDIDATE_SOURCES = ("archive", "prior", "replay", "both")  # goalrl.archive, go
 DISTANCES = ("latent", "learned")  # goalrl.goals
 DISTANCE_PAIRS = ("positive", "contrastive")  # the learned distance's training pairs
 GOAL_Q_BOOTSTRAPS = ("first", "bootstrap_row")  # goalrl/agents/goal_agent.py
-GOAL_ABLATIONS = ("none", "zero", "random")  # goalrl/agents/goal_agent.py
+GOAL_ABLATIONS = ("none", "zero", "random", "noise")  # goalrl/agents/goal_agent.py
+STEERED = ("none", "noise")  # the ablations that task phases, exploit envs and the achiever allow
 GOAL_SCORES = ("q", "amigo")  # the goal setter's score of its candidates
 # With task_goal, the task's score: the actor's max_a Q(s, 0, a) (its reward, intrinsic included)
 # or Q(s, 0), the goal-level value of the zero goal (the environment's reward, the goals' scale)
@@ -462,7 +463,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       actor_input="latent",
       hidden=256,
       # "zero": the actor sees no goal, earns env reward only | "random": the setter picks any
-      # candidate, not the best by Q(s, g) | "none"
+      # candidate, not the best by Q(s, g) | "noise": envs on goals act uniformly at random (the
+      # goal phases kept, the goals steering nothing) | "none"
       goal_ablation="none",
       # Exploit mode (NGU/Agent57's exploit member): this share of envs (the first
       # round(fraction * num_envs)) acts with the zero goal, on the task alone; their actor rows
@@ -617,6 +619,13 @@ def goal_agent_errors(config) -> list[str]:
          f"(not {a.get('goal_ablation', 'none')!r}), or 0")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
+  _check(e, a.get("goal_ablation", "none") != "noise" or (
+      a.get("task_goal", False) or a.get("explore_steps", 0) > 0
+      or a.get("exploit_fraction", 0.0) > 0),
+         "agent.goal_ablation='noise' makes envs on goals act at random, so it needs steps on the "
+         f"task: agent.task_goal=True (not {a.get('task_goal', False)!r}), explore_steps > 0 (not "
+         f"{a.get('explore_steps', 0)!r}) or exploit_fraction > 0 (not "
+         f"{a.get('exploit_fraction', 0.0)!r}); else every step would be random")
   score = a.get("goal_score", "q")
   _check(e, score in GOAL_SCORES and (score == "q" or (
       a.candidate_source == "archive" and a.variant == "reach"
@@ -645,29 +654,29 @@ def goal_agent_errors(config) -> list[str]:
   _check(e, isinstance(task, (int, float)) and 0.0 <= task <= 1.0,
          f"agent.task_fraction={task!r} must be in [0, 1] (0 = off)")
   _check(e, (exploit == 0 and task == 0) or (
-      a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"),
+      a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") in STEERED),
          f"agent.exploit_fraction={exploit} and agent.task_fraction={task} train the actor on the "
          f"environment's reward with the zero goal: they need agent.actor_env_reward > 0 (not "
-         f"{a.get('actor_env_reward')}) and goal_ablation='none' (not "
+         f"{a.get('actor_env_reward')}) and goal_ablation 'none' or 'noise' (not "
          f"{a.get('goal_ablation', 'none')!r}), or both 0")
   _check(e, isinstance(a.get("task_goal", False), bool) and (
       not a.get("task_goal", False) or (a.get("actor_env_reward", 0.0) > 0 and a.get(
-          "goal_ablation", "none") == "none" and a.variant == "reach")),
+          "goal_ablation", "none") in STEERED and a.variant == "reach")),
          f"agent.task_goal={a.get('task_goal')!r} must be True or False, and True (the setter "
          "weighs the task, valued by the actor's Q(s, 0, .), against its goals) needs "
-         f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' "
-         f"(not {a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r}: "
-         "'progress' re-picks every step)")
+         f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation 'none' or "
+         f"'noise' (not {a.get('goal_ablation', 'none')!r}) and variant='reach' (not "
+         f"{a.variant!r}: 'progress' re-picks every step)")
   _check(e, a.get("task_score", "actor") in TASK_SCORES,
          f"agent.task_score={a.get('task_score')!r} must be one of {TASK_SCORES} (read only "
          "with agent.task_goal=True)")
   explore = a.get("explore_steps", 0)
   _check(e, isinstance(explore, int) and explore >= 0 and (not explore or (
-      a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"
+      a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") in STEERED
       and a.variant == "reach")),
          f"agent.explore_steps={explore!r} must be an integer >= 0 (0 = off), and > 0 (an env "
          "acts on the task for that many steps after its goal ends) needs agent.actor_env_reward "
-         f"> 0 (not {a.get('actor_env_reward')}), goal_ablation='none' (not "
+         f"> 0 (not {a.get('actor_env_reward')}), goal_ablation 'none' or 'noise' (not "
          f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
   _check(e, a.get("explore_after", "reached") in EXPLORE_AFTER,
          f"agent.explore_after={a.get('explore_after')!r} must be one of {EXPLORE_AFTER}")
@@ -692,13 +701,14 @@ def goal_agent_errors(config) -> list[str]:
   achiever = a.get("achiever", False)
   _check(e, isinstance(achiever, bool) and (not achiever or (
       (explore > 0 or a.get("task_goal", False) or exploit > 0)
-      and a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") == "none"
+      and a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") in STEERED
       and a.variant == "reach")),
          f"agent.achiever={achiever!r} must be True or False, and True (goals pursued by a "
          "network of their own, the actor on the task) needs envs acting on the task "
          f"(agent.explore_steps > 0, not {explore!r}; or task_goal=True; or exploit_fraction > 0), "
-         f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation='none' (not "
-         f"{a.get('goal_ablation', 'none')!r}) and variant='reach' (not {a.variant!r})")
+         f"agent.actor_env_reward > 0 (not {a.get('actor_env_reward')}), goal_ablation 'none' or "
+         f"'noise' (not {a.get('goal_ablation', 'none')!r}) and variant='reach' (not "
+         f"{a.variant!r})")
   _check(e, 0.0 <= a.get("achiever_gamma", 0.0) < 1.0,
          f"agent.achiever_gamma={a.get('achiever_gamma')} must be in [0, 1) (0 = agent.actor_gamma)")
   _check(e, isinstance(a.get("skip_reached_rows", False), bool),

@@ -190,7 +190,12 @@ greedy (0.25 of its goals at 30k env steps, 0.39 with ``actor_position``).
 
 Ablations (``goal_ablation``, to show what the goals do): ``zero``: the actor sees a zero goal and
 earns the environment's reward only (DQN on latents with the actor's discount); ``random``: the
-setter keeps a random candidate instead of the best by Q(s, g).
+setter keeps a random candidate instead of the best by Q(s, g); ``noise``: everything runs as with
+goals (setter, goal phases and their ages, the learners), but an env on a goal acts uniformly at
+random instead of on the goal's Q(s, g, .): does a goal steer the agent, or does a goal phase
+only take steps off the greedy task policy (as a temporally extended epsilon would)? It needs
+steps on the task (``task_goal``, ``explore_steps`` or ``exploit_fraction``): else every step
+would be random.
 
 Acting: encode the observation, update the goal state machine (``goals.goal_events``; abandonment
 by age, and with ``abandon_on_q`` by Q(s, g) under ``abandon_threshold``, the note's), pick new
@@ -572,6 +577,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
                         actor_q(params["achiever"], ts.obs, z, seen, seen_pose))
     q_act = q_act + bonus
     actions, eps_metrics = core.act(q_act, k_eps, env_steps)
+    if ablation == "noise":  # envs on goals act at random: the phases stay, the goals steer none
+      uniform = jax.random.randint(jax.random.fold_in(k_eps, 1), actions.shape, 0, q_act.shape[-1])
+      actions = jnp.where(on_task(state), actions, uniform.astype(actions.dtype))
     renew = events.renew & ~on_task(state)  # goals chosen (not the task)
     metrics = {
         **eps_metrics,
