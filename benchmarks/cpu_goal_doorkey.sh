@@ -115,12 +115,15 @@
 #     --config.agent.goal_q_her=0.5 --config.checkpoint_every=20000" bash benchmarks/cpu_goal_doorkey.sh
 #   TASK=MiniGrid-DoorKey-16x16-v0 STEPS=300000 RUNS=runs/s23_dk16 SETTINGS=achiever_zero \
 #     EXTRA="--config.agent.actor_n_step=3 --config.checkpoint_every=20000" bash benchmarks/cpu_goal_doorkey.sh
+# RESULTS.md §32 (twenty-fourth session) ran both with STEPS=150000 RUNS=runs/s24_dk16 and
+# "--config.seed=5" added to EXTRA (seeds 5-9). The noise control (goal phases kept, actions random
+# in them) is achiever_task_q's command with SETTINGS=achiever_task_q_noise.
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
 cd "${ROOT:-$(dirname "$0")/..}"
 RUNS=${RUNS:-runs/cpu_goal_doorkey}
-SRC=${SRC:-src}
+SRC=${SRC:-src}  # PYTHONPATH of the runs; PY: their python (.venv's; gpu_hard.sh's python3)
 TASK=${TASK:-MiniGrid-DoorKey-5x5-v0}
 STEPS=${STEPS:-200000}
 # actor_n_step=1 pinned: every row of RESULTS.md before §28 ran 1-step actor targets (the
@@ -208,7 +211,7 @@ for setting in ${SETTINGS:-default note no_env}; do
   esac
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
-  PYTHONPATH=$SRC .venv/bin/python -m goalrl.train --config=experiments/goal_agent.py:$variant \
+  PYTHONPATH=$SRC ${PY:-.venv/bin/python} -m goalrl.train --config=experiments/goal_agent.py:$variant \
     --workdir="$RUNS/$setting" $learner $extra ${EXTRA:-} > "$RUNS/$setting/train.log" 2>&1
   echo "$setting: exit $?"
 done

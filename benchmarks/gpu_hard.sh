@@ -31,6 +31,12 @@
 #   goalrte_dk8 / goalc0_dk8 / goalrtf_dk8 / goalachg_dk8 / goalamigo_dk8  the _kc jobs on
 #             DoorKey-8x8
 #             (200k: STEPS=200000)
+#   dk16_goal / dk16_zero / dk16_noise  DoorKey-16x16 as RESULTS.md §31-§32 ran it on the CPU
+#             (cpu_goal_doorkey.sh's achiever_task_q with its EXTRA, achiever_zero,
+#             achiever_task_q_noise): goals acting, goals disabled, goal phases acting at random
+#   dk16_opiq / dk16_dqn  optimistic DQN (experiments/optimistic_dqn.py:minigrid, 3-step) and DQN
+#             (experiments/dqn.py:minigrid with 3-step targets) on DoorKey-16x16 beside them
+#             (JOBS="dk16_goal dk16_zero dk16_noise dk16_opiq dk16_dqn")
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -128,9 +134,27 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.actor_gamma=0.99 \
         --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
+    dk16_goal|dk16_zero|dk16_noise)
+      setting=$(case $job in dk16_goal) echo achiever_task_q ;; dk16_zero) echo achiever_zero ;;
+        *) echo achiever_task_q_noise ;; esac)
+      extra="--config.agent.actor_n_step=3 --config.checkpoint_every=250000"
+      [ $job != dk16_zero ] && extra="$extra --config.agent.goal_q_bootstrap=bootstrap_row
+        --config.agent.goal_q_her=0.5"
+      PY=$PY SRC=$PYTHONPATH TASK=MiniGrid-DoorKey-16x16-v0 STEPS=$STEPS RUNS=$RUNS/$job \
+        SETTINGS=$setting EXTRA="$extra" timeout "${RUN_S:-480}" bash benchmarks/cpu_goal_doorkey.sh \
+        > "$RUNS/$job.log" 2>&1 & ;;
+    dk16_opiq|dk16_dqn)
+      exp=$([ $job = dk16_opiq ] && echo optimistic_dqn || echo dqn)
+      mkdir -p "$RUNS/$job/$exp"
+      timeout "${RUN_S:-480}" $PY -m goalrl.train --config=experiments/$exp.py:minigrid \
+        --workdir="$RUNS/$job/$exp" --config.num_seeds=5 --config.log_every=10000 \
+        --config.checkpoint_every=250000 --config.env.name=MiniGrid-DoorKey-16x16-v0 \
+        --config.total_steps="$STEPS" --config.agent.n_step=3 --config.pictures=False \
+        > "$RUNS/$job/$exp/train.log" 2>&1 & ;;
     *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
       goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8 goalachg_kc goalachg_dk8 goalamigo_kc
-      goalamigo_dk8 goalepi_mr epi_mr noveld_mr noveld_kc goalnoveld_mr)"
+      goalamigo_dk8 goalepi_mr epi_mr noveld_mr noveld_kc goalnoveld_mr dk16_goal dk16_zero
+      dk16_noise dk16_opiq dk16_dqn)"
       exit 2 ;;
   esac
 done
@@ -139,7 +163,8 @@ wait
 # (SIGKILL, not a Ctrl-C that would write a checkpoint first; their metrics are written row by row;
 # only runs whose workdir is under $RUNS, so a smoke test here leaves other runs alone)
 pkill -9 -f "goalrl.train.*--workdir=$RUNS/"; sleep 1
-for log in "$RUNS"/goal_*.log "$RUNS"/goal[a-z]*/goal/train.log "$RUNS"/*/obs_*/train.log; do
+for log in "$RUNS"/goal_*.log "$RUNS"/goal[a-z]*/goal/train.log "$RUNS"/*/obs_*/train.log \
+    "$RUNS"/dk16_*/*/train.log; do
   echo "== $log"; grep -v "^WARNING" "$log" | tail -3
 done
 find "$RUNS" -name metrics.jsonl | sort | while read -r f; do
