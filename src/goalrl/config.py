@@ -619,9 +619,11 @@ def goal_agent_errors(config) -> list[str]:
          f"(not {a.get('goal_ablation', 'none')!r}), or 0")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
-  _check(e, a.get("goal_ablation", "none") != "noise" or (
-      a.get("task_goal", False) or a.get("explore_steps", 0) > 0
-      or a.get("exploit_fraction", 0.0) > 0),
+  positive = lambda v: isinstance(v, (int, float)) and v > 0  # a bad type has its own check
+  # envs that act on the task: what the noise ablation and the achiever both need
+  task_steps = bool(a.get("task_goal", False)) or any(
+      positive(a.get(k, 0)) for k in ("explore_steps", "exploit_fraction"))
+  _check(e, a.get("goal_ablation", "none") != "noise" or task_steps,
          "agent.goal_ablation='noise' makes envs on goals act at random, so it needs steps on the "
          f"task: agent.task_goal=True (not {a.get('task_goal', False)!r}), explore_steps > 0 (not "
          f"{a.get('explore_steps', 0)!r}) or exploit_fraction > 0 (not "
@@ -700,8 +702,7 @@ def goal_agent_errors(config) -> list[str]:
          f"{a.get('actor_input', 'latent')!r})")
   achiever = a.get("achiever", False)
   _check(e, isinstance(achiever, bool) and (not achiever or (
-      (explore > 0 or a.get("task_goal", False) or exploit > 0)
-      and a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") in STEERED
+      task_steps and a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") in STEERED
       and a.variant == "reach")),
          f"agent.achiever={achiever!r} must be True or False, and True (goals pursued by a "
          "network of their own, the actor on the task) needs envs acting on the task "
