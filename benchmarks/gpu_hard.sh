@@ -31,12 +31,13 @@
 #   goalrte_dk8 / goalc0_dk8 / goalrtf_dk8 / goalachg_dk8 / goalamigo_dk8  the _kc jobs on
 #             DoorKey-8x8
 #             (200k: STEPS=200000)
-#   dk16_goal / dk16_zero / dk16_noise  DoorKey-16x16 as RESULTS.md §31-§32 ran it on the CPU
-#             (cpu_goal_doorkey.sh's achiever_task_q with its EXTRA, achiever_zero,
-#             achiever_task_q_noise): goals acting, goals disabled, goal phases acting at random
+#   dk16_goal / dk16_zero / dk16_noise / dk16_reach  DoorKey-16x16 as RESULTS.md §31-§33 ran it
+#             on the CPU (cpu_goal_doorkey.sh's achiever_task_q with its EXTRA, achiever_zero,
+#             achiever_task_q_noise, achiever_task_q_reach): goals acting, goals disabled, goal
+#             phases acting at random, goals kept to those the achiever values as reachable
 #   dk16_opiq / dk16_dqn  optimistic DQN (experiments/optimistic_dqn.py:minigrid, 3-step) and DQN
 #             (experiments/dqn.py:minigrid with 3-step targets) on DoorKey-16x16 beside them
-#             (JOBS="dk16_goal dk16_zero dk16_noise dk16_opiq dk16_dqn")
+#             (JOBS="dk16_goal dk16_zero dk16_noise dk16_reach dk16_opiq dk16_dqn")
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -134,9 +135,9 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.actor_gamma=0.99 \
         --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
-    dk16_goal|dk16_zero|dk16_noise)
+    dk16_goal|dk16_zero|dk16_noise|dk16_reach)
       setting=$(case $job in dk16_goal) echo achiever_task_q ;; dk16_zero) echo achiever_zero ;;
-        *) echo achiever_task_q_noise ;; esac)
+        dk16_noise) echo achiever_task_q_noise ;; *) echo achiever_task_q_reach ;; esac)
       extra="--config.agent.actor_n_step=3 --config.checkpoint_every=250000"
       [ $job != dk16_zero ] && extra="$extra --config.agent.goal_q_bootstrap=bootstrap_row
         --config.agent.goal_q_her=0.5"
@@ -154,7 +155,7 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
     *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
       goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8 goalachg_kc goalachg_dk8 goalamigo_kc
       goalamigo_dk8 goalepi_mr epi_mr noveld_mr noveld_kc goalnoveld_mr dk16_goal dk16_zero
-      dk16_noise dk16_opiq dk16_dqn)"
+      dk16_noise dk16_reach dk16_opiq dk16_dqn)"
       exit 2 ;;
   esac
 done
