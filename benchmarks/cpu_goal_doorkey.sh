@@ -30,8 +30,9 @@
 #             but an env on a goal acts uniformly at random, not on the achiever: do goals steer,
 #             or do goal phases only take steps off the greedy task policy? (RESULTS.md §31-§32)
 #   achiever_task_q_reach achiever_task_q with MEGA's reachability filter on the achiever
-#             (goal_reach_steps=10: only candidates the achiever values >= 0.9 ** 10, else the one
-#             it values most): goals it can reach, so that they can steer (RESULTS.md §33)
+#             (goal_reach_steps=REACH_STEPS, 10 unless set: only candidates the achiever values
+#             >= 0.9 ** REACH_STEPS, else the one it values most): goals it can reach, so that they
+#             can steer (RESULTS.md §33)
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -154,7 +155,8 @@ for setting in ${SETTINGS:-default note no_env}; do
       learner=$base; extra="--config.agent.task_goal=True --config.agent.actor_zero_head=True"
       [ $setting != achiever_task ] && extra="$extra --config.agent.task_score=goal_q"
       [ $setting = achiever_task_q_noise ] && extra="$extra --config.agent.goal_ablation=noise"
-      [ $setting = achiever_task_q_reach ] && extra="$extra --config.agent.goal_reach_steps=10" ;;
+      [ $setting = achiever_task_q_reach ] && extra="$extra
+        --config.agent.goal_reach_steps=${REACH_STEPS:-10}" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;
