@@ -702,8 +702,8 @@ def goal_agent_errors(config) -> list[str]:
          f"{a.get('actor_input', 'latent')!r})")
   achiever = a.get("achiever", False)
   _check(e, isinstance(achiever, bool) and (not achiever or (
-      task_steps and a.get("actor_env_reward", 0.0) > 0 and a.get("goal_ablation", "none") in STEERED
-      and a.variant == "reach")),
+      task_steps and a.get("actor_env_reward", 0.0) > 0
+      and a.get("goal_ablation", "none") in STEERED and a.variant == "reach")),
          f"agent.achiever={achiever!r} must be True or False, and True (goals pursued by a "
          "network of their own, the actor on the task) needs envs acting on the task "
          f"(agent.explore_steps > 0, not {explore!r}; or task_goal=True; or exploit_fraction > 0), "
