@@ -59,7 +59,7 @@ environment's reward.
 
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 ``agent.candidate_source`` (archive | prior | replay | both), ``agent.archive_bits``,
-``agent.archive_power``, ``agent.goal_novelty_coef`` (0 = off), ``agent.goal_reach_steps`` (MEGA's
+``agent.archive_power``, ``agent.goal_novelty_coef`` (0 = off), ``agent.goal_reach_steps`` / ``agent.goal_reach_top`` (MEGA's
 reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
 ``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
 ``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width

@@ -87,6 +87,7 @@ CASES = [
     (GOAL, ["--config.agent.archive_scope=life"], "agent.archive_scope='life' must be one of"),
     (GOAL, ["--config.agent.goal_reach_steps=8", "--config.agent.variant=progress"],
      "agent.goal_reach_steps=8 reads the actor's value"),
+    (GOAL, ["--config.agent.goal_reach_top=33"], "agent.goal_reach_top=33 must be an integer in [0,"),
     (GOAL, ["--config.agent.exploit_fraction=1.0"], "agent.exploit_fraction=1.0 must be in [0, 1)"),
     (GOAL, ["--config.agent.exploit_fraction=0.01"], "gives 0 exploiting envs"),
     (GOAL, ["--config.agent.task_fraction=0.5", "--config.agent.actor_env_reward=0.0"],

@@ -38,6 +38,10 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
     assert 0 <= last["goal_reachable_fraction"] <= 1
   else:
     assert "goal_reachable_fraction" not in last
+  if agent_cfg.get("goal_reach_top", 0):  # each chosen goal is among the 8 of 32 valued most
+    assert 0 <= last["goal_reach_rank"] < agent_cfg.goal_reach_top
+  else:
+    assert "goal_reach_rank" not in last
   if agent_cfg.get("exploit_fraction", 0.0):  # half the envs exploit; HER takes half their rows
     assert 0 < last["exploit_episodes_per_episode"] < 1
     assert 0 <= last["exploit_successes_per_episode"] <= last["exploit_episodes_per_episode"]
@@ -93,7 +97,7 @@ def test_goal_agent_options(experiment, tmp_path, overrides):
   config = experiment("goal_agent", "quick")
   config.total_steps = 1_000
   if overrides == "default design":
-    overrides = {**_default_design(), "goal_reach_steps": 4}
+    overrides = {**_default_design(), "goal_reach_steps": 4, "goal_reach_top": 8}
     assert overrides["achiever"] and overrides["reach_test"] == "cell"  # what it is
   for key, value in overrides.items():
     if key == "agent_grads":

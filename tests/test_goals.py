@@ -30,6 +30,14 @@ def test_reachability_filter_keeps_the_setter_on_goals_the_actor_can_reach():
   # env 1: nothing passes, so the candidate the actor values most.
   assert index.tolist() == [2, 2]
   assert bool(jnp.all(jnp.isinf(filtered[0, jnp.array([0, 3])])))
+  # By rank: each env's 2 most reachable candidates, whatever their values (env 1's are all low).
+  ranked = goals.most_reachable_scores(scores, values, top=2)
+  _, index = goals.select_goal(ranked, jnp.zeros((2, 4, 3)))
+  assert index.tolist() == [2, 2]
+  assert jnp.isfinite(ranked).sum(axis=1).tolist() == [2, 2]
+  # Rank first, then the cutoff: env 0 keeps 1 and 2 (both >= 0.5), env 1 falls back to values.
+  both = goals.reachable_scores(ranked, values, cutoff=0.5)
+  assert goals.select_goal(both, jnp.zeros((2, 4, 3)))[1].tolist() == [2, 2]
 
 
 @pytest.mark.parametrize("source", ["prior", "replay", "both"])

@@ -448,6 +448,8 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       amigo_easy_count=64,  # t* rises by one after this many goals reached in fewer than t* steps
       # > 0: only candidates the actor values >= actor_gamma ** steps (MEGA's reachability filter)
       goal_reach_steps=0,
+      # > 0: only this many candidates, those the actor (or achiever) values most (MEGA's by rank)
+      goal_reach_top=0,
       bank_size=4_096,  # recently encoded real states offered as "replay"/"both" candidates
       reach_threshold=2.0,  # latent distance (or learned steps) counting as reached
       # "distance": a goal is reached when its distance is under reach_threshold | "cell": when
@@ -617,6 +619,13 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.goal_reach_steps={reach_steps} reads the actor's value of reaching a goal: it "
          f"needs agent.variant='reach' (not {a.variant!r}) and a goal_ablation other than 'zero' "
          f"(not {a.get('goal_ablation', 'none')!r}), or 0")
+  reach_top = a.get("goal_reach_top", 0)
+  _check(e, isinstance(reach_top, int) and 0 <= reach_top <= a.num_candidates and (
+      not reach_top or (a.variant == "reach" and a.get("goal_ablation", "none") != "zero")),
+         f"agent.goal_reach_top={reach_top!r} must be an integer in [0, agent.num_candidates="
+         f"{a.num_candidates}] (0 = off), and > 0 (the setter keeps this many candidates, those the "
+         f"actor values most) needs agent.variant='reach' (not {a.variant!r}) and a goal_ablation "
+         f"other than 'zero' (not {a.get('goal_ablation', 'none')!r})")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
   positive = lambda v: isinstance(v, (int, float)) and v > 0  # a bad type has its own check

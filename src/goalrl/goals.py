@@ -4,7 +4,8 @@ and hindsight relabelling. Pure functions over per-env arrays; ``agents/goal_age
 * Goal setter: ``K`` candidates per env (from the goal archive of reached states,
   ``goalrl.archive``; or from the latent prior N(0, I), a bank of recently encoded real states, or
   half each), keep the one with the highest Q(s, g) (plus the archive's novelty), optionally
-  among those the actor values as reachable only (``reachable_scores``, MEGA's filter).
+  among those the actor values as reachable only (``reachable_scores``, MEGA's filter; or by rank,
+  ``most_reachable_scores``).
 * Variants of the actor's task:
   - ``progress``: reward = decrease of the distance to the goal; a new goal every step;
   - ``reach``: reward 1 when the distance falls under ``reach_threshold`` (then the actor's episode
@@ -59,6 +60,17 @@ def reachable_scores(scores: jnp.ndarray, values: jnp.ndarray, cutoff: float) ->
   RESULTS.md §11)."""
   ok = values >= cutoff
   return jnp.where(ok.any(axis=-1, keepdims=True), jnp.where(ok, scores, -jnp.inf), values)
+
+
+def most_reachable_scores(scores: jnp.ndarray, values: jnp.ndarray, top: int) -> jnp.ndarray:
+  """MEGA's filter by rank: the setter's ``scores`` [N, K] among each env's ``top`` candidates of
+  highest reaching ``values`` [N, K] (ties at the cut kept), ``-inf`` elsewhere. A cutoff on the
+  values (``reachable_scores``) keeps nothing out where the reaching network values every candidate
+  high, as hindsight-trained values do for goals they have never failed to reach (on
+  DoorKey-16x16 the achiever valued every candidate above 0.9 ** 10 by 20k env steps while
+  reaching 5% of its goals, RESULTS.md §33); a rank still orders them."""
+  kth = jnp.sort(values, axis=-1)[..., values.shape[-1] - top][..., None]
+  return jnp.where(values >= kth, scores, -jnp.inf)
 
 
 class GoalEvents(NamedTuple):

@@ -64,6 +64,10 @@ value to the actor, ``max_a Q_actor(s, g, a)``, is at least ``actor_gamma ** goa
 candidate passes, the one the actor values most. On tasks that draw a new layout each episode the
 archive's rarest cells are views of other layouts (RESULTS.md §10), which no policy can reach; on
 DoorKey-8x8 the filter did not keep the setter off them by 50k env steps (§11).
+``goal_reach_top`` > 0 filters by rank, instead or first: the setter keeps only the
+``goal_reach_top`` candidates the actor (the achiever, where there is one) values most
+(``goals.most_reachable_scores``), since hindsight-trained values can pass every candidate over a
+cutoff (RESULTS.md §33).
 
 Exploit mode (``exploit_fraction`` > 0, NGU/Agent57's exploit member of a policy family): the
 first ``round(exploit_fraction * num_envs)`` envs act with the zero goal (their goal set to zero,
@@ -349,6 +353,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   her_q = cfg.get("goal_q_her", 0.0)
   actor_n = cfg.get("actor_n_step", 1)  # > 1: every actor row is the task's (validated)
   reach_steps = cfg.get("goal_reach_steps", 0)
+  reach_top = cfg.get("goal_reach_top", 0)  # > 0: only this many most reachable candidates
   per_episode = use_archive and cfg.get("archive_scope", "run") == "episode"
   num_exploit = round(cfg.get("exploit_fraction", 0.0) * spec.num_envs)
   exploit = jnp.arange(spec.num_envs) < num_exploit  # [N]: the envs acting on the task alone
@@ -516,10 +521,13 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     q_cands = goal_q(params, z_k, cands)
     t_cands = teacher_score(params, z_k, cands) if amigo else None
     scores = (t_cands if amigo else q_cands) + optimism_k
-    if reach_steps:  # only goals the actor expects to reach within reach_steps steps
+    if reach_steps or reach_top:  # only goals the actor expects to reach (MEGA's filter)
       reach_value = actor_q(params["achiever" if achiever else "actor"], ts.obs, z_k, cands,
                             pose_k).max(axis=-1)
-      scores = goals.reachable_scores(scores, reach_value, reach_gamma ** reach_steps)
+      if reach_top:  # by rank: the reach_top candidates it values most
+        scores = goals.most_reachable_scores(scores, reach_value, reach_top)
+      if reach_steps:  # by value: those reached within reach_steps steps (of those, by rank)
+        scores = goals.reachable_scores(scores, reach_value, reach_gamma ** reach_steps)
     pick = (jax.random.randint(k_pick, (n,), 0, cfg.num_candidates) if ablation == "random"
             else None)  # the ablated setter keeps any candidate, Q unread
     chosen, best = goals.select_goal(scores, cands, pick)
@@ -611,6 +619,12 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     if reach_steps:
       metrics.update(losses.masked_metric(
           "goal_reachable_fraction", (reach_value >= reach_gamma ** reach_steps).mean(axis=-1),
+          renew))
+    if reach_steps or reach_top:  # the chosen goal's reaching value, and how many beat it
+      chosen_reach = jnp.take_along_axis(reach_value, best[:, None], axis=1)
+      metrics.update(losses.masked_metric("goal_reach_value", chosen_reach[:, 0], renew))
+      metrics.update(losses.masked_metric(
+          "goal_reach_rank", jnp.sum(reach_value > chosen_reach, axis=-1).astype(jnp.float32),
           renew))
     if use_archive:
       metrics.update(losses.masked_metric("goal_cell_visits", chosen_count.astype(jnp.float32),
