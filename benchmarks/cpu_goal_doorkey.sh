@@ -33,6 +33,9 @@
 #             (goal_reach_steps=REACH_STEPS, 10 unless set: only candidates the achiever values
 #             >= 0.9 ** REACH_STEPS, else the one it values most): goals it can reach, so that they
 #             can steer (RESULTS.md §33)
+#   achiever_task_q_top achiever_task_q with the filter by rank (goal_reach_top=REACH_TOP, 4 unless
+#             set: the setter's pick among the 4 of 32 candidates the achiever values most), for
+#             where the achiever values every candidate over any cutoff (RESULTS.md §33)
 #   default   experiments/goal_agent.py:archive (archive goals, novelty, actor sees the task: the
 #             default until 2026-12-01)
 #   note      experiments/goal_agent.py:note (the note's design, commit 81aed7c)
@@ -151,12 +154,15 @@ for setting in ${SETTINGS:-default note no_env}; do
       extra="--config.agent.achiever=False --config.agent.goal_ablation=zero
         --config.agent.explore_steps=0 --config.agent.explore_first=False
         --config.agent.skip_reached_rows=False --config.agent.goal_counts=True" ;;
-    achiever_task|achiever_task_q|achiever_task_q_noise|achiever_task_q_reach) variant=minigrid
+    achiever_task|achiever_task_q|achiever_task_q_noise|achiever_task_q_reach|achiever_task_q_top)
+      variant=minigrid
       learner=$base; extra="--config.agent.task_goal=True --config.agent.actor_zero_head=True"
       [ $setting != achiever_task ] && extra="$extra --config.agent.task_score=goal_q"
       [ $setting = achiever_task_q_noise ] && extra="$extra --config.agent.goal_ablation=noise"
       [ $setting = achiever_task_q_reach ] && extra="$extra
-        --config.agent.goal_reach_steps=${REACH_STEPS:-10}" ;;
+        --config.agent.goal_reach_steps=${REACH_STEPS:-10}"
+      [ $setting = achiever_task_q_top ] && extra="$extra
+        --config.agent.goal_reach_top=${REACH_TOP:-4}" ;;
     achiever_epi) variant=minigrid; learner=$base
       extra="--config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0
         --config.agent.optimism.episode_coef=0.01 --config.agent.epsilon_decay_steps=250000" ;;
