@@ -59,8 +59,9 @@ environment's reward.
 
 Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 ``agent.candidate_source`` (archive | prior | replay | both), ``agent.archive_bits``,
-``agent.archive_power``, ``agent.goal_novelty_coef`` (0 = off), ``agent.goal_reach_steps`` / ``agent.goal_reach_top`` (MEGA's
+``agent.archive_power``, ``agent.goal_novelty_coef`` (0 = off), ``agent.goal_reach_steps`` (MEGA's
 reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
+``agent.goal_reach_top`` (the same by rank: only this many candidates, those it values most),
 ``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
 ``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width
 ``agent.hidden``), ``agent.actor_layers`` (the actor's dense layers before its head; DQN has

@@ -623,8 +623,8 @@ def goal_agent_errors(config) -> list[str]:
   _check(e, isinstance(reach_top, int) and 0 <= reach_top <= a.num_candidates and (
       not reach_top or (a.variant == "reach" and a.get("goal_ablation", "none") != "zero")),
          f"agent.goal_reach_top={reach_top!r} must be an integer in [0, agent.num_candidates="
-         f"{a.num_candidates}] (0 = off), and > 0 (the setter keeps this many candidates, those the "
-         f"actor values most) needs agent.variant='reach' (not {a.variant!r}) and a goal_ablation "
+         f"{a.num_candidates}] (0 = off), and > 0 (the setter keeps this many candidates, those "
+         f"the actor values most) needs agent.variant='reach' (not {a.variant!r}) and a goal_ablation "
          f"other than 'zero' (not {a.get('goal_ablation', 'none')!r})")
   _check(e, a.get("goal_ablation", "none") in GOAL_ABLATIONS,
          f"agent.goal_ablation={a.get('goal_ablation')!r} must be one of {GOAL_ABLATIONS}")
