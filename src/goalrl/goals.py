@@ -69,7 +69,7 @@ def most_reachable_scores(scores: jnp.ndarray, values: jnp.ndarray, top: int) ->
   high, as hindsight-trained values do for goals they have never failed to reach (on
   DoorKey-16x16 the achiever valued every candidate above 0.9 ** 10 by 20k env steps while
   reaching 5% of its goals, RESULTS.md §33); a rank still orders them."""
-  kth = jnp.sort(values, axis=-1)[..., values.shape[-1] - top][..., None]
+  kth = jax.lax.top_k(values, top)[0][..., -1:]  # each env's top-th highest value
   return jnp.where(values >= kth, scores, -jnp.inf)
 
 
