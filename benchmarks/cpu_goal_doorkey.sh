@@ -125,11 +125,11 @@
 # RESULTS.md §32 (twenty-fourth session) ran both with STEPS=150000 RUNS=runs/s24_dk16 and
 # "--config.seed=5" added to EXTRA (seeds 5-9). The noise control (goal phases kept, actions random
 # in them) is achiever_task_q's command with SETTINGS=achiever_task_q_noise.
-# RESULTS.md §34 (twenty-sixth session): achiever_task_q and achiever_task_q_top with hindsight
-# goals up to 32 steps ahead instead of 8 (the achiever learns to reach farther goals), seeds 0-4:
-# achiever_task_q's command with RUNS=runs/s26_dk16_h32, STEPS=150000 and
-# "--config.agent.horizon=32 --config.checkpoint_every=10000" in EXTRA (and the same with
-# SETTINGS=achiever_task_q_top).
+# RESULTS.md §34 (twenty-sixth session), seeds 0-4, each achiever_task_q's command with, in EXTRA:
+#   hindsight goals up to 32 steps ahead instead of 8: "--config.agent.horizon=32" (RUNS=runs/s26_dk16_h32)
+#   where goals lie (oracle metrics only): "--config.env.oracle_position=True" (RUNS=runs/s26_dk16_oracle)
+#   the achiever told its goal's true pose: "--config.env.oracle_position=True
+#     --config.agent.actor_position=True" (RUNS=runs/s26_dk16_pos)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
