@@ -130,6 +130,11 @@
 #   where goals lie (oracle metrics only): "--config.env.oracle_position=True" (RUNS=runs/s26_dk16_oracle)
 #   the achiever told its goal's true pose: "--config.env.oracle_position=True
 #     --config.agent.actor_position=True" (RUNS=runs/s26_dk16_pos)
+# RESULTS.md §35 (twenty-seventh session), goals drawn among the whole run's views:
+#   TASK=MiniGrid-DoorKey-8x8-v0 STEPS=150000 SETTINGS=achiever_task RUNS=runs/s27_dk8_run \
+#     EXTRA="--config.agent.actor_n_step=3 --config.agent.archive_scope=run --config.checkpoint_every=10000"
+#   TASK=MiniGrid-KeyCorridorS3R3-v0 STEPS=300000 SETTINGS=achiever_task_q RUNS=runs/s27_kc_run \
+#     EXTRA="--config.agent.actor_n_step=3 --config.agent.archive_scope=run --config.checkpoint_every=10000"
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
