@@ -135,6 +135,11 @@
 #     EXTRA="--config.agent.actor_n_step=3 --config.agent.archive_scope=run --config.checkpoint_every=10000"
 #   TASK=MiniGrid-KeyCorridorS3R3-v0 STEPS=300000 SETTINGS=achiever_task_q RUNS=runs/s27_kc_run \
 #     EXTRA="--config.agent.actor_n_step=3 --config.agent.archive_scope=run --config.checkpoint_every=10000"
+# RESULTS.md §36 (twenty-eighth session), goals named by situation (what the agent carries and faces),
+# drawn among the whole run's:
+#   TASK=MiniGrid-DoorKey-8x8-v0 STEPS=150000 SETTINGS=achiever_task RUNS=runs/s28_dk8_sit \
+#     EXTRA="--config.agent.actor_n_step=3 --config.agent.archive_scope=run
+#     --config.agent.archive_cells=situation --config.checkpoint_every=10000"
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u

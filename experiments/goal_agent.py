@@ -63,6 +63,7 @@ Key knobs: ``agent.variant`` (progress | reach), ``agent.num_candidates``,
 reachability filter: only goals the actor values >= ``actor_gamma ** steps``; 0 = off),
 ``agent.goal_reach_top`` (the same by rank: only this many candidates, those it values most),
 ``agent.archive_scope`` (run | episode: each env's goals among the cells it visited this episode),
+``agent.archive_cells`` (view | situation: cells by what the agent carries and faces, MiniGrid),
 ``agent.actor_input`` (latent, the note's | observation: the actor's own torso of width
 ``agent.hidden``), ``agent.actor_layers`` (the actor's dense layers before its head; DQN has
 (256,)), ``agent.exploit_fraction`` (share of envs acting with the zero goal on the task

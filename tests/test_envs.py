@@ -44,11 +44,12 @@ def test_auto_actions_are_the_ones_each_task_family_needs():
   assert spec.num_actions == 3 and spec.actions == (0, 1, 2)
 
 
-def test_minigrid_events_read_the_carried_key_and_opened_doors_off_the_real_envs_view():
+def test_minigrid_events_and_situations_read_the_real_envs_view():
   """A random walk on DoorKey-5x5 (16 envs, the five DoorKey actions): after a ``pickup`` that
   faced a key, ``minigrid_events`` sees the key carried (the view's agent cell shows it), and after
   a ``toggle`` that faced a locked door while carrying it, a door opened (the cell ahead shows it
-  open). Neither ever fires otherwise, nor on a reset step."""
+  open). Neither ever fires otherwise, nor on a reset step. ``minigrid_situation`` gives one code
+  per (object carried, object ahead, its state), shared by many views."""
   pool, spec = minigrid_pool("MiniGrid-DoorKey-5x5-v0", num_envs=16, actions="auto",
                              repeat_action_probability=0.0)
   rng = np.random.default_rng(0)
@@ -57,7 +58,14 @@ def test_minigrid_events_read_the_carried_key_and_opened_doors_off_the_real_envs
                        direction=jnp.asarray(o["fields"]["direction"], jnp.int32))
   picked = opened = 0
   carrying = np.zeros(16, bool)
+  situations = {}  # situation code -> {(carried, object ahead, its state)}, and the views seen
+  views = {}
   for _ in range(600):
+    image = out["fields"]["image"]
+    for i, code in enumerate(np.asarray(envs.minigrid_situation(jnp.asarray(image)))):
+      situations.setdefault(int(code), set()).add(
+          (int(image[i, 3, 6, 0]), int(image[i, 3, 5, 0]), int(image[i, 3, 5, 2])))
+      views.setdefault(int(code), set()).add(bytes(image[i]))
     actions = rng.integers(0, 5, 16)  # left, right, forward, pickup, toggle
     nxt = envs.host_step(spec, pool, actions)
     first = jnp.asarray(out["terminated"] | out["truncated"])
@@ -74,6 +82,14 @@ def test_minigrid_events_read_the_carried_key_and_opened_doors_off_the_real_envs
     carrying = events["key"]
     out = nxt
   assert picked >= 3 and opened >= 1  # the walk did meet both events
+  # A situation is what the agent carries and faces, one code each, and it recurs across views
+  # (layouts, places): far fewer situations than views, a key-carrying one shared by many views.
+  assert all(len(s) == 1 for s in situations.values())
+  assert len(set().union(*situations.values())) == len(situations)
+  assert 3 * len(situations) < sum(len(v) for v in views.values())
+  carried = [c for c, s in situations.items() if next(iter(s))[0] == envs.MINIGRID_KEY]
+  assert carried and max(len(views[c]) for c in carried) >= 5
+  assert max(situations) < layout.SITUATIONS
 
 
 def test_minigrid_view_geometry():

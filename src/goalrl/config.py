@@ -17,7 +17,7 @@ import re
 import ml_collections
 
 from goalrl.env_names import SUPPORTED as SUPPORTED_ENVS
-from goalrl.layout import MINIGRID, MINIGRID_ACTIONS, ObsLayout, obs_layout
+from goalrl.layout import MINIGRID, MINIGRID_ACTIONS, SITUATIONS, ObsLayout, obs_layout
 
 
 def _agent_names() -> tuple[str, ...]:
@@ -56,6 +56,8 @@ ACTOR_INPUTS = ("latent", "observation")  # the goal agent's actor: what it read
 Q_INPUTS = ("latent", "observation")  # optimistic DQN's Q: what it reads of the state
 COUNT_SOURCES = ("observation", "position")  # goalrl.counts.make_counter
 ARCHIVE_SCOPES = ("run", "episode")  # goalrl.archive.draw: every fresh cell, or this episode's
+# the goal agent's archive cells: a hash of the view, or the agent's situation (MiniGrid)
+ARCHIVE_CELLS = ("view", "situation")
 # the goal agent's "reached": a distance, the archive cell, or the true pose (an oracle)
 REACH_TESTS = ("distance", "cell", "pose")
 EXPLORE_AFTER = ("reached", "ended")  # the goal agent's explore phase follows these goal ends
@@ -439,6 +441,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       archive_bits=16,  # 2**bits archive cells (goalrl.counts' hash of the observation)
       archive_power=0.5,  # draw cells with probability (visits + 1)^-power (0 = uniformly)
       archive_scope="run",  # "episode": each env draws among cells it visited this episode only
+      # "view": a cell per view (goalrl.counts' hash) | "situation": per situation, what the agent
+      # carries and faces (MiniGrid; goalrl.envs.minigrid_situation), which recurs across layouts
+      archive_cells="view",
       goal_novelty_coef=0.1,  # the setter keeps argmax Q(s, g) + coef / sqrt(visits(g) + 1)
       # the setter's score: "q" (Q(s, g), the note's) | "amigo" (AMIGo's teacher T(s, g), learned
       # from whether goals were reached in >= t* steps: goalrl.teacher; archive goals, "reach")
@@ -609,6 +614,15 @@ def goal_agent_errors(config) -> list[str]:
       a.get("archive_scope", "run") == "run" or a.candidate_source == "archive"),
          f"agent.archive_scope={a.get('archive_scope')!r} must be one of {ARCHIVE_SCOPES}, and "
          f"'episode' needs agent.candidate_source='archive' (not {a.candidate_source!r})")
+  cells = a.get("archive_cells", "view")
+  _check(e, cells in ARCHIVE_CELLS and (cells == "view" or (
+      a.candidate_source == "archive" and _layout(config.env.name).kind == "minigrid"
+      and 2 ** a.get("archive_bits", 16) >= SITUATIONS)),
+         f"agent.archive_cells={cells!r} must be one of {ARCHIVE_CELLS}; 'situation' (cells by "
+         f"what the agent carries and faces) needs agent.candidate_source='archive' (not "
+         f"{a.candidate_source!r}), a MiniGrid env (not {config.env.name!r}) and "
+         f"agent.archive_bits >= {SITUATIONS.bit_length() - 1} (not "
+         f"{a.get('archive_bits', 16)})")
   _check(e, a.get("actor_input", "latent") in ACTOR_INPUTS,
          f"agent.actor_input={a.get('actor_input')!r} must be one of {ACTOR_INPUTS}")
   _check(e, a.get("hidden", 256) >= 1, f"agent.hidden={a.get('hidden')} must be >= 1")

@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from goalrl.layout import action_ids, env_kind, obs_layout
+from goalrl.layout import SITUATIONS, action_ids, env_kind, obs_layout
 
 # Exploration signal of Montezuma's Revenge: room, x and y live in these RAM bytes.
 MONTEZUMA_RAM = (3, 42, 43)
@@ -256,6 +256,19 @@ def minigrid_grid_distance(cell, other):
   between them on an open grid."""
   return (jnp.abs(other // MINIGRID_MAX_SIDE - cell // MINIGRID_MAX_SIDE)
           + jnp.abs(other % MINIGRID_MAX_SIDE - cell % MINIGRID_MAX_SIDE))
+
+
+def minigrid_situation(image) -> jnp.ndarray:
+  """int32 [N] in ``[0, SITUATIONS)``: the agent's situation in MiniGrid images ``[N, 7, 7, 3]``,
+  what it carries and what it faces (object type, and the state of a door ahead: open, closed,
+  locked), colours left out. Unlike a view, a situation recurs across layouts: "facing the
+  locked door holding the key" in one episode is that situation in every episode, so a goal named
+  by it can be reached in a layout the agent has not seen (the goal agent's
+  ``archive_cells="situation"``)."""
+  image = image.astype(jnp.int32)
+  carried = jnp.clip(image[:, AGENT_CELL[0], AGENT_CELL[1], 0], 0, 15)
+  ahead = image[:, FRONT_CELL[0], FRONT_CELL[1]]
+  return (carried * 16 + jnp.clip(ahead[:, 0], 0, 15)) * 4 + jnp.clip(ahead[:, 2], 0, 3)
 
 
 def minigrid_events(prev_obs: dict, obs: dict, first) -> dict:

@@ -14,6 +14,8 @@ import dataclasses
 import math
 
 MINIGRID_PLANES = (11, 6, 3)  # one-hot sizes of the object, colour and state indices
+# goalrl.envs.minigrid_situation's codes: the object carried x the object ahead x its state
+SITUATIONS = 16 * 16 * 4
 # MiniGrid's actions by envpool action id.
 MINIGRID_ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 # ``env.actions="auto"``: the actions a MiniGrid task family needs, by name prefix. The others

@@ -137,6 +137,16 @@ in the view (a door opened, an object carried): the share of goals lost to a wor
 (RESULTS.md §20: 0.42 of the goals reached at 30k on KeyCorridorS3R3 against 0.25 by cell, and no
 more exploration for it).
 
+Cells by situation (``archive_cells="situation"``, MiniGrid): the archive's cells, the goals' and
+the reach test's, are the agent's situation (``envs.minigrid_situation``: what it carries and what
+it faces, a door's state included, colours left out) instead of its view. A view names one place
+of one layout, so a goal from another episode is almost never reached (RESULTS.md §35); a
+situation recurs in every layout ("facing the locked door, holding the key"), so with
+``archive_scope="run"`` the setter can pick one this episode has not had yet, rarest first, scored
+by Q(s, g) as always, and the achiever, taught by HER in every episode, can learn to reach it
+anywhere. A cell's observation is its latest visit's view, so a held goal's latent is the newest
+view of its situation (any layout); "reached" reads the situation alone. Off by default.
+
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
 action_coef / (N(s, a) + 1)^count_power`` and bootstraps its target on ``Q + bootstrap_coef
@@ -342,7 +352,10 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       ("achiever",) if cfg.get("achiever", False) else ()))
   j0 = spec.stack - 1
   use_archive = cfg.candidate_source == "archive"
-  cell_of = counts_lib.make_counter(spec, cfg.archive_bits).codes if use_archive else None
+  cell_of = (None if not use_archive else
+             (lambda obs: envs.minigrid_situation(obs["image"]))
+             if cfg.get("archive_cells", "view") == "situation"
+             else counts_lib.make_counter(spec, cfg.archive_bits).codes)
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
   fresh = lambda archive, cells: (cells >= 0) & archive_lib.fresh(archive, spec, time_axis)[
       jnp.maximum(cells, 0)]  # bool [...]: archive cells ``cells`` name a stored observation
