@@ -149,3 +149,20 @@ def test_episode_scope_draws_only_cells_this_env_visited_in_its_episode(walk):
   d = archive.draw(a, jax.random.PRNGKey(6), spec, time_axis, n, 256, cfg.archive_power,
                    jnp.full((n,), int(a.step), jnp.int32))
   assert len(np.unique(np.asarray(d.cells))) > n and bool(d.fresh.all())
+
+
+def test_situation_cells_are_shared_by_the_views_of_one_situation(walk):
+  """``archive_cells="situation"``: the archive's cell (the goals', the reach test's) is what the
+  agent carries and faces, so distinct views of one situation share a cell; by view they do not."""
+  spec, cfg, _, batches = walk
+  by_view = goal_agent.archive_cell_of(cfg, spec)
+  sit_cfg = cfg.copy_and_resolve_references()
+  sit_cfg.archive_cells = "situation"
+  by_situation = goal_agent.archive_cell_of(sit_cfg, spec)
+  obs = jax.tree.map(lambda *x: jnp.concatenate(x), *batches)
+  views, sits = np.asarray(by_view(obs)), np.asarray(by_situation(obs))
+  image = np.asarray(obs["image"])
+  for code in np.unique(sits):
+    at = sits == code
+    assert len({(int(i[3, 6, 0]), int(i[3, 5, 0]), int(i[3, 5, 2])) for i in image[at]}) == 1
+  assert len(np.unique(sits)) < len(np.unique(views)) / 3

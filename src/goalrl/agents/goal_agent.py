@@ -321,6 +321,15 @@ def offset_features(own, goal):
   return jnp.where((goal >= 0)[..., None], x, 0.0)
 
 
+def archive_cell_of(cfg, spec: EnvSpec):
+  """``obs [B, ...] -> int32 [B]``: the archive cell of each observation (its goal, its reach test):
+  ``goalrl.counts``' hash of the view, or with ``archive_cells="situation"`` the agent's situation
+  (``envs.minigrid_situation``)."""
+  if cfg.get("archive_cells", "view") == "situation":
+    return lambda obs: envs.minigrid_situation(obs["image"])
+  return counts_lib.make_counter(spec, cfg.archive_bits).codes
+
+
 def current_goals(encode, spec: EnvSpec, time_axis: int, archive, stored_rows: replay.Row,
                   goal: jnp.ndarray, cell: jnp.ndarray) -> jnp.ndarray:
   """Goals re-encoded with the current encoder: where a goal came from an archive cell whose
@@ -352,10 +361,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       ("achiever",) if cfg.get("achiever", False) else ()))
   j0 = spec.stack - 1
   use_archive = cfg.candidate_source == "archive"
-  cell_of = (None if not use_archive else
-             (lambda obs: envs.minigrid_situation(obs["image"]))
-             if cfg.get("archive_cells", "view") == "situation"
-             else counts_lib.make_counter(spec, cfg.archive_bits).codes)
+  cell_of = archive_cell_of(cfg, spec) if use_archive else None
   time_axis = cfg.replay_size // spec.num_envs  # the replay's rows per env (replay.make_buffer)
   fresh = lambda archive, cells: (cells >= 0) & archive_lib.fresh(archive, spec, time_axis)[
       jnp.maximum(cells, 0)]  # bool [...]: archive cells ``cells`` name a stored observation
