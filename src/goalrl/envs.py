@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from goalrl.layout import SITUATIONS, action_ids, env_kind, obs_layout
+from goalrl.layout import action_ids, env_kind, obs_layout
 
 # Exploration signal of Montezuma's Revenge: room, x and y live in these RAM bytes.
 MONTEZUMA_RAM = (3, 42, 43)
@@ -259,7 +259,7 @@ def minigrid_grid_distance(cell, other):
 
 
 def minigrid_situation(image) -> jnp.ndarray:
-  """int32 [N] in ``[0, SITUATIONS)``: the agent's situation in MiniGrid images ``[N, 7, 7, 3]``,
+  """int32 [N] in ``[0, layout.SITUATIONS)``: the agent's situation in MiniGrid images ``[N, 7, 7, 3]``,
   what it carries and what it faces (object type, and the state of a door ahead: open, closed,
   locked), colours left out. Unlike a view, a situation recurs across layouts: "facing the
   locked door holding the key" in one episode is that situation in every episode, so a goal named
