@@ -140,6 +140,13 @@
 #   TASK=MiniGrid-DoorKey-8x8-v0 STEPS=150000 SETTINGS=achiever_task RUNS=runs/s28_dk8_sit \
 #     EXTRA="--config.agent.actor_n_step=3 --config.agent.archive_scope=run
 #     --config.agent.archive_cells=situation --config.checkpoint_every=10000"
+# RESULTS.md §37 (twenty-ninth session), situation goals on DoorKey-16x16 (seeds 0-4; seeds 5-9 with
+# "--config.seed=5" added to EXTRA and RUNS=runs/s29_dk16_sit_s5; the noise control with
+# SETTINGS=achiever_task_q_noise) and on DoorKey-8x8 (RUNS=runs/s29_dk8_sit_q, TASK=...-8x8-v0):
+#   TASK=MiniGrid-DoorKey-16x16-v0 STEPS=100000 SETTINGS=achiever_task_q RUNS=runs/s29_dk16_sit \
+#     EXTRA="--config.agent.actor_n_step=3 --config.agent.goal_q_bootstrap=bootstrap_row
+#     --config.agent.goal_q_her=0.5 --config.agent.archive_scope=run
+#     --config.agent.archive_cells=situation --config.checkpoint_every=10000"
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u

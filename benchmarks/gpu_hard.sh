@@ -36,9 +36,12 @@
 #             achiever_task_q_noise, achiever_task_q_top): goals acting, goals disabled, goal
 #             phases acting at random, goals kept to the 4 of 32 the achiever values most (MEGA's
 #             filter by rank; its cutoff kept nothing out, RESULTS.md §33)
+#   dk16_sit / dk16_sit_noise  dk16_goal and dk16_noise with goals named by situation, drawn
+#             among the whole run's (archive_cells=situation, archive_scope=run; RESULTS.md §37)
 #   dk16_opiq / dk16_dqn  optimistic DQN (experiments/optimistic_dqn.py:minigrid, 3-step) and DQN
 #             (experiments/dqn.py:minigrid with 3-step targets) on DoorKey-16x16 beside them
-#             (JOBS="dk16_goal dk16_zero dk16_noise dk16_reach dk16_opiq dk16_dqn")
+#             (JOBS="dk16_goal dk16_zero dk16_noise dk16_reach dk16_sit dk16_sit_noise dk16_opiq
+#             dk16_dqn")
 # Same configs, seeds (0-4, vmapped) and log interval as the CPU runs; a run stopped by RUN_S keeps
 # its metrics up to its last log row. Brings back $OUT/hard_runs.tgz (metrics.jsonl, config.json,
 # train.log); summarise here with
@@ -136,12 +139,15 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
         --config.agent.learning_rate=2.5e-4 --config.agent.actor_gamma=0.99 \
         --config.agent.epsilon_decay_steps=50000 $opt.action_coef=0.1 $opt.bootstrap_coef=0.01 \
         $goals > "$RUNS/$job/goal/train.log" 2>&1 & ;;
-    dk16_goal|dk16_zero|dk16_noise|dk16_reach)
-      setting=$(case $job in dk16_goal) echo achiever_task_q ;; dk16_zero) echo achiever_zero ;;
-        dk16_noise) echo achiever_task_q_noise ;; *) echo achiever_task_q_top ;; esac)
+    dk16_goal|dk16_zero|dk16_noise|dk16_reach|dk16_sit|dk16_sit_noise)
+      setting=$(case $job in dk16_goal|dk16_sit) echo achiever_task_q ;;
+        dk16_zero) echo achiever_zero ;; dk16_noise|dk16_sit_noise) echo achiever_task_q_noise ;;
+        *) echo achiever_task_q_top ;; esac)
       extra="--config.agent.actor_n_step=3 --config.checkpoint_every=250000"
       [ $job != dk16_zero ] && extra="$extra --config.agent.goal_q_bootstrap=bootstrap_row
         --config.agent.goal_q_her=0.5"
+      [ "${job#dk16_sit}" != $job ] && extra="$extra --config.agent.archive_scope=run
+        --config.agent.archive_cells=situation"
       PY=$PY SRC=$PYTHONPATH TASK=MiniGrid-DoorKey-16x16-v0 STEPS=$STEPS RUNS=$RUNS/$job \
         SETTINGS=$setting EXTRA="$extra" timeout "${RUN_S:-480}" bash benchmarks/cpu_goal_doorkey.sh \
         > "$RUNS/$job.log" 2>&1 & ;;
@@ -156,7 +162,7 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
     *) echo "unknown job $job (allowed: goal_kc goal_mr opiq_kc opiq_mr goalc_kc goalc0_kc goalrte_kc
       goalrte_dk8 goalc0_dk8 goalrtf_kc goalrtf_dk8 goalachg_kc goalachg_dk8 goalamigo_kc
       goalamigo_dk8 goalepi_mr epi_mr noveld_mr noveld_kc goalnoveld_mr dk16_goal dk16_zero
-      dk16_noise dk16_reach dk16_opiq dk16_dqn)"
+      dk16_noise dk16_reach dk16_sit dk16_sit_noise dk16_opiq dk16_dqn)"
       exit 2 ;;
   esac
 done
