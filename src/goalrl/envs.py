@@ -261,10 +261,10 @@ def minigrid_grid_distance(cell, other):
 def minigrid_situation(image) -> jnp.ndarray:
   """int32 [N] in ``[0, layout.SITUATIONS)``: the agent's situation in MiniGrid images
   ``[N, 7, 7, 3]``, what it carries and what it faces (object type, and the state of a door
-  ahead: open, closed, locked), colours left out. Unlike a view, a situation recurs across layouts: "facing the
-  locked door holding the key" in one episode is that situation in every episode, so a goal named
-  by it can be reached in a layout the agent has not seen (the goal agent's
-  ``archive_cells="situation"``)."""
+  ahead: open, closed, locked), colours left out. Unlike a view, a situation recurs across
+  layouts: "facing the locked door holding the key" in one episode is that situation in every
+  episode, so a goal named by it can be reached in a layout the agent has not seen (the goal
+  agent's ``archive_cells="situation"``)."""
   image = image.astype(jnp.int32)
   carried = jnp.clip(image[:, AGENT_CELL[0], AGENT_CELL[1], 0], 0, 15)
   ahead = image[:, FRONT_CELL[0], FRONT_CELL[1]]
