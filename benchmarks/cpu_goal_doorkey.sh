@@ -243,6 +243,11 @@ for setting in ${SETTINGS:-default note no_env}; do
         extra="$extra --config.agent.actor_position=True" ;; esac ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
+  # the minigrid default's goals of before 2026-12-04 pinned: every row before RESULTS §38 ran
+  # them (since then the default's are §37's, which achiever_task_q with §37's EXTRA runs)
+  [ $variant = minigrid ] && learner="$learner --config.agent.archive_scope=episode
+    --config.agent.archive_cells=view --config.agent.task_score=actor
+    --config.agent.goal_q_bootstrap=first --config.agent.goal_q_her=0.0"
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=$SRC ${PY:-.venv/bin/python} -m goalrl.train --config=experiments/goal_agent.py:$variant \

@@ -4,33 +4,40 @@ setter keeping the best of K candidates, a goal-conditioned actor.
 Variants (``--config=experiments/goal_agent.py:<variant>``):
 
 * ``minigrid`` (default since 2026-12-01): MiniGrid-DoorKey-5x5-v0, 400k env steps, 8 envs. Goals
-  are views the env reached this episode (its archive cells, rarely visited ones preferred, scored
-  by Q(s, g) plus a novelty that fades with visits), reached when the view's cell is the goal's,
-  and pursued by LEXA's achiever, a network of their own at discount 0.9 trained on hindsight
-  goals from every row. Each episode starts, and each goal ends, with 40 steps on the task, where
-  the actor acts with OPIQ's counts (optimistic DQN's 0.1 / 0.01): Go-Explore's return, then
-  explore. The actor learns the task from every row, on DQN's learner (Adam 2.5e-4, discount
-  0.99) with epsilon over 50k and, since 2026-12-02, 3-step targets (``actor_n_step``, as
-  optimistic DQN's; ``ACHIEVER_DESIGN``). Since 2026-12-03 the task itself is one of the
-  setter's candidates (``task_goal``), valued by the actor's ``max_a Q(s, 0, a)`` on a head that
-  starts at 0 (``actor_zero_head``): an env pursues goals while the task is worth less than
-  their ``Q(s, g) + novelty`` and the task where the actor has learned it, so the goals give way
-  by value, state by state.
+  are situations reached in the run (since 2026-12-04; archive cells named by what the agent carries
+  and what it faces, ``goalrl.envs.minigrid_situation``, which recur across layouts; before, views
+  the env reached this episode), rarely visited ones preferred, scored by Q(s, g) plus a novelty
+  that fades with visits, reached when the observation's situation is the goal's, and pursued by
+  LEXA's achiever, a network of their own at discount 0.9 trained on hindsight goals from every row.
+  Q(s, g) bootstraps with the goal in force at the bootstrap row and half its rows are relabelled
+  with reached states. Each episode starts, and each goal ends, with 40 steps on the task, where the
+  actor acts with OPIQ's counts (optimistic DQN's 0.1 / 0.01): Go-Explore's return, then explore.
+  The actor learns the task from every row, on DQN's learner (Adam 2.5e-4, discount 0.99) with
+  epsilon over 50k and, since 2026-12-02, 3-step targets (``actor_n_step``, as optimistic DQN's;
+  ``ACHIEVER_DESIGN``). Since 2026-12-03 the task itself is one of the setter's candidates
+  (``task_goal``) on an actor head that starts at 0 (``actor_zero_head``), scored since 2026-12-04
+  by Q(s, 0) (``task_score=goal_q``, the environment's reward, the goals' scale; before, by the
+  actor's ``max_a Q(s, 0, a)``, which holds its intrinsic reward and outbid every goal where the
+  reward is rare): an env pursues goals while the task is worth less than their ``Q(s, g) +
+  novelty``, so the goals give way by value, state by state.
   ``python -m goalrl.train --config=experiments/goal_agent.py:minigrid --workdir=runs/goal``
-  Measured (RESULTS.md §19-§21, 5 vmapped seeds each): DoorKey-5x5 at 0.9 success by 20k-30k env
-  steps in 5 of 5 seeds (as optimistic DQN; ``archive`` at 60k-90k); KeyCorridorS3R3 at
-  150k key carried 0.69 (``:archive`` at 1M: 0.04), level with goals disabled (0.70) and with
-  optimistic DQN; DoorKey-8x8, where the reward is found at random and learning is the limit,
-  0.13 success at 90k against goals disabled's 0.38 with 1-step actor targets, with 3-step
-  (§28) 0.9 in 5 of 5 seeds at IQM 100k against goals disabled's 73k (DQN's best 133k), and with
-  the task as a candidate too (§29) 5 of 5 at IQM 70k: level with goals disabled, sooner than
-  DQN (P 0.94 [0.72, 1.00]); the goals add no exploration there, and no longer cost it. Where
-  the reward is rare, the actor's intrinsic reward (OPIQ's bootstrap bonus; episodic novelty
-  with ``optimism.episode_coef``) lifts its task values above every goal: the task in every
-  pick from 30k on KeyCorridorS3R3 (key carried 0.68 at 100k, level with optimistic DQN) and
-  from 20k on MultiRoom-N4-S5 (§29; ``task_score=goal_q`` keeps goals acting). Watch
-  ``task_chosen``, ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` and
-  ``task_share`` (the share of env steps on the task) next to ``success_rate``.
+  Measured with today's goals (RESULTS.md §37-§38, 5 vmapped seeds each): DoorKey-16x16 success per
+  episode at 50k-100k 0.36 over ten seeds against goals disabled's 0.20 (P 0.86 [0.67, 0.98]) and
+  against the same goal phases acting at random (0.20); DoorKey-8x8 at 0.9 by IQM 73k, level with
+  goals disabled; DoorKey-5x5 at 0.9 by 20k in 5 of 5 seeds. Before (§19-§21): DoorKey-5x5 at 0.9
+  success by 20k-30k env steps in 5 of 5 seeds (as optimistic DQN; ``archive`` at 60k-90k);
+  KeyCorridorS3R3 at 150k key carried 0.69 (``:archive`` at 1M: 0.04), level with goals disabled
+  (0.70) and with optimistic DQN; DoorKey-8x8, where the reward is found at random and learning is
+  the limit, 0.13 success at 90k against goals disabled's 0.38 with 1-step actor targets, with
+  3-step (§28) 0.9 in 5 of 5 seeds at IQM 100k against goals disabled's 73k (DQN's best 133k), and
+  with the task as a candidate too (§29) 5 of 5 at IQM 70k: level with goals disabled, sooner than
+  DQN (P 0.94 [0.72, 1.00]); the goals add no exploration there, and no longer cost it. Where the
+  reward is rare, the actor's intrinsic reward (OPIQ's bootstrap bonus; episodic novelty with
+  ``optimism.episode_coef``) lifts its task values above every goal: the task in every pick from 30k
+  on KeyCorridorS3R3 (key carried 0.68 at 100k, level with optimistic DQN) and from 20k on
+  MultiRoom-N4-S5 (§29; ``task_score=goal_q`` keeps goals acting). Watch ``task_chosen``,
+  ``goals_reached_per_episode`` against ``goals_abandoned_per_episode`` and ``task_share`` (the
+  share of env steps on the task) next to ``success_rate``.
 * ``archive``: the default until 2026-12-01: goals from the run-wide archive, held by the shared
   actor (``reach`` with HER, rewarded by the env too), reached by latent distance, no counts, the
   goal agent's own learner (16 envs, Adam 5e-4, epsilon over 100k, the actor's discount 0.9).
@@ -117,7 +124,7 @@ ENCODER = {"minigrid": {}, "archive": {}, "note": {},
 ACHIEVER_DESIGN = dict(
     learning_rate=2.5e-4, actor_gamma=0.99, epsilon_decay_steps=50_000,
     optimism=dict(action_coef=0.1, bootstrap_coef=0.01),  # OPIQ's counts on the actor
-    archive_scope="episode", reach_test="cell",  # goals: this episode's views, reached by cell
+    reach_test="cell",  # a goal is reached when the observation's archive cell is the goal's
     explore_steps=40, explore_after="ended", explore_first=True, goal_counts=False,
     task_her=False,  # explore 40 steps on the task at each episode's start and after each goal
     achiever=True, achiever_gamma=0.9, skip_reached_rows=True,  # goals pursued by the achiever
@@ -125,7 +132,15 @@ ACHIEVER_DESIGN = dict(
     # since 2026-12-03 (RESULTS §29): the task is one of the setter's candidates, valued by the
     # actor's max_a Q(s, 0, a) on a head that starts at 0, so goals win while the task is
     # unknown and give way where the actor has learned it (DoorKey-8x8's goals no longer cost it)
-    task_goal=True, actor_zero_head=True)
+    task_goal=True, actor_zero_head=True,
+    # since 2026-12-04 (RESULTS §37-§38): goals are situations (what the agent carries and faces,
+    # MiniGrid), drawn among the whole run's; the task scored by Q(s, 0), on the goals' scale, so
+    # goals keep acting where the actor's intrinsic reward would outbid them; Q(s, g) bootstrapped
+    # with the bootstrap row's goal and half its rows relabelled with reached states. DoorKey-16x16
+    # success per episode @50k-100k 0.36 against goals disabled's 0.20 (ten seeds); DoorKey-5x5
+    # and DoorKey-8x8 as the default before it
+    archive_scope="run", archive_cells="situation", task_score="goal_q",
+    goal_q_bootstrap="bootstrap_row", goal_q_her=0.5)
 SCALES = {"atari_note": config_lib.SCALES["atari"], "note": config_lib.SCALES["minigrid"],
           "archive": config_lib.SCALES["minigrid"],
           "minigrid": {**config_lib.SCALES["minigrid"],  # DQN's 8 envs (experiments/dqn.py)

@@ -71,7 +71,8 @@ def test_default_options_report_what_they_should(experiment, quick_run):
 
 def _default_design() -> dict:
   """What the ``minigrid`` default sets beyond ``:archive`` (the default before it; the achiever,
-  explore phases, cell reach, the counts), learner keys aside, for ``:quick`` to run."""
+  explore phases, cell reach, the counts, situation goals), learner keys aside, for ``:quick``
+  to run."""
   new = load_experiment("goal_agent", "minigrid").agent
   old = load_experiment("goal_agent", "archive").agent
   return {k: new[k].to_dict() if hasattr(new[k], "to_dict") else new[k] for k in new
@@ -79,9 +80,10 @@ def _default_design() -> dict:
 
 
 @pytest.mark.parametrize("overrides", [
-    # the minigrid default's design end to end (this episode's goals, the achiever, explore
-    # phases, cell reach, the counts, the actor's discount 0.99), with MEGA's filter on the
-    # achiever's values
+    # the minigrid default's design end to end (situation goals from the whole run, the
+    # achiever, explore phases, cell reach, the counts, the actor's discount 0.99, the task scored
+    # by Q(s, 0), Q(s, g) relabelled and bootstrapped at the goal level), with MEGA's filter on
+    # the achiever's values
     "default design",
     # Every other switch off its default at once, each checked on its own below (the note's
     # design among them; the goal-level bootstrap from the bootstrap row, the encoder trained by

@@ -145,9 +145,10 @@ def test_the_goal_agents_default_is_archive_with_the_achiever_design_and_dqns_le
   differ = {k for k in default.keys() | archive.keys() if default.get(k) != archive.get(k)}
   assert differ == {"variant", "env.num_envs", *(f"agent.{k}" for k in (
       "learning_rate", "actor_gamma", "epsilon_decay_steps", "optimism.action_coef",
-      "optimism.bootstrap_coef", "archive_scope", "reach_test", "explore_steps", "explore_after",
+      "optimism.bootstrap_coef", "reach_test", "explore_steps", "explore_after",
       "explore_first", "goal_counts", "task_her", "achiever", "achiever_gamma",
-      "skip_reached_rows", "actor_n_step", "task_goal", "actor_zero_head"))}
+      "skip_reached_rows", "actor_n_step", "task_goal", "actor_zero_head", "archive_cells",
+      "task_score", "goal_q_bootstrap", "goal_q_her"))}
   assert default["env.num_envs"] == 8 and default["agent.achiever"]
 
 
