@@ -147,6 +147,10 @@
 #     EXTRA="--config.agent.actor_n_step=3 --config.agent.goal_q_bootstrap=bootstrap_row
 #     --config.agent.goal_q_her=0.5 --config.agent.archive_scope=run
 #     --config.agent.archive_cells=situation --config.checkpoint_every=10000"
+# RESULTS.md §38 (thirtieth session): §37's runs resumed to 150k (STEPS=150000, same RUNS and
+# EXTRA), and the same setting, today's default, on DoorKey-5x5 (RUNS=runs/s30_dk5_sit, stopped
+# at 40k) and KeyCorridorS3R3 (TASK=MiniGrid-KeyCorridorS3R3-v0 STEPS=300000
+# RUNS=runs/s30_kc_sit, stopped at 100k)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
