@@ -54,6 +54,11 @@
 #   run(command="RUN_S=470 bash benchmarks/gpu_hard.sh", carry=[".gpu"], timeout_s=540)
 # and (2026-12-01, the lease's last 6 minutes): run(command="JOBS=opiq_mr RUN_S=200 bash
 # benchmarks/gpu_hard.sh", carry=[".gpu"], timeout_s=225)
+# and (2026-12-04, RESULTS.md §39): JOBS="dk16_sit dk16_sit_noise dk16_zero dk16_opiq dk16_dqn goal_mr
+# goal_kc" STEPS=1000000 RUN_S=480 got the goal agents to 150k-260k, DQN to 480k: seven at once
+# share the machine's 16 cores (goal agents 450-650 env steps/s per seed); dk16_sit and
+# dk16_sit_noise alone ran at 1.26k per seed (210k in 165 s after ~60 s of start and compiling).
+# Run the goal agent's jobs two or three at a time.
 # Here (smoke): OUT=/tmp/o STEPS=20000 RUN_S=120 SITE=none PY=.venv/bin/python bash benchmarks/gpu_hard.sh
 set -u
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
@@ -168,9 +173,13 @@ for job in ${JOBS:-goal_kc goal_mr opiq_kc}; do
   esac
 done
 wait
-# exploration.py's timeout leaves its training child running: stop this script's runs now
-# (SIGKILL, not a Ctrl-C that would write a checkpoint first; their metrics are written row by row;
-# only runs whose workdir is under $RUNS, so a smoke test here leaves other runs alone)
+# RUN_S's SIGTERM reaches every trainer (timeout signals its process group): each ends after its
+# current chunk and saves a checkpoint there, so a second call on the still-warm machine resumes.
+# The wrappers exit at once, the trainers may not: give them up to 90 s (seven at once took
+# ~25 s a chunk, 2026-12-04; killed mid-save, two runs restarted from 0 in the next call), then
+# SIGKILL what is left (metrics are written row by row; only runs whose workdir is under $RUNS, so
+# a smoke test here leaves other runs alone)
+for _ in $(seq 90); do pgrep -f "goalrl.train.*--workdir=$RUNS/" >/dev/null || break; sleep 1; done
 pkill -9 -f "goalrl.train.*--workdir=$RUNS/"; sleep 1
 for log in "$RUNS"/goal_*.log "$RUNS"/goal[a-z]*/goal/train.log "$RUNS"/*/obs_*/train.log \
     "$RUNS"/dk16_*/*/train.log; do
