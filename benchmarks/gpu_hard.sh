@@ -54,9 +54,9 @@
 #   run(command="RUN_S=470 bash benchmarks/gpu_hard.sh", carry=[".gpu"], timeout_s=540)
 # and (2026-12-01, the lease's last 6 minutes): run(command="JOBS=opiq_mr RUN_S=200 bash
 # benchmarks/gpu_hard.sh", carry=[".gpu"], timeout_s=225)
-# and (2026-12-04, RESULTS.md §39): JOBS="dk16_sit dk16_sit_noise dk16_zero dk16_opiq dk16_dqn goal_mr
-# goal_kc" STEPS=1000000 RUN_S=480 got the goal agents to 150k-260k, DQN to 480k: seven at once
-# share the machine's 16 cores (goal agents 450-650 env steps/s per seed); dk16_sit and
+# and (2026-12-04, RESULTS.md §39): JOBS="dk16_sit dk16_sit_noise dk16_zero dk16_opiq dk16_dqn
+# goal_mr goal_kc" STEPS=1000000 RUN_S=480 got the goal agents to 150k-260k, DQN to 480k: seven
+# at once share the machine's 16 cores (goal agents 450-650 env steps/s per seed); dk16_sit and
 # dk16_sit_noise alone ran at 1.26k per seed (210k in 165 s after ~60 s of start and compiling).
 # Run the goal agent's jobs two or three at a time.
 # Here (smoke): OUT=/tmp/o STEPS=20000 RUN_S=120 SITE=none PY=.venv/bin/python bash benchmarks/gpu_hard.sh
