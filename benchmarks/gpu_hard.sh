@@ -10,8 +10,9 @@
 #   goalepi_mr the default goal agent with episodic novelty instead of OPIQ's counts
 #             (cpu_goal_doorkey.sh's achiever_epi, whose goals are the default's of before
 #             2026-12-04; these jobs take today's, RESULTS §38) on MultiRoom-N4-S5, 1M, against
-#             optimistic DQN with the same episodic novelty (epi_mr: cpu_opiq_doorkey.sh's obs_epi, 2.2 doors
-#             per episode at 1M, RESULTS §14): do goals add to the lever that explores MultiRoom?
+#             optimistic DQN with the same episodic novelty (epi_mr: cpu_opiq_doorkey.sh's
+#             obs_epi, 2.2 doors per episode at 1M, RESULTS §14): do goals add to the lever that
+#             explores MultiRoom?
 #   epi_mr    that optimistic DQN (obs_epi) on the GPU, beside it
 #   noveld_mr / noveld_kc  optimistic DQN with NovelD's episodic reward instead (cpu_opiq_doorkey.sh's
 #             obs_noveld, RESULTS §25) on MultiRoom-N4-S5 / KeyCorridorS3R3, 1M
