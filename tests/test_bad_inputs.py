@@ -80,6 +80,8 @@ CASES = [
     (GOAL, ["--config.agent.candidate_source=bank"], "agent.candidate_source='bank' must be one of"),
     (GOAL, ["--config.agent.candidate_source=prior"], "reads the archive's visit counts"),
     (GOAL, ["--config.agent.archive_bits=30"], "agent.archive_bits=30 must be in [1, 24]"),
+    (GOAL, ["--config.agent.candidate_source=both", "--config.agent.goal_novelty_coef=0",
+            "--config.agent.archive_reach_power=1"], "agent.archive_reach_power=1.0 must be >= 0"),
     (GOAL, ["--config.agent.goal_ablation=off"], "agent.goal_ablation='off' must be one of"),
     (GOAL, ["--config.agent.goal_ablation=noise"], "agent.goal_ablation='noise' makes envs"),
     (GOAL, ["--config.agent.actor_input=pixels"], "agent.actor_input='pixels' must be one of"),

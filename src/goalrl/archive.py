@@ -23,6 +23,14 @@ code (a hash collision) share a cell, whose pointer names the latest of them.
 1) ** -power`` (Go-Explore's ``1 / sqrt(n + 1)`` at ``power = 0.5``; 0 = uniform over cells), by
 inverse CDF: one cumulative sum over the cells and a binary search per draw, ``O(C + N K log C)``
 per step where a categorical draw would cost ``O(N K C)``.
+
+**Outcomes** (``init(bits, outcomes=True)``, the goal agent's ``archive_reach_power > 0``): per
+cell, ``chosen`` counts the goals the setter took from it and ``reached`` those of them reached.
+``reach_rate`` is their Laplace ratio ``(reached + 1) / (chosen + 1)``: 1 for a cell never chosen,
+falling as ``1 / (chosen + 1)`` for one chosen and never reached. The setter multiplies a cell's
+novelty by it (Go-Explore scores a cell down by the times it was chosen, as a goal that keeps
+being chosen and keeps yielding nothing is worth less; here only goals that are not reached fade,
+so a rare goal the agent can reach keeps its novelty until visits wear it down).
 """
 from __future__ import annotations
 
@@ -44,6 +52,8 @@ class Archive:
   time: jnp.ndarray  # int32 [C]: replay time index of the cell's latest visit
   written: jnp.ndarray  # int32 [C]: ``step`` at the latest visit; -1 = never visited
   step: jnp.ndarray  # int32: replay adds (loop iterations, one row per env each) so far
+  chosen: jnp.ndarray | None = None  # int32 [C]: goals taken from the cell (with outcomes)
+  reached: jnp.ndarray | None = None  # int32 [C]: of those, the goals reached
 
 
 class Draw(NamedTuple):
@@ -52,11 +62,15 @@ class Draw(NamedTuple):
   count: jnp.ndarray  # int32 [N, K]: the drawn cells' visit counts
 
 
-def init(bits: int) -> Archive:
+def init(bits: int, outcomes: bool = False) -> Archive:
+  """An empty archive of ``2**bits`` cells; ``outcomes``: it also counts the goals chosen from and
+  reached in each cell (``record``); without, those fields are None (the state's pytree, and so
+  its checkpoints, as before they existed)."""
   size = 2 ** bits
-  return Archive(count=jnp.zeros((size,), jnp.int32), env=jnp.zeros((size,), jnp.int32),
-                 time=jnp.zeros((size,), jnp.int32), written=jnp.full((size,), -1, jnp.int32),
-                 step=jnp.zeros((), jnp.int32))
+  zeros = lambda: jnp.zeros((size,), jnp.int32)
+  return Archive(count=zeros(), env=zeros(), time=zeros(),
+                 written=jnp.full((size,), -1, jnp.int32), step=jnp.zeros((), jnp.int32),
+                 chosen=zeros() if outcomes else None, reached=zeros() if outcomes else None)
 
 
 def fresh(archive: Archive, spec: EnvSpec, time_axis: int) -> jnp.ndarray:
@@ -74,6 +88,26 @@ def visit(archive: Archive, codes: jnp.ndarray, time: jnp.ndarray) -> Archive:
       count=archive.count.at[codes].add(1), env=archive.env.at[codes].set(jnp.arange(n)),
       time=archive.time.at[codes].set(time), written=archive.written.at[codes].set(archive.step),
       step=archive.step + 1)
+
+
+def record(archive: Archive, chosen_cells: jnp.ndarray, chosen: jnp.ndarray,
+           reached_cells: jnp.ndarray, reached: jnp.ndarray) -> Archive:
+  """Counts one env step's goal outcomes (needs ``outcomes``): the goals chosen now in cells
+  ``chosen_cells`` [N] where ``chosen`` [N] (bool), and the goals held until now, in cells
+  ``reached_cells`` [N], that were reached where ``reached`` [N]. Masked-out entries may hold -1."""
+  add = lambda table, cells, mask: table.at[jnp.maximum(cells, 0)].add(mask.astype(jnp.int32))
+  return archive.replace(chosen=add(archive.chosen, chosen_cells, chosen & (chosen_cells >= 0)),
+                         reached=add(archive.reached, reached_cells,
+                                     reached & (reached_cells >= 0)))
+
+
+def reach_rate(archive: Archive, cells: jnp.ndarray, power: float) -> jnp.ndarray:
+  """``((reached + 1) / (chosen + 1)) ** power`` of ``cells`` [...] (float32, their shape): the
+  weight on a cell's novelty that fades goals chosen and not reached (needs ``outcomes``)."""
+  c = jnp.maximum(cells, 0)
+  rate = ((archive.reached[c] + 1).astype(jnp.float32)
+          / (archive.chosen[c] + 1).astype(jnp.float32))
+  return rate ** power
 
 
 def draw(archive: Archive, key, spec: EnvSpec, time_axis: int, num_envs: int, k: int,

@@ -445,6 +445,9 @@ def goal_agent_defaults(kind: str, **overrides) -> ml_collections.ConfigDict:
       # carries and faces (MiniGrid; goalrl.envs.minigrid_situation), which recurs across layouts
       archive_cells="view",
       goal_novelty_coef=0.1,  # the setter keeps argmax Q(s, g) + coef / sqrt(visits(g) + 1)
+      # > 0: that novelty times ((reached + 1) / (chosen + 1)) ** power, the goals chosen from and
+      # reached in g's cell: goals chosen and not reached fade (goalrl.archive; 0 = off, exactly)
+      archive_reach_power=0.0,
       # the setter's score: "q" (Q(s, g), the note's) | "amigo" (AMIGo's teacher T(s, g), learned
       # from whether goals were reached in >= t* steps: goalrl.teacher; archive goals, "reach")
       goal_score="q",
@@ -600,6 +603,11 @@ def goal_agent_errors(config) -> list[str]:
          f"agent.archive_bits={a.get('archive_bits')} must be in [1, 24] (2**bits cells)")
   _check(e, a.get("archive_power", 0.5) >= 0,
          f"agent.archive_power={a.get('archive_power')} must be >= 0 (0 = uniform over cells)")
+  _check(e, a.get("archive_reach_power", 0.0) >= 0 and (
+      a.get("archive_reach_power", 0.0) == 0 or a.candidate_source == "archive"),
+         f"agent.archive_reach_power={a.get('archive_reach_power')} must be >= 0 (0 = off), and "
+         f"> 0 (the archive's goals reached per goal chosen) needs "
+         f"agent.candidate_source='archive' (not {a.candidate_source!r})")
   _check(e, a.get("goal_novelty_coef", 0.0) >= 0,
          f"agent.goal_novelty_coef={a.get('goal_novelty_coef')} must be >= 0 (0 = off)")
   _check(e, a.get("goal_novelty_coef", 0.0) == 0 or a.candidate_source == "archive",

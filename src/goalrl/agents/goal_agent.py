@@ -366,6 +366,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
   fresh = lambda archive, cells: (cells >= 0) & archive_lib.fresh(archive, spec, time_axis)[
       jnp.maximum(cells, 0)]  # bool [...]: archive cells ``cells`` name a stored observation
   novelty_coef = cfg.get("goal_novelty_coef", 0.0)
+  reach_power = cfg.get("archive_reach_power", 0.0)  # > 0: unreached goals' novelty fades
   env_reward_weight = cfg.get("actor_env_reward", 0.0)
   abandon_threshold = cfg.abandon_threshold if cfg.get("abandon_on_q", True) else -jnp.inf
   ablation = cfg.get("goal_ablation", "none")
@@ -472,7 +473,7 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
         encoder=ae.init(k_enc), learner=core.init(params), replay=core.buffer.init(example),
         bank=jnp.zeros((cfg.bank_size, dim), jnp.float32), bank_count=jnp.zeros((), jnp.int32),
         goal=jnp.zeros((n, dim), jnp.float32), goal_age=jnp.zeros((n,), jnp.int32),
-        archive=archive_lib.init(cfg.archive_bits) if use_archive else None,
+        archive=archive_lib.init(cfg.archive_bits, reach_power > 0) if use_archive else None,
         goal_cell=jnp.full((n,), -1, jnp.int32) if use_archive else None,
         episode_start=jnp.zeros((n,), jnp.int32) if per_episode else None,
         counts=counter.init() if counting else None,
@@ -504,6 +505,8 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
     prior = jax.random.normal(k_prior, (n, k, dim))  # only before any state is archived
     cands = jnp.where(d.fresh[..., None], real, prior)
     optimism_k = jnp.where(d.fresh, archive_lib.novelty(d.count, novelty_coef), 0.0)
+    if reach_power:  # the novelty of cells whose goals were chosen and not reached fades
+      optimism_k = optimism_k * archive_lib.reach_rate(state.archive, d.cells, reach_power)
     pose = jnp.where(d.fresh, pose_of(obs), -1) if oracle else none
     return (cands, optimism_k, jnp.where(d.fresh, d.cells, -1),
             jnp.where(d.fresh, d.count, -1), pose)
@@ -580,6 +583,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       chosen_count = jnp.take_along_axis(count_k, best[:, None], axis=1)[:, 0]
       chosen_cell = jnp.where(on_task(state), -1,
                               jnp.take_along_axis(cell_k, best[:, None], axis=1)[:, 0])
+      if reach_power:  # the held goals reached now, the goals chosen now (before goal_cell moves)
+        state = state.replace(archive=archive_lib.record(
+            state.archive, chosen_cell, events.renew, state.goal_cell, events.reached))
       state = state.replace(goal_cell=jnp.where(events.renew, chosen_cell, state.goal_cell))
       if amigo:  # where each new goal is chosen from
         state = state.replace(goal_start=jnp.where(
@@ -645,6 +651,9 @@ def make_agent(cfg, spec: EnvSpec) -> Agent:
       metrics.update(losses.masked_metric(
           "goal_reach_rank", jnp.sum(reach_value > chosen_reach, axis=-1).astype(jnp.float32),
           renew))
+    if reach_power:  # the chosen goals' cells' reach rates (this step's choices counted)
+      rate = archive_lib.reach_rate(state.archive, chosen_cell, 1.0)
+      metrics.update(losses.masked_metric("goal_reach_rate", rate, renew & (chosen_cell >= 0)))
     if use_archive:
       metrics.update(losses.masked_metric("goal_cell_visits", chosen_count.astype(jnp.float32),
                                           renew & (chosen_count >= 0)))
