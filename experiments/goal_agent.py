@@ -87,7 +87,8 @@ abandoned, an env acts on the task for this many steps, then picks a goal again;
 ``agent.task_her`` (False: HER leaves task rows alone), ``agent.reach_test`` (distance | cell: a
 goal is reached when the observation's archive cell is the goal's), ``agent.actor_env_reward`` (0 =
 the note's actor), ``agent.reach_threshold``, ``agent.abandon_on_q`` with ``agent.abandon_threshold``,
-``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off),
+``agent.max_goal_steps``, ``agent.her_fraction`` (0 = off), ``agent.archive_reach_power`` (> 0:
+a goal's novelty times its cell's reach rate, so goals chosen and not reached fade; 0 = off),
 ``agent.goal_score`` (q, the note's | amigo: AMIGo's teacher, learned from whether goals were
 reached in >= t* steps; ``agent.amigo_start``, ``agent.amigo_easy_count``, ``agent.amigo_records``),
 ``agent.distance`` (latent | learned), ``agent.goal_q_bootstrap`` (first, the note's | bootstrap_row:
