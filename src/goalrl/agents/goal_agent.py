@@ -151,7 +151,7 @@ Goals that fail fade (``archive_reach_power`` > 0; ``goalrl.archive``'s outcomes
 the goals taken from it and those of them reached, and the setter's novelty for a candidate is
 multiplied by ``((reached + 1) / (chosen + 1)) ** power``. Visit counts alone keep a rare goal the
 agent cannot reach the rarest forever: on MultiRoom-N4-S5 "facing the goal square" is seen 3-7
-times in 300k steps, and from its first sighting (170k-210k) the setter takes it in every episode,
+times in 300k steps, and from its first sighting (150k-210k) the setter takes it in every episode,
 none is reached, and the doors opened stop rising (RESULTS.md §40). Off (0) by default.
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
