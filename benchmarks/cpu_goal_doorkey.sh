@@ -151,6 +151,14 @@
 # EXTRA), and the same setting, today's default, on DoorKey-5x5 (RUNS=runs/s30_dk5_sit, stopped
 # at 40k) and KeyCorridorS3R3 (TASK=MiniGrid-KeyCorridorS3R3-v0 STEPS=300000
 # RUNS=runs/s30_kc_sit, stopped at 100k)
+# RESULTS.md §41 (thirty-third session), DoorKey-8x8 without OPIQ's counts, goals on and off
+# (SETTINGS=achiever_task_q, then achiever_zero; seeds 5-9 with "--config.seed=5" added to EXTRA
+# and RUNS=runs/s33_dk8_nocounts_s5):
+#   TASK=MiniGrid-DoorKey-8x8-v0 STEPS=150000 SETTINGS=achiever_task_q RUNS=runs/s32_dk8_nocounts \
+#     EXTRA="--config.agent.actor_n_step=3 --config.agent.goal_q_bootstrap=bootstrap_row
+#     --config.agent.goal_q_her=0.5 --config.agent.archive_scope=run
+#     --config.agent.archive_cells=situation --config.checkpoint_every=10000
+#     --config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0"
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
