@@ -153,8 +153,9 @@
 # RUNS=runs/s30_kc_sit, stopped at 100k)
 # RESULTS.md §41 (thirty-third session), DoorKey-8x8 without OPIQ's counts, goals on and off
 # (SETTINGS=achiever_task_q, then achiever_zero; seeds 5-9 with "--config.seed=5" added to EXTRA
-# and RUNS=runs/s33_dk8_nocounts_s5):
-#   TASK=MiniGrid-DoorKey-8x8-v0 STEPS=150000 SETTINGS=achiever_task_q RUNS=runs/s32_dk8_nocounts \
+# and RUNS=runs/s33_dk8_nocounts_s5), run with STEPS=100000 and read at 100k; the default's seeds
+# 5-9 are §37's DoorKey-8x8 line with "--config.seed=5" and RUNS=runs/s33_dk8_sit_s5:
+#   TASK=MiniGrid-DoorKey-8x8-v0 STEPS=100000 SETTINGS=achiever_task_q RUNS=runs/s32_dk8_nocounts \
 #     EXTRA="--config.agent.actor_n_step=3 --config.agent.goal_q_bootstrap=bootstrap_row
 #     --config.agent.goal_q_her=0.5 --config.agent.archive_scope=run
 #     --config.agent.archive_cells=situation --config.checkpoint_every=10000
