@@ -160,6 +160,9 @@
 #     --config.agent.goal_q_her=0.5 --config.agent.archive_scope=run
 #     --config.agent.archive_cells=situation --config.checkpoint_every=10000
 #     --config.agent.optimism.action_coef=0.0 --config.agent.optimism.bootstrap_coef=0.0"
+# RESULTS.md §42 (thirty-fourth session): §41's four runs resumed to 150k (STEPS=150000, same
+# RUNS and EXTRA), and DoorKey-16x16 with failing goals fading, §37's DoorKey-16x16 line with
+# STEPS=150000, RUNS=runs/s33_dk16_reach and "--config.agent.archive_reach_power=1.0" added to EXTRA
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
