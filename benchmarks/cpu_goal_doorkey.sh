@@ -163,6 +163,11 @@
 # RESULTS.md §42 (thirty-fourth session): §41's four runs resumed to 150k (STEPS=150000, same
 # RUNS and EXTRA), and DoorKey-16x16 with failing goals fading, §37's DoorKey-16x16 line with
 # STEPS=150000, RUNS=runs/s33_dk16_reach and "--config.agent.archive_reach_power=1.0" added to EXTRA
+# RESULTS.md §43 (thirty-fifth session): §37's line with "--config.agent.archive_reach_power=1.0"
+# added to EXTRA (the goal agent's default since) on DoorKey-5x5 (STEPS=40000,
+# RUNS=runs/s35_dk5_reach), DoorKey-8x8 (STEPS=100000, RUNS=runs/s35_dk8_reach), KeyCorridorS3R3
+# (STEPS=100000, RUNS=runs/s35_kc_reach) and DoorKey-16x16 seeds 5-9 (STEPS=150000,
+# RUNS=runs/s35_dk16_reach_s5, "--config.seed=5" added too)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u

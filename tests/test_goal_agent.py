@@ -25,8 +25,14 @@ def _check_options(last: dict, agent_cfg, overrides: dict):
     assert last["distance_loss"] == 0
   if overrides.get("variant") == "progress":
     assert last["goals_abandoned_per_episode"] == 0
+  elif agent_cfg.get("archive_reach_power", 0.0):
+    # failing goals fade, so the setter may keep to goals it reaches: goals end either way, and
+    # the chosen cells' reach rate ((reached + 1) / (chosen + 1)) is reported
+    assert last["goals_abandoned_per_episode"] + last["goals_reached_per_episode"] > 0
+    assert 0 < last["goal_reach_rate"] <= 1
   else:
     assert last["goals_abandoned_per_episode"] > 0
+    assert "goal_reach_rate" not in last
   if agent_cfg.get("task_her", True):
     assert last["her_relabelled"] == pytest.approx(agent_cfg.her_fraction, abs=0.1)
   else:  # task rows (explore phases) stay task rows

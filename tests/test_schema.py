@@ -148,7 +148,7 @@ def test_the_goal_agents_default_is_archive_with_the_achiever_design_and_dqns_le
       "optimism.bootstrap_coef", "reach_test", "explore_steps", "explore_after",
       "explore_first", "goal_counts", "task_her", "achiever", "achiever_gamma",
       "skip_reached_rows", "actor_n_step", "task_goal", "actor_zero_head", "archive_cells",
-      "task_score", "goal_q_bootstrap", "goal_q_her"))}
+      "task_score", "goal_q_bootstrap", "goal_q_her", "archive_reach_power"))}
   assert default["env.num_envs"] == 8 and default["agent.achiever"]
 
 

@@ -152,7 +152,8 @@ the goals taken from it and those of them reached, and the setter's novelty for 
 multiplied by ``((reached + 1) / (chosen + 1)) ** power``. Visit counts alone keep a rare goal the
 agent cannot reach the rarest forever: on MultiRoom-N4-S5 "facing the goal square" is seen 3-7
 times in 300k steps, and from its first sighting (150k-210k) the setter takes it in every episode,
-none is reached, and the doors opened stop rising (RESULTS.md §40). Off (0) by default.
+none is reached, and the doors opened stop rising (RESULTS.md §40). Off (0) in the library's
+defaults; on (1) in ``experiments/goal_agent.py:minigrid`` since 2026-12-05 (RESULTS.md §42-§43).
 
 Count optimism on the actor (``optimism.action_coef`` / ``bootstrap_coef`` > 0, OPIQ, as
 optimistic DQN's default has it; ``goalrl.counts``): the actor acts on ``Q(s, g, a) +
