@@ -7,7 +7,11 @@ settings compared (the exploration issue's DoorKey-8x8 line, with more than one 
 
 Each ``--setting NAME=DIR[+DIR...]`` names run folders (``config.json``, ``seeds/<seed>/
 metrics.jsonl``) whose seeds are pooled: one batch ran ``--config.seed=0`` (seeds 0-4), another
-``--config.seed=5`` (5-9); a seed that appears twice is an error. Per setting:
+``--config.seed=5`` (5-9); a seed that appears twice is an error. A part may instead be
+``TABLE.json:NAME``, a setting of a table this script wrote (``--out``), for runs whose metrics are
+gone and whose table holds every seed's values: its seeds join as they stand there, so the table
+must have been made with this call's ``--budget``, ``--at``, ``--window``, ``--per_episode`` and
+``--metric`` (else an error says which differs). Per setting:
 
 * **reached**: seeds that reach 0.9 by ``--budget`` (``exploration.steps_to``'s rule: the first log
   row with success >= 0.9 over at least ``MIN_EPISODES`` episodes; rows after the budget unread);
@@ -64,14 +68,49 @@ def success_at(rows: list[dict], at: int, key: str = "success_rate", window: int
   return float("nan") if value is None else value
 
 
+def from_table(spec: str, budget: int, at: int, key: str = "success_rate", window: int = WINDOW,
+               per_episode: bool = False) -> dict:
+  """The per-seed values of setting ``NAME`` in ``TABLE.json`` (``spec`` = ``TABLE.json:NAME``),
+  refused unless the table was made with the same budget, ``at``, window, weighting and metric."""
+  path, name = spec.rsplit(":", 1)
+  with open(path) as f:
+    table = json.load(f)
+  want = {"budget": budget, "at": at, "window": window, "per_episode": per_episode,
+          "metric": key}
+  have = {**{k: table.get(k) for k in want}, "metric": table.get("metric", "success_rate")}
+  differ = {k: (have[k], want[k]) for k in want if have[k] != want[k]}
+  if differ:
+    raise SystemExit(f"{path} was made with other settings than this call's: "
+                     + ", ".join(f"{k} {a} there, {b} here" for k, (a, b) in differ.items())
+                     + "; its seeds' values cannot join this call's. Give the same --budget, "
+                     "--at, --window, --per_episode and --metric, or the runs' folders.")
+  if name not in table["settings"]:
+    raise SystemExit(f"{path} has no setting {name!r}; it has {sorted(table['settings'])}")
+  s = table["settings"][name]
+  return {k: s[k] for k in ("seeds", "last_step", "steps_to_90", "reached", "success_at")}
+
+
 def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int,
               key: str = "success_rate", window: int = WINDOW,
-              per_episode: bool = False) -> dict:
+              per_episode: bool = False, tables: tuple[dict, ...] = ()) -> dict:
+  """One setting over the seeds' rows and the seeds of ``tables`` (:func:`from_table`)."""
   first = [steps_to([r for r in rows if r["step"] <= budget], THRESHOLD) for rows in seeds.values()]
-  steps = [budget if s is None else s for s in first]
-  success = [success_at(rows, at, key, window, per_episode) for rows in seeds.values()]
-  return {"seeds": list(seeds), "last_step": min(rows[-1]["step"] for rows in seeds.values()),
-          "steps_to_90": steps, "reached": sum(s is not None for s in first),
+  parts = list(tables)
+  if seeds:
+    parts.append({"seeds": list(seeds), "steps_to_90": [budget if s is None else s for s in first],
+                  "reached": sum(s is not None for s in first),
+                  "success_at": [success_at(rows, at, key, window, per_episode)
+                                 for rows in seeds.values()],
+                  "last_step": min(rows[-1]["step"] for rows in seeds.values())})
+  # (seed, steps to 0.9, success @at) over every part, in the order of the seeds
+  values = sorted(v for part in parts
+                  for v in zip(part["seeds"], part["steps_to_90"], part["success_at"]))
+  every = [v[0] for v in values]
+  if len(set(every)) < len(every):
+    raise SystemExit(f"a seed appears twice among the parts of one setting: {every}")
+  steps, success = [v[1] for v in values], [v[2] for v in values]
+  return {"seeds": every, "last_step": min(part["last_step"] for part in parts),
+          "steps_to_90": steps, "reached": sum(part["reached"] for part in parts),
           "steps_iqm": interval(steps, reps), "success_at": success,
           "success_at_mean": float(np.mean(success))}
 
@@ -79,7 +118,8 @@ def summarise(seeds: dict[int, list[dict]], budget: int, at: int, reps: int,
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--setting", action="append", required=True,
-                      help="NAME=DIR[+DIR...]: run folders whose seeds are pooled.")
+                      help="NAME=PART[+PART...]: run folders (or TABLE.json:NAME, a setting "
+                      "of a table this script wrote) whose seeds are pooled.")
   parser.add_argument("--budget", type=int, default=200_000)
   parser.add_argument("--at", type=int, default=100_000)
   parser.add_argument("--reps", type=int, default=2000)
@@ -93,9 +133,13 @@ def main():
   args = parser.parse_args()
   table = {}
   for spec in args.setting:
-    name, dirs = spec.split("=", 1)
-    table[name] = summarise(pooled(dirs.split("+")), args.budget, args.at, args.reps,
-                            args.metric, args.window, args.per_episode)
+    name, parts = spec.split("=", 1)
+    parts = parts.split("+")
+    dirs = [p for p in parts if ".json:" not in p]
+    tables = tuple(from_table(p, args.budget, args.at, args.metric, args.window, args.per_episode)
+                   for p in parts if ".json:" in p)
+    table[name] = summarise(pooled(dirs) if dirs else {}, args.budget, args.at, args.reps,
+                            args.metric, args.window, args.per_episode, tables)
   k = args.at // 1000
   label = "success" if args.metric == "success_rate" else args.metric
   print(f"| setting | seeds | ran to | reached 0.9 by {args.budget // 1000}k | steps to 0.9 "

@@ -157,3 +157,30 @@ def test_pooled_seeds_join_batches_count_the_budget_and_refuse_a_seed_twice(tmp_
   assert wide["success_at"][0] == pytest.approx((10 * 0.95 + 10 * 1.0 + 30 * 0.0) / 50)
   with pytest.raises(SystemExit, match="seed 0 appears twice"):
     pooled_seeds.pooled([a, a])
+
+
+def test_pooled_seeds_take_a_tables_seeds_only_where_it_was_made_alike(tmp_path):
+  """``pooled_seeds.py``'s ``TABLE.json:NAME`` part: a table's seeds join a run's as they stand
+  there (in seed order); a table made with another --at, or a seed in both, is refused."""
+  import pooled_seeds
+  os.makedirs(tmp_path / "b" / "seeds" / "5")
+  with open(tmp_path / "b" / "seeds" / "5" / "metrics.jsonl", "w") as f:
+    for step, success in ((10_000, 0.5), (20_000, 0.95)):
+      f.write(json.dumps({"step": step, "success_rate": success, "episodes": 10}) + "\n")
+  table = {"budget": 20_000, "at": 20_000, "window": 10_000, "per_episode": False,
+           "settings": {"a": {"seeds": [0, 1], "last_step": 30_000, "steps_to_90": [20_000, 10_000],
+                              "reached": 2, "success_at": [0.7, 0.9]}}}
+  with open(tmp_path / "t.json", "w") as f:
+    json.dump(table, f)
+  part = pooled_seeds.from_table(f"{tmp_path}/t.json:a", 20_000, 20_000, window=10_000)
+  s = pooled_seeds.summarise(pooled_seeds.pooled([str(tmp_path / "b")]), 20_000, 20_000, 50,
+                             window=10_000, tables=(part,))
+  assert s["seeds"] == [0, 1, 5] and s["steps_to_90"] == [20_000, 10_000, 20_000]
+  assert s["success_at"] == pytest.approx([0.7, 0.9, 0.725]) and s["reached"] == 3
+  assert s["last_step"] == 20_000
+  with pytest.raises(SystemExit, match="at 20000 there, 30000 here"):
+    pooled_seeds.from_table(f"{tmp_path}/t.json:a", 20_000, 30_000, window=10_000)
+  with pytest.raises(SystemExit, match="no setting 'c'"):
+    pooled_seeds.from_table(f"{tmp_path}/t.json:c", 20_000, 20_000, window=10_000)
+  with pytest.raises(SystemExit, match="a seed appears twice"):
+    pooled_seeds.summarise({}, 20_000, 20_000, 50, tables=(part, part))
