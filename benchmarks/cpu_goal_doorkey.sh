@@ -168,6 +168,10 @@
 # RUNS=runs/s35_dk5_reach), DoorKey-8x8 (STEPS=100000, RUNS=runs/s35_dk8_reach), KeyCorridorS3R3
 # (STEPS=100000, RUNS=runs/s35_kc_reach) and DoorKey-16x16 seeds 5-9 (STEPS=150000,
 # RUNS=runs/s35_dk16_reach_s5, "--config.seed=5" added too)
+# RESULTS.md §44 (thirty-sixth session), DoorKey-8x8 over ten seeds, from the tree at c2ea2d3: the
+# §43 line with "--config.seed=5" (RUNS=runs/s36_dk8_reach_s5), and goals disabled, seeds 0-4 and
+# 5-9, today's code (SETTINGS=achiever_zero, RUNS=runs/s36_dk8_zero and runs/s36_dk8_zero_s5,
+# EXTRA="--config.agent.actor_n_step=3 --config.checkpoint_every=10000" and "--config.seed=5")
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
