@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DoorKey-8x8 ten seeds: failing goals fading (s35's table for seeds 0-4 + s36 5-9) against goals
 # disabled run today (s36, seeds 0-9), §28's goals disabled (s19, seeds 0-4) and §41's default.
-cd /work/main
+cd "$(dirname "$0")/../.."  # the repository root; runs/ holds s36_cpu.tgz and the older archives
 T=benchmarks/results/doorkey8_reach_power_s35
 F="fading=$T.json:fading+runs/s36_dk8_reach_s5/achiever_task_q"
 Z="goals_disabled=runs/s36_dk8_zero/achiever_zero+runs/s36_dk8_zero_s5/achiever_zero"
