@@ -11,7 +11,8 @@
 # with the 2x2 CNN torso too; base_act5: goalrl's :minigrid DQN settings (not the common DQN's)
 # with the same action set.
 # act5_e100, act5_e50 (exploration issue): act5 with epsilon over 100k / 50k, to show what count
-# optimism adds. act5_e100_n3, act5_e100_n5: act5_e100 with 3- and 5-step targets.
+# optimism adds. act5_e100_n3, act5_e100_n5: act5_e100 with 3- and 5-step targets; act5_e50_n3,
+# act5_e20_n3: 3-step targets with epsilon over 50k / 20k (RESULTS.md §45, STEPS=100000).
 # EXTRA adds flags to every setting, e.g. EXTRA=--config.seed=5 (seeds 5-9; RUNS elsewhere).
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_dqn_doorkey
@@ -46,6 +47,11 @@ for setting in ${SETTINGS:-gamma95 gamma90 gamma95_eps150k}; do
       args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=100000} ;;
     act5_e100_n5) extra="$act5 --config.agent.n_step=5"
       args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=100000} ;;
+    # 3-step targets with epsilon over 50k and 20k (RESULTS §45): the goal agent's schedules
+    act5_e50_n3) extra="$act5 --config.agent.n_step=3"
+      args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=50000} ;;
+    act5_e20_n3) extra="$act5 --config.agent.n_step=3"
+      args=${common/epsilon_decay_steps=250000/epsilon_decay_steps=20000} ;;
     *) echo "unknown setting $setting"; exit 2 ;;
   esac
   mkdir -p "$RUNS/$setting"

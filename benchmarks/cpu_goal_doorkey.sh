@@ -172,6 +172,9 @@
 # §43 line with "--config.seed=5" (RUNS=runs/s36_dk8_reach_s5), and goals disabled, seeds 0-4 and
 # 5-9, today's code (SETTINGS=achiever_zero, RUNS=runs/s36_dk8_zero and runs/s36_dk8_zero_s5,
 # EXTRA="--config.agent.actor_n_step=3 --config.checkpoint_every=10000" and "--config.seed=5")
+# RESULTS.md §45 (thirty-seventh session), DoorKey-8x8 with epsilon over 20k, seeds 0-4: the §43
+# line with "--config.agent.epsilon_decay_steps=20000" added to EXTRA (RUNS=runs/s37_dk8_e20),
+# and the §44 goals-disabled line with the same flag added (SETTINGS=achiever_zero, same RUNS)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
@@ -270,9 +273,12 @@ for setting in ${SETTINGS:-default note no_env}; do
   esac
   # the minigrid default's goals of before 2026-12-04 pinned: every row before RESULTS §38 ran
   # them (since then the default's are §37's, which achiever_task_q with §37's EXTRA runs)
+  # and its epsilon of before 2026-12-05 (over 50k; the default's is over 20k since, RESULTS §45:
+  # add --config.agent.epsilon_decay_steps=20000 to EXTRA for it)
   [ $variant = minigrid ] && learner="$learner --config.agent.archive_scope=episode
     --config.agent.archive_cells=view --config.agent.task_score=actor
-    --config.agent.goal_q_bootstrap=first --config.agent.goal_q_her=0.0"
+    --config.agent.goal_q_bootstrap=first --config.agent.goal_q_her=0.0
+    --config.agent.epsilon_decay_steps=50000"
   mkdir -p "$RUNS/$setting"
   # shellcheck disable=SC2086
   PYTHONPATH=$SRC ${PY:-.venv/bin/python} -m goalrl.train --config=experiments/goal_agent.py:$variant \
