@@ -31,7 +31,8 @@ Variants (``--config=experiments/goal_agent.py:<variant>``):
   seeds 0-4 agrees); MultiRoom-N4-S5 doors per episode at 100k-150k 1.39 against optimistic
   DQN's 1.26; DoorKey-8x8 at 0.9 by IQM 73k, level with goals disabled (with epsilon over 20k,
   §45: 55k over ten seeds against goals disabled's 72k, P(sooner) 0.81 [0.62, 0.97]; the hard
-  tasks not yet measured at 20k); DoorKey-5x5 at 0.9 by 20k in 5 of 5 seeds (at 20k too); KeyCorridorS3R3 key carried 0.67 at 100k, level with the default before.
+  tasks not yet measured at 20k); DoorKey-5x5 at 0.9 by 20k in 5 of 5 seeds (at 20k too);
+  KeyCorridorS3R3 key carried 0.67 at 100k, level with the default before.
   Before (§19-§21): DoorKey-5x5 at 0.9 success by 20k-30k env steps in 5 of 5 seeds (as
   optimistic DQN; ``archive`` at
   60k-90k); KeyCorridorS3R3 at 150k key carried 0.69 (``:archive`` at 1M: 0.04), level with goals
