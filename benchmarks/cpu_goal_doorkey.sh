@@ -172,9 +172,13 @@
 # §43 line with "--config.seed=5" (RUNS=runs/s36_dk8_reach_s5), and goals disabled, seeds 0-4 and
 # 5-9, today's code (SETTINGS=achiever_zero, RUNS=runs/s36_dk8_zero and runs/s36_dk8_zero_s5,
 # EXTRA="--config.agent.actor_n_step=3 --config.checkpoint_every=10000" and "--config.seed=5")
-# RESULTS.md §45 (thirty-seventh session), DoorKey-8x8 with epsilon over 20k, seeds 0-4: the §43
-# line with "--config.agent.epsilon_decay_steps=20000" added to EXTRA (RUNS=runs/s37_dk8_e20),
-# and the §44 goals-disabled line with the same flag added (SETTINGS=achiever_zero, same RUNS)
+# RESULTS.md §45 (thirty-seventh session), DoorKey-8x8 with epsilon over 20k: the §43 line with
+# "--config.agent.epsilon_decay_steps=20000" added to EXTRA (RUNS=runs/s37_dk8_e20; seeds 5-9
+# with "--config.seed=5" added too and RUNS=runs/s37_dk8_e20_s5, stopped at 70k), and the §44
+# goals-disabled line with the same flags (SETTINGS=achiever_zero, the same RUNS); DoorKey-5x5:
+# the same §43 line with TASK=MiniGrid-DoorKey-5x5-v0 STEPS=40000 RUNS=runs/s37_dk5_e20 (stopped
+# at 25k); DoorKey-16x16 seeds 0-4: the same with TASK=MiniGrid-DoorKey-16x16-v0 STEPS=150000
+# RUNS=runs/s37_dk16_e20 (stopped at the session's end)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u

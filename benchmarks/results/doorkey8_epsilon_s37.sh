@@ -12,8 +12,8 @@ G20="goal_e20=runs/s37_dk8_e20/achiever_task_q+runs/s37_dk8_e20_s5/achiever_task
 Z20="goals_disabled_e20=runs/s37_dk8_e20/achiever_zero+runs/s37_dk8_e20_s5/achiever_zero"
 Z50="goals_disabled_e50=runs/s36_dk8_zero/achiever_zero+runs/s36_dk8_zero_s5/achiever_zero"
 G50=runs/s36_dk8_reach_s5/achiever_task_q  # seeds 5-9 of the goal agent at 50k (§44)
-py --budget 100000 --at 100000 --setting "$G20" --setting "$Z20" --setting "goal_e50=$T.json:fading+$G50" \
-  --setting "$Z50" --out ${R}_ten_seeds.json
+py --budget 100000 --at 100000 --setting "$G20" --setting "$Z20" \
+  --setting "goal_e50=$T.json:fading+$G50" --setting "$Z50" --out ${R}_ten_seeds.json
 py --budget 100000 --at 50000 --window 50000 --per_episode --metric success_rate --setting "$G20" \
   --setting "$Z20" --setting "goal_e50=${T}_0k_50k_success_rate.json:fading+$G50" \
   --setting "$Z50" --out ${R}_ten_seeds_0k_50k_success_rate.json
