@@ -177,8 +177,7 @@
 # with "--config.seed=5" added too and RUNS=runs/s37_dk8_e20_s5, stopped at 70k), and the §44
 # goals-disabled line with the same flags (SETTINGS=achiever_zero, the same RUNS); DoorKey-5x5:
 # the same §43 line with TASK=MiniGrid-DoorKey-5x5-v0 STEPS=40000 RUNS=runs/s37_dk5_e20 (stopped
-# at 25k); DoorKey-16x16 seeds 0-4: the same with TASK=MiniGrid-DoorKey-16x16-v0 STEPS=150000
-# RUNS=runs/s37_dk16_e20 (stopped at the session's end)
+# at 25k)
 # Summarise with
 #   PYTHONPATH=src .venv/bin/python benchmarks/dqn_doorkey.py --runs runs/cpu_goal_doorkey
 set -u
